@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both create .venv when it is missing and install the project into it.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STORE  ?= var/store
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+BASE_IRI ?= http://$(HOST):$(PORT)/
+STAMP  := $(VENV)/.installed
+INPUTS := $(shell find data ontology shapes -type f 2>/dev/null)
+
+.PHONY: run test lint typecheck unit build bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# The store is rebuilt when data/, ontology/ or shapes/ change (or the base IRI does).
+$(STORE)/.built: $(STAMP) $(INPUTS)
+	$(BIN)/parley build --store $(STORE) --base-iri $(BASE_IRI)
+	@echo "$(BASE_IRI)" > $(STORE)/.built
+
+build: $(STORE)/.built
+
+run: $(STAMP)
+	@if [ ! -f $(STORE)/.built ] || [ "$$(cat $(STORE)/.built)" != "$(BASE_IRI)" ]; then rm -f $(STORE)/.built; fi
+	@$(MAKE) --no-print-directory build
+	$(BIN)/parley serve --store $(STORE) --host $(HOST) --port $(PORT) --base-iri $(BASE_IRI)
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache

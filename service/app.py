@@ -1,0 +1,126 @@
+"""The Flask application factory: settings -> services -> routes.
+
+``create_app`` builds everything a request needs (the store, the vocabulary)
+and keeps it in ``app.extensions["parley"]``; views read it through
+``services()``. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from service import problems
+from service.errors import ConfigError, ParleyError
+from service.oxigraph_store import OxigraphStore
+from service.settings import Settings
+from service.store import GraphStore
+from service.terms import OWL, RDF, NamedNode
+from service.vocab import Vocab
+
+access_log = logging.getLogger("parley.access")
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the views work with, built once per application."""
+
+    settings: Settings
+    vocab: Vocab
+    store: GraphStore
+
+
+def services() -> Services:
+    """The services of the current application."""
+    found = current_app.extensions["parley"]
+    assert isinstance(found, Services)
+    return found
+
+
+def open_store(settings: Settings, vocab: Vocab) -> GraphStore:
+    """Open the configured store and check it was built for this base IRI."""
+    store = OxigraphStore.open(settings.store_path, vocab)
+    check_base_iri(store, vocab)
+    return store
+
+
+def check_base_iri(store: GraphStore, vocab: Vocab) -> None:
+    """Refuse a store whose Parley IRIs were resolved against another base IRI."""
+    graphs = store.named_graphs()
+    if not any(isinstance(g, NamedNode) and g.value.endswith("/graph/ontology") for g in graphs):
+        return  # an empty or scratch store: nothing to check
+    if store.graph_exists(vocab.ontology_graph):
+        return
+    found = next(
+        (
+            q.subject.value
+            for q in store.quads(None, RDF.type, OWL.Ontology)
+            if isinstance(q.subject, NamedNode) and q.subject.value.endswith("/ontology")
+        ),
+        "another base",
+    )
+    raise ConfigError(
+        f"the store was built for base IRI {found.removesuffix('ontology')}, not {vocab.base}; "
+        "rebuild it with `parley build --base-iri` or serve it with that base IRI"
+    )
+
+
+def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> Flask:
+    """Build the application. Tests pass explicit ``settings`` (and may pass a store)."""
+    settings = settings or Settings.from_env()
+    vocab = Vocab(settings.base_iri)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["parley"] = Services(
+        settings=settings, vocab=vocab, store=store or open_store(settings, vocab)
+    )
+    from service.views import register_blueprints
+
+    register_blueprints(app)
+    _register_error_handlers(app, settings.base_iri)
+    _register_access_log(app)
+    return app
+
+
+def _register_error_handlers(app: Flask, base: str) -> None:
+    @app.errorhandler(ParleyError)
+    def _parley(error: ParleyError) -> Response:
+        return problems.from_parley_error(error, base)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        return problems.from_http_exception(error, base)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        return problems.from_unexpected(error, base)
+
+
+def _register_access_log(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _log(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "-")
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        access_log.info(
+            "request",
+            extra={
+                "request_id": g.get("request_id", "-"),
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "ms": round(elapsed_ms, 2),
+                "bytes": response.content_length if response.content_length is not None else -1,
+            },
+        )
+        return response

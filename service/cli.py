@@ -1,0 +1,251 @@
+"""The ``parley`` command: build, serve, query, validate, stats.
+
+Every option also reads a ``PARLEY_*`` environment variable (shown in
+``--help``); flags win over the environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from service.errors import ParleyError, ShapeViolationError
+from service.settings import Settings
+from service.validation import ValidationReport
+
+
+def _settings(**flags: Any) -> Settings:
+    return Settings.from_env().replace(**flags)
+
+
+def _fail(error: ParleyError) -> None:
+    report = error.extras.get("report")
+    click.echo(f"error: {error.detail}", err=True)
+    if isinstance(report, ValidationReport):
+        click.echo(report.text(), err=True)
+    sys.exit(1 if isinstance(error, ShapeViolationError) else 2)
+
+
+def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--store",
+        "store_path",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="PARLEY_STORE",
+        show_envvar=True,
+        help="Directory of the Oxigraph store.",
+    )(f)
+
+
+def base_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--base-iri",
+        envvar="PARLEY_BASE_IRI",
+        show_envvar=True,
+        help="The server's own URL; relative IRIs in ontology/, shapes/ and data/ "
+        "resolve against it.  [default: http://127.0.0.1:8000/]",
+    )(f)
+
+
+@click.group()
+@click.version_option(package_name="parley")
+def main() -> None:
+    """Parley: a knowledge graph of who claims what."""
+
+
+class _Ticker:
+    """Prints a stage's elapsed time every few seconds while it runs."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, stage: str, event: str) -> None:
+        if event == "start":
+            click.echo(f"{stage} ...", err=True)
+            self._stop.clear()
+            started = time.perf_counter()
+
+            def tick() -> None:
+                while not self._stop.wait(5):
+                    click.echo(f"  {stage}: {time.perf_counter() - started:.0f} s", err=True)
+
+            self._thread = threading.Thread(target=tick, daemon=True)
+            self._thread.start()
+        else:
+            self._stop.set()
+
+
+@main.command()
+@store_option
+@base_option
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PARLEY_DATA_DIR",
+    show_envvar=True,
+)
+@click.option(
+    "--ontology-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PARLEY_ONTOLOGY_DIR",
+    show_envvar=True,
+)
+@click.option(
+    "--shapes-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PARLEY_SHAPES_DIR",
+    show_envvar=True,
+)
+def build(**flags: Any) -> None:
+    """Validate data/ against shapes/, reason with the ontology, and write the store.
+
+    On a violation the report is printed, the exit status is 1 and any
+    existing store is left untouched.
+    """
+    from service.pipeline import build as run_build
+
+    try:
+        settings = _settings(**flags)
+        summary = run_build(settings, progress=_Ticker())
+    except ParleyError as error:
+        _fail(error)
+        return
+    click.echo(summary.text())
+    click.echo(f"Store written to {settings.store_path} for base IRI {settings.base_iri}")
+
+
+@main.command()
+@store_option
+@base_option
+@click.option(
+    "--host",
+    envvar="PARLEY_HOST",
+    show_envvar=True,
+    help="Interface to listen on.  [default: 127.0.0.1]",
+)
+@click.option(
+    "--port",
+    type=int,
+    envvar="PARLEY_PORT",
+    show_envvar=True,
+    help="Port to listen on.  [default: 8000]",
+)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    default=None,
+    envvar="PARLEY_READ_ONLY",
+    show_envvar=True,
+    help="Refuse every write with 403.",
+)
+@click.option(
+    "--write-token-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="File holding the bearer token for writes "
+    "(else PARLEY_WRITE_TOKEN, else a random one, printed once).",
+)
+@click.option(
+    "--query-timeout",
+    "query_timeout_s",
+    type=float,
+    envvar="PARLEY_QUERY_TIMEOUT",
+    show_envvar=True,
+    help="Seconds a query may run before it is stopped.  [default: 30]",
+)
+@click.option(
+    "--threads",
+    type=int,
+    envvar="PARLEY_THREADS",
+    show_envvar=True,
+    help="Request threads.  [default: 8]",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="PARLEY_LOG_FORMAT",
+    show_envvar=True,
+)
+@click.option("--log-level", envvar="PARLEY_LOG_LEVEL", show_envvar=True)
+def serve(write_token_file: Path | None, **flags: Any) -> None:
+    """Serve the store over HTTP (SPARQL endpoint, pages, writes)."""
+    from service.logsetup import configure_logging
+    from service.server import serve as run_server
+
+    try:
+        settings = _settings(**flags)
+        if write_token_file is not None:
+            settings = settings.replace(write_token=write_token_file.read_text().strip())
+        if not settings.read_only and not settings.write_token:
+            token = secrets.token_urlsafe(24)
+            settings = settings.replace(write_token=token)
+            click.echo(f"Write token (shown once): {token}", err=True)
+        configure_logging(settings.log_level, settings.log_format)
+        from service.app import open_store
+        from service.vocab import Vocab
+
+        open_store(settings, Vocab(settings.base_iri)).close()  # fail fast, before gunicorn starts
+    except ParleyError as error:
+        _fail(error)
+        return
+    click.echo(
+        f"Serving {settings.store_path} on http://{settings.host}:{settings.port}/", err=True
+    )
+    run_server(settings)
+
+
+@main.command()
+@click.argument("sparql")
+@store_option
+@base_option
+@click.option(
+    "--format",
+    "fmt",
+    help="Print the answer in this format (json, xml, csv, tsv, turtle, ntriples, jsonld, ...) "
+    "instead of a table.",
+)
+def query(sparql: str, fmt: str | None, **flags: Any) -> None:
+    """Run a SPARQL query against the store and print the answer."""
+    from service.cliquery import run_query
+
+    try:
+        click.echo(run_query(_settings(**flags), sparql, fmt), nl=False)
+    except ParleyError as error:
+        _fail(error)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@store_option
+@base_option
+def validate(file: Path, **flags: Any) -> None:
+    """Validate an RDF file against the shapes, in the context of the store; exit 1 on violation."""
+    from service.cliquery import validate_file
+
+    try:
+        report = validate_file(_settings(**flags), file)
+    except ParleyError as error:
+        _fail(error)
+        return
+    click.echo(report.text())
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@store_option
+@base_option
+def stats(**flags: Any) -> None:
+    """Triples per graph, instances per class, and the store's size."""
+    from service.cliquery import store_stats
+
+    try:
+        click.echo(store_stats(_settings(**flags)))
+    except ParleyError as error:
+        _fail(error)

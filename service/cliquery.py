@@ -1,0 +1,156 @@
+"""What ``parley query``, ``parley validate`` and ``parley stats`` do (no click here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import rdflib
+
+from service.datafiles import ModelFiles, load_ontology, load_shapes
+from service.errors import ConfigError, NotAcceptableError, StoreError
+from service.formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, by_suffix, negotiate
+from service.oxigraph_store import OxigraphStore
+from service.rdfio import parse, to_rdflib
+from service.settings import Settings
+from service.sparql_text import has_dataset_clause, query_form
+from service.store import GraphStore
+from service.terms import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Term
+from service.validation import ShaclValidator, ValidationReport
+from service.vocab import Vocab
+
+
+def open_local_store(settings: Settings) -> OxigraphStore:
+    if settings.store_path is None:
+        raise ConfigError("no store given: pass --store DIR or set PARLEY_STORE")
+    if not settings.store_path.exists():
+        raise ConfigError(f"no store at {settings.store_path}: run `parley build` first")
+    try:
+        return OxigraphStore.open(settings.store_path, Vocab(settings.base_iri))
+    except StoreError as error:
+        if "lock" in error.detail.lower():
+            raise StoreError(
+                f"the store at {settings.store_path} is in use (a running `parley serve`?); "
+                "query the server's /sparql endpoint instead"
+            ) from error
+        raise
+
+
+def short(term: Term | None, vocab: Vocab) -> str:
+    """A term as a person reads it in a table: prefixed names, plain literals."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal):
+        return term.value
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    for prefix, iri in vocab.prefixes().items():
+        if term.value.startswith(iri) and len(term.value) > len(iri):
+            return f"{prefix}:{term.value[len(iri) :]}"
+    return f"<{term.value}>"
+
+
+def table(header: list[str], rows: list[list[str]], max_width: int = 60) -> str:
+    """A plain-text table with column widths fitted to the content.
+
+    >>> print(table(["a", "b"], [["1", "two"]]), end="")
+    a | b
+    --+----
+    1 | two
+    """
+    cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cut]) for i, h in enumerate(header)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines.extend(
+        " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cut
+    )
+    return "\n".join(lines) + "\n"
+
+
+def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
+    store = open_local_store(settings)
+    vocab = store.vocab
+    form = query_form(sparql)
+    if fmt_name:
+        try:
+            results_fmt = (
+                negotiate(None, RESULT_FORMATS, override=fmt_name)
+                if form in ("SELECT", "ASK")
+                else None
+            )
+        except NotAcceptableError:
+            results_fmt = None
+        graph_fmt = None if results_fmt else negotiate(None, RDF_FORMATS, override=fmt_name)
+        answer = store.evaluate(
+            sparql,
+            dataset=None,
+            query_has_dataset=has_dataset_clause(sparql),
+            results_format=results_fmt,
+            graph_format=graph_fmt,
+        )
+        return answer.body.decode("utf-8")
+    if form == "ASK":
+        return ("true" if store.ask(sparql) else "false") + "\n"
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        answer = store.evaluate(
+            sparql,
+            dataset=None,
+            query_has_dataset=has_dataset_clause(sparql),
+            results_format=None,
+            graph_format=TURTLE,
+        )
+        return answer.body.decode("utf-8")
+    rows = store.select(sparql)
+    names = list(dict.fromkeys(name for row in rows for name in row)) or ["(no results)"]
+    body = [[short(row.get(n), vocab) for n in names] for row in rows]
+    return table(names, body) + f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
+
+
+def validate_file(settings: Settings, path: Path) -> ValidationReport:
+    """Validate ``path`` with the shapes, in the context of the built store when there is one."""
+    vocab = Vocab(settings.base_iri)
+    fmt = by_suffix(path.suffix.lstrip(".")) or TURTLE
+    quads = parse(path.read_bytes(), fmt, base_iri=vocab.base, what=str(path))
+    files = ModelFiles(settings.ontology_dir, settings.shapes_dir, settings.data_dir)
+    shapes, ontology = load_shapes(files, vocab), load_ontology(files, vocab)
+    context: list[Quad] = []
+    if settings.store_path is not None and settings.store_path.exists():
+        store = open_local_store(settings)
+        context = [
+            q
+            for q in store.quads()
+            if vocab.is_reasoned_graph(q.graph_name) or q.graph_name == vocab.inferred_graph
+        ]
+    focus = {q.subject for q in quads} | {
+        q.object for q in quads if isinstance(q.object, NamedNode)
+    }
+    # Blank nodes of the file cannot be focus nodes by identity across the bridge; their
+    # owners (named subjects) are, and shapes reach them from there.
+    rdflib_focus = [rdflib.URIRef(t.value) for t in focus if isinstance(t, NamedNode)]
+    validator = ShaclValidator(to_rdflib(shapes), to_rdflib(ontology))
+    return validator.validate(to_rdflib([*context, *quads]), focus_nodes=rdflib_focus)
+
+
+def store_stats(settings: Settings) -> str:
+    store = open_local_store(settings)
+    vocab = store.vocab
+    lines = ["Triples per graph:"]
+    graphs: list[NamedNode | BlankNode | DefaultGraph] = [DefaultGraph(), *store.named_graphs()]
+    for graph in graphs:
+        n = store.count(graph)
+        if n or not isinstance(graph, DefaultGraph):
+            name = "(default graph)" if isinstance(graph, DefaultGraph) else short(graph, vocab)
+            lines.append(f"  {name:<36} {n:>8}")
+    lines.append(f"  {'total':<36} {store.count():>8}")
+    rows = store.select(
+        "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class "
+        "FILTER(STRSTARTS(STR(?class), STR(parley:))) } GROUP BY ?class ORDER BY DESC(?n) ?class"
+    )
+    lines.append("Instances per class:")
+    for row in rows:
+        lines.append(f"  {short(row['class'], vocab):<36} {short(row['n'], vocab):>8}")
+    return "\n".join(lines) + "\n"
+
+
+def graph_store(settings: Settings) -> GraphStore:
+    return open_local_store(settings)

@@ -1,0 +1,241 @@
+"""Every error Parley reports to a client, as one typed tree.
+
+The HTTP status, title and problem-type slug live on the class; the detail and
+any evidence (a position in a query, a validation report) on the instance.
+``service.problems`` turns any of them into an RFC 9457 problem response, and
+the CLI turns them into a message and an exit code. Engine errors
+(pyoxigraph's ``SyntaxError``/``OSError``, pyshacl's, owlrl's) are translated
+into these at the one module that imports each engine.
+
+::
+
+    ParleyError (500)
+    ├── BadRequestError (400)
+    │   ├── QuerySyntaxError          a SPARQL query or update does not parse
+    │   ├── RdfSyntaxError            an RDF body or file does not parse
+    │   └── ProtocolError             a SPARQL/GSP protocol rule is broken
+    ├── AuthenticationError (401)     no or wrong bearer token for a write
+    ├── ForbiddenError (403)
+    │   ├── ReadOnlyError             the server was started with --read-only
+    │   ├── OutboundRequestError      SERVICE/LOAD of a host not allow-listed
+    │   └── ProtectedGraphError       a write to a graph only the pipeline writes
+    ├── NotFoundError (404)
+    │   ├── EntityNotFoundError       no triple mentions the IRI
+    │   └── GraphNotFoundError        the named graph does not exist
+    ├── MethodNotAllowedError (405)
+    ├── NotAcceptableError (406)      no supported format fits Accept
+    ├── PayloadTooLargeError (413)
+    ├── UnsupportedMediaTypeError (415)
+    ├── ShapeViolationError (422)     the write breaks the shapes; carries the report
+    ├── TooManyRequestsError (429)
+    ├── ServiceUnavailableError (503)
+    │   ├── QueryTimeoutError         the query ran past its time limit and was stopped
+    │   ├── OverloadedError           too many queries at once
+    │   └── StoreUnavailableError     the store (local or remote) cannot be reached
+    ├── StoreError (500)              the store failed
+    └── ConfigError (500)             invalid settings, raised at start-up
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ParleyError(Exception):
+    """Base of every error the service reports to a client."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+    slug: ClassVar[str] = "internal"
+
+    def __init__(self, detail: str, **extras: Any) -> None:
+        super().__init__(detail)
+        #: A sentence a person can act on.
+        self.detail = detail
+        #: Evidence that travels with the error (position, report, allowed formats, ...).
+        self.extras: dict[str, Any] = extras
+        #: Extra response headers (``Retry-After``, ``WWW-Authenticate``, ``Allow``).
+        self.headers: dict[str, str] = {}
+
+
+class BadRequestError(ParleyError):
+    """The request is malformed."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+
+class QuerySyntaxError(BadRequestError):
+    """A SPARQL query or update does not parse; ``extras`` may hold line and column."""
+
+    title = "SPARQL syntax error"
+    slug = "sparql-syntax"
+
+
+class RdfSyntaxError(BadRequestError):
+    """An RDF document does not parse; ``extras`` may hold line and column."""
+
+    title = "RDF syntax error"
+    slug = "rdf-syntax"
+
+
+class ProtocolError(BadRequestError):
+    """A rule of the SPARQL Protocol or the Graph Store Protocol is broken."""
+
+    title = "Protocol error"
+    slug = "protocol"
+
+
+class AuthenticationError(ParleyError):
+    """A write came without the bearer token, or with a wrong one."""
+
+    status = 401
+    title = "Authentication required"
+    slug = "unauthenticated"
+
+    def __init__(self, detail: str, **extras: Any) -> None:
+        super().__init__(detail, **extras)
+        self.headers["WWW-Authenticate"] = 'Bearer realm="parley"'
+
+
+class ForbiddenError(ParleyError):
+    """The request is understood and refused."""
+
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class ReadOnlyError(ForbiddenError):
+    """The server runs read-only and refuses every write."""
+
+    title = "Read-only server"
+    slug = "read-only"
+
+
+class OutboundRequestError(ForbiddenError):
+    """A query or update asked the server to fetch a URL from a host not allow-listed."""
+
+    title = "Outbound request refused"
+    slug = "outbound-request"
+
+
+class ProtectedGraphError(ForbiddenError):
+    """A client tried to write a graph that only the build pipeline writes."""
+
+    title = "Protected graph"
+    slug = "protected-graph"
+
+
+class NotFoundError(ParleyError):
+    """Nothing is found at this address."""
+
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class EntityNotFoundError(NotFoundError):
+    """No triple in the graph mentions the IRI."""
+
+    title = "Unknown entity"
+    slug = "unknown-entity"
+
+
+class GraphNotFoundError(NotFoundError):
+    """The named graph does not exist."""
+
+    title = "Unknown graph"
+    slug = "unknown-graph"
+
+
+class MethodNotAllowedError(ParleyError):
+    """The HTTP method is not supported at this address."""
+
+    status = 405
+    title = "Method not allowed"
+    slug = "method-not-allowed"
+
+
+class NotAcceptableError(ParleyError):
+    """No format Parley can produce fits the request's Accept header."""
+
+    status = 406
+    title = "Not acceptable"
+    slug = "not-acceptable"
+
+
+class PayloadTooLargeError(ParleyError):
+    """The request body is larger than the configured limit."""
+
+    status = 413
+    title = "Payload too large"
+    slug = "payload-too-large"
+
+
+class UnsupportedMediaTypeError(ParleyError):
+    """The request body's Content-Type is not one Parley reads here."""
+
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
+class ShapeViolationError(ParleyError):
+    """A write would leave the graph in breach of the shapes; nothing was written."""
+
+    status = 422
+    title = "Shape violation"
+    slug = "shape-violation"
+
+
+class TooManyRequestsError(ParleyError):
+    """The client exceeded its request rate."""
+
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"
+
+
+class ServiceUnavailableError(ParleyError):
+    """The service cannot answer now; retrying later may succeed."""
+
+    status = 503
+    title = "Service unavailable"
+    slug = "unavailable"
+
+
+class QueryTimeoutError(ServiceUnavailableError):
+    """The query ran past its time limit; its evaluation was stopped."""
+
+    title = "Query timeout"
+    slug = "query-timeout"
+
+
+class OverloadedError(ServiceUnavailableError):
+    """Too many queries are running; ``Retry-After`` says when to try again."""
+
+    title = "Too many concurrent queries"
+    slug = "overloaded"
+
+
+class StoreUnavailableError(ServiceUnavailableError):
+    """The store cannot be reached."""
+
+    title = "Store unavailable"
+    slug = "store-unavailable"
+
+
+class StoreError(ParleyError):
+    """The store failed while reading or writing."""
+
+    title = "Store error"
+    slug = "store"
+
+
+class ConfigError(ParleyError):
+    """The settings are invalid; raised at start-up, never per request."""
+
+    title = "Configuration error"
+    slug = "config"

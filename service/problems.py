@@ -1,0 +1,130 @@
+"""Errors as RFC 9457 problem responses: one place decides their shape.
+
+Every ``ParleyError``, and every werkzeug ``HTTPException`` (404, 405, 413),
+becomes ``application/problem+json`` with ``type``, ``title``, ``status``,
+``detail`` and ``instance`` plus the error's JSON-safe evidence; a browser
+(which prefers text/html) gets the same content as an HTML page. The problem
+``type`` IRI dereferences to a page describing that kind of problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from service.errors import ParleyError
+from service.formats import prefers_html
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+#: Slugs for werkzeug's own errors, so they share the problem shape.
+_HTTP_SLUGS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "rate-limited",
+}
+
+
+def _json_safe(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def problem_document(
+    *, status: int, title: str, slug: str, detail: str, extras: dict[str, Any], base: str
+) -> dict[str, Any]:
+    """The problem object: RFC 9457 members first, then the evidence."""
+    doc: dict[str, Any] = {
+        "type": f"{base}problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.full_path.rstrip("?") if request else None,
+    }
+    for key, value in extras.items():
+        if key not in doc and _json_safe(value):
+            doc[key] = value
+    return doc
+
+
+def render_problem(
+    *,
+    status: int,
+    title: str,
+    slug: str,
+    detail: str,
+    extras: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    base: str,
+) -> Response:
+    """A problem response, JSON or HTML by the request's Accept header."""
+    doc = problem_document(
+        status=status, title=title, slug=slug, detail=detail, extras=extras or {}, base=base
+    )
+    if prefers_html(request.headers.get("Accept")):
+        body = render_template("error.html", problem=doc)
+        response = Response(body, status=status, mimetype="text/html")
+    else:
+        response = Response(
+            json.dumps(doc, ensure_ascii=False, indent=1), status=status, mimetype=PROBLEM_JSON
+        )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def from_parley_error(error: ParleyError, base: str) -> Response:
+    if error.status >= 500:
+        logger.error("%s: %s", type(error).__name__, error.detail)
+    return render_problem(
+        status=error.status,
+        title=error.title,
+        slug=error.slug,
+        detail=error.detail,
+        extras=error.extras,
+        headers=error.headers,
+        base=base,
+    )
+
+
+def from_http_exception(error: HTTPException, base: str) -> Response:
+    status = error.code or 500
+    headers = {}
+    if status == 405 and error.get_headers():
+        headers = {k: v for k, v in error.get_headers() if k == "Allow"}
+    return render_problem(
+        status=status,
+        title=error.name,
+        slug=_HTTP_SLUGS.get(status, "http-error"),
+        detail=error.description or error.name,
+        headers=headers,
+        base=base,
+    )
+
+
+def from_unexpected(error: Exception, base: str) -> Response:
+    """A bug: log it with its traceback once; the client learns nothing internal."""
+    logger.error("unhandled error while serving %s", request.path, exc_info=error)
+    return render_problem(
+        status=500,
+        title="Internal error",
+        slug="internal",
+        detail="The server failed while answering; the error is logged. Nothing was written.",
+        base=base,
+    )

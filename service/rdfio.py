@@ -1,0 +1,177 @@
+"""Parsing and serialising RDF with pyoxigraph, and the bridge to rdflib.
+
+pyshacl and owlrl work on rdflib graphs; everything else works on pyoxigraph
+terms. The bridge goes through N-Triples/N-Quads bytes, which is exact for
+every term (rdflib's Turtle writer is not, for ill-typed literals).
+
+rdflib has one process-global switch, ``NORMALIZE_LITERALS``, that rewrites
+typed literals while parsing (``"01"^^xsd:integer`` becomes ``"1"``), and
+pyshacl sets it to True after every call. Parley validates what the client
+sent, so every rdflib parse and every pyshacl call runs inside
+``literals_verbatim()``, which holds one lock and keeps the switch off.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import pyoxigraph
+import rdflib
+
+from service.errors import RdfSyntaxError
+from service.formats import (
+    CSV,
+    JSON,
+    JSONLD,
+    NQUADS,
+    NTRIPLES,
+    RDFXML,
+    TRIG,
+    TSV,
+    TURTLE,
+    XML,
+    Format,
+)
+from service.terms import DefaultGraph, GraphName, Quad, Triple
+
+_RDF = {
+    TURTLE.name: pyoxigraph.RdfFormat.TURTLE,
+    NTRIPLES.name: pyoxigraph.RdfFormat.N_TRIPLES,
+    NQUADS.name: pyoxigraph.RdfFormat.N_QUADS,
+    TRIG.name: pyoxigraph.RdfFormat.TRIG,
+    JSONLD.name: pyoxigraph.RdfFormat.JSON_LD,
+    RDFXML.name: pyoxigraph.RdfFormat.RDF_XML,
+}
+_RESULTS = {
+    JSON.name: pyoxigraph.QueryResultsFormat.JSON,
+    XML.name: pyoxigraph.QueryResultsFormat.XML,
+    CSV.name: pyoxigraph.QueryResultsFormat.CSV,
+    TSV.name: pyoxigraph.QueryResultsFormat.TSV,
+}
+_POSITION = re.compile(r"(?:line |at |on line )?(\d+):(\d+)")
+
+
+def rdf_format(fmt: Format) -> pyoxigraph.RdfFormat:
+    """The pyoxigraph RDF format for a Parley format."""
+    return _RDF[fmt.name]
+
+
+def results_format(fmt: Format) -> pyoxigraph.QueryResultsFormat:
+    """The pyoxigraph query-results format for a Parley format."""
+    return _RESULTS[fmt.name]
+
+
+def syntax_position(message: str) -> dict[str, int]:
+    """Line and column from an engine's syntax-error message, when it gives them.
+
+    >>> syntax_position("error at 1:25: expected one of LATERAL")
+    {'line': 1, 'column': 25}
+    >>> syntax_position("no position")
+    {}
+    """
+    match = _POSITION.search(message)
+    if not match:
+        return {}
+    return {"line": int(match.group(1)), "column": int(match.group(2))}
+
+
+def parse(
+    data: bytes | str,
+    fmt: Format,
+    *,
+    base_iri: str | None = None,
+    graph: GraphName | None = None,
+    what: str = "the request body",
+) -> list[Quad]:
+    """Parse RDF into quads; triples go to ``graph`` (the default graph if ``None``).
+
+    :raises RdfSyntaxError: with the line and column of the first error.
+
+    >>> [q.object.value for q in parse(b'<a> <b> "c" .', TURTLE, base_iri="http://x/")]
+    ['c']
+    >>> parse(b'<a> <b> .', TURTLE, base_iri="http://x/")
+    Traceback (most recent call last):
+    ...
+    service.errors.RdfSyntaxError: the request body is not valid text/turtle: ...
+    """
+    try:
+        parsed = pyoxigraph.parse(data, rdf_format(fmt), base_iri=base_iri, rename_blank_nodes=True)
+        if graph is None or isinstance(graph, DefaultGraph):
+            return list(parsed)
+        # Triples (and a quad format's default graph) go to the target graph.
+        return [
+            q
+            if not isinstance(q.graph_name, DefaultGraph)
+            else Quad(q.subject, q.predicate, q.object, graph)
+            for q in parsed
+        ]
+    except SyntaxError as exc:
+        message = str(exc)
+        if "LoadDocumentCallback" in message:
+            message = "remote JSON-LD @context documents are never fetched; inline the context"
+        raise RdfSyntaxError(
+            f"{what} is not valid {fmt.media_type}: {message}",
+            format=fmt.media_type,
+            **syntax_position(message),
+        ) from exc
+    except ValueError as exc:  # e.g. a triple format given quads, a bad base IRI
+        raise RdfSyntaxError(f"{what} could not be read as {fmt.media_type}: {exc}") from exc
+
+
+def serialize(
+    statements: Iterable[Quad] | Iterable[Triple],
+    fmt: Format,
+    *,
+    prefixes: dict[str, str] | None = None,
+) -> bytes:
+    """Serialise quads or triples; quads lose their graph in triple formats."""
+    items: Iterable[Quad] | Iterable[Triple]
+    if fmt.quads:
+        items = (
+            s if isinstance(s, Quad) else Quad(s.subject, s.predicate, s.object) for s in statements
+        )
+    else:
+        items = (s.triple if isinstance(s, Quad) else s for s in statements)
+    result = pyoxigraph.serialize(items, format=rdf_format(fmt), prefixes=prefixes)
+    assert result is not None
+    return result
+
+
+_RDFLIB_LOCK = threading.RLock()
+
+
+@contextmanager
+def literals_verbatim() -> Iterator[None]:
+    """Run rdflib parsing (and pyshacl) with literal normalisation switched off.
+
+    Holds a process-wide lock: the switch is a global, and pyshacl flips it.
+    """
+    with _RDFLIB_LOCK:
+        previous = rdflib.NORMALIZE_LITERALS
+        rdflib.NORMALIZE_LITERALS = False
+        try:
+            yield
+        finally:
+            rdflib.NORMALIZE_LITERALS = previous
+
+
+def to_rdflib(statements: Iterable[Quad] | Iterable[Triple]) -> rdflib.Graph:
+    """An rdflib graph of the triples (graph names are dropped)."""
+    data = serialize(statements, NTRIPLES)
+    graph = rdflib.Graph()
+    with literals_verbatim():
+        graph.parse(data=data.decode("utf-8"), format="nt")
+    return graph
+
+
+def from_rdflib(graph: rdflib.Graph, *, to_graph: GraphName | None = None) -> list[Quad]:
+    """Quads from an rdflib graph; generalised triples (literal subjects) are dropped."""
+    lines = []
+    for s, p, o in graph:
+        if isinstance(s, rdflib.Literal) or not isinstance(p, rdflib.URIRef):
+            continue
+        lines.append(f"{s.n3()} {p.n3()} {o.n3()} .\n")
+    return parse("".join(lines).encode("utf-8"), NTRIPLES, graph=to_graph, what="rdflib output")

@@ -1,0 +1,162 @@
+"""The store interface: what the rest of Parley asks of a triple store.
+
+Two implementations sit behind it: the embedded Oxigraph store
+(``service.oxigraph_store``), which is the default, and a remote store reached
+over the SPARQL 1.1 protocols. Nothing above this interface knows which one it
+talks to.
+
+Changes are always committed as one ``ChangeSet`` (deleted and inserted quads,
+created and dropped graphs), atomically: either all of it is stored or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from service.formats import Format
+from service.terms import (
+    BlankNode,
+    DefaultGraph,
+    GraphName,
+    NamedNode,
+    Quad,
+    Subject,
+    Term,
+    Triple,
+)
+from service.vocab import Vocab
+
+Row = dict[str, Term]
+ResultKind = Literal["solutions", "boolean", "graph"]
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A query's answer, serialised."""
+
+    kind: ResultKind
+    format: Format
+    body: bytes
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """The RDF dataset a query runs on.
+
+    ``None`` fields mean Parley's default: the default graph is the store's
+    default graph merged with Parley's graphs, and every named graph is
+    available to ``GRAPH``. When a request names default or named graphs
+    (protocol parameters), only those are used, as the SPARQL Protocol says.
+    """
+
+    default_graphs: tuple[GraphName, ...] | None = None
+    named_graphs: tuple[NamedNode | BlankNode, ...] | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self.default_graphs is None and self.named_graphs is None
+
+
+@dataclass
+class ChangeSet:
+    """A change to the store, committed atomically.
+
+    Deletions apply before insertions, so a quad both deleted and inserted stays.
+    """
+
+    delete: list[Quad] = field(default_factory=list)
+    insert: list[Quad] = field(default_factory=list)
+    create_graphs: list[NamedNode] = field(default_factory=list)
+    drop_graphs: list[NamedNode] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.delete or self.insert or self.create_graphs or self.drop_graphs)
+
+    def extend(self, other: ChangeSet) -> None:
+        self.delete.extend(other.delete)
+        self.insert.extend(other.insert)
+        self.create_graphs.extend(other.create_graphs)
+        self.drop_graphs.extend(other.drop_graphs)
+
+
+class GraphStore(Protocol):
+    """A quad store Parley reads and writes."""
+
+    vocab: Vocab
+
+    def select(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Row]:
+        """Rows of a SELECT query (unbound variables are absent from a row)."""
+
+    def ask(self, query: str, *, dataset: DatasetSpec | None = None) -> bool:
+        """The answer of an ASK query."""
+
+    def construct(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE query."""
+
+    def evaluate(
+        self,
+        query: str,
+        *,
+        dataset: DatasetSpec | None,
+        query_has_dataset: bool,
+        results_format: Format | None,
+        graph_format: Format | None,
+    ) -> Evaluated:
+        """Evaluate a client's query and serialise the answer in the format for its kind.
+
+        :raises NotAcceptableError: the answer's kind has no acceptable format.
+        """
+
+    def quads(
+        self,
+        subject: Subject | None = None,
+        predicate: NamedNode | None = None,
+        obj: Term | None = None,
+        graph: GraphName | None = None,
+    ) -> Iterator[Quad]:
+        """Quads matching a pattern; ``None`` matches anything, in every graph."""
+
+    def named_graphs(self) -> list[NamedNode | BlankNode]:
+        """Every named graph, empty ones included."""
+
+    def graph_exists(self, graph: GraphName) -> bool:
+        """True for the default graph and for every named graph the store holds."""
+
+    def count(self, graph: GraphName | None = None) -> int:
+        """Quads in one graph, or in the whole store."""
+
+    def commit(self, changes: ChangeSet) -> None:
+        """Apply the change atomically."""
+
+    def replace_all(self, quads: Iterable[Quad]) -> None:
+        """Empty the store and load ``quads`` (used by ``parley build``)."""
+
+    def serialize_graph(self, graph: GraphName, fmt: Format) -> bytes:
+        """One graph's triples (or the whole dataset for a quad format and ``DefaultGraph``)."""
+
+    def version(self) -> int:
+        """A number that changes with every commit (caches and snapshots key on it)."""
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+def term_to_sparql(term: Term | GraphName) -> str:
+    """A term in SPARQL/N-Triples syntax (blank nodes as ``_:id``).
+
+    >>> term_to_sparql(NamedNode("http://a/b"))
+    '<http://a/b>'
+    >>> from service.terms import Literal
+    >>> term_to_sparql(Literal('say "hi"', language="en"))
+    '"say \\\\"hi\\\\""@en'
+    """
+    if isinstance(term, DefaultGraph):
+        raise ValueError("the default graph has no term syntax")
+    return str(term)
+
+
+def has_blank_node(quad: Quad) -> bool:
+    """True if the quad mentions a blank node anywhere."""
+    return any(isinstance(t, BlankNode) for t in (quad.subject, quad.object, quad.graph_name))

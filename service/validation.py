@@ -1,0 +1,187 @@
+"""SHACL validation with pyshacl: the only module that imports it.
+
+``ShaclValidator`` holds the shapes and the ontology (parsed once) and
+validates an rdflib data graph, optionally only at some focus nodes. The
+ontology is mixed into the data graph so ``sh:class`` and ``sh:targetClass``
+follow ``rdfs:subClassOf``. Every call runs inside ``literals_verbatim()``:
+pyshacl flips rdflib's process-global literal normalisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyshacl
+import rdflib
+from rdflib.namespace import SH as RSH
+
+from service.errors import ShapeViolationError
+from service.rdfio import literals_verbatim
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One ``sh:ValidationResult`` of a report, as plain strings (N-Triples terms)."""
+
+    focus_node: str
+    result_path: str | None
+    value: str | None
+    source_constraint_component: str
+    source_shape: str
+    severity: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "focusNode": self.focus_node,
+            "resultPath": self.result_path,
+            "value": self.value,
+            "sourceConstraintComponent": self.source_constraint_component,
+            "sourceShape": self.source_shape,
+            "resultSeverity": self.severity,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of a validation: whether the data conforms, and why not."""
+
+    conforms: bool
+    results: tuple[ValidationResult, ...]
+    #: The SHACL report graph itself, for clients that ask for RDF.
+    graph: rdflib.Graph
+
+    def to_json(self) -> dict[str, Any]:
+        return {"conforms": self.conforms, "results": [r.to_json() for r in self.results]}
+
+    def text(self) -> str:
+        """A report a person reads in a terminal."""
+        if self.conforms:
+            return "Conforms: yes"
+        lines = [f"Conforms: no ({len(self.results)} result(s))"]
+        for r in self.results:
+            path = f" {r.result_path}" if r.result_path else ""
+            value = f" value {r.value}" if r.value else ""
+            shape = r.source_shape.rsplit("#", 1)[-1].rstrip(">")
+            lines.append(f"- {r.focus_node}{path}{value} [{shape}]\n  {r.message}")
+        return "\n".join(lines)
+
+    def raise_if_violated(self, detail: str) -> None:
+        """Raise ``ShapeViolationError`` (422) carrying this report unless it conforms."""
+        if not self.conforms:
+            raise ShapeViolationError(
+                detail, conforms=False, results=[r.to_json() for r in self.results], report=self
+            )
+
+
+def _term(node: rdflib.term.Node | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, rdflib.BNode):
+        return "_:" + str(node)
+    return str(node.n3())
+
+
+def _path_text(graph: rdflib.Graph, node: rdflib.term.Node | None) -> str | None:
+    """A SHACL path as a SPARQL property path (IRIs in angle brackets)."""
+    if node is None:
+        return None
+    if not isinstance(node, rdflib.BNode):
+        return _term(node)
+    inverse = graph.value(node, RSH.inversePath)
+    if inverse is not None:
+        return "^" + (_path_text(graph, inverse) or "")
+    alternative = graph.value(node, RSH.alternativePath)
+    if alternative is not None:
+        items = rdflib.collection.Collection(graph, alternative)
+        return "(" + "|".join(_path_text(graph, i) or "" for i in items) + ")"
+    for prop, suffix in (
+        (RSH.zeroOrMorePath, "*"),
+        (RSH.oneOrMorePath, "+"),
+        (RSH.zeroOrOnePath, "?"),
+    ):
+        inner = graph.value(node, prop)
+        if inner is not None:
+            return f"({_path_text(graph, inner)}){suffix}"
+    if graph.value(node, rdflib.RDF.first) is not None:
+        return "/".join(
+            _path_text(graph, i) or "" for i in rdflib.collection.Collection(graph, node)
+        )
+    return _term(node)
+
+
+def report_from_graph(conforms: bool, graph: rdflib.Graph) -> ValidationReport:
+    """Read the results out of a SHACL report graph, sorted for stable output."""
+    results = []
+    for result in graph.subjects(rdflib.RDF.type, RSH.ValidationResult):
+        message = graph.value(result, RSH.resultMessage)
+        shape = graph.value(result, RSH.sourceShape)
+        results.append(
+            ValidationResult(
+                focus_node=_term(graph.value(result, RSH.focusNode)) or "",
+                result_path=_path_text(graph, graph.value(result, RSH.resultPath)),
+                value=_term(graph.value(result, RSH.value)),
+                source_constraint_component=_term(
+                    graph.value(result, RSH.sourceConstraintComponent)
+                )
+                or "",
+                source_shape=(_term(shape) or "")
+                if not isinstance(shape, rdflib.BNode)
+                else "_:shape",
+                severity=_term(graph.value(result, RSH.resultSeverity)) or "",
+                message=str(message) if message is not None else "",
+            )
+        )
+    results.sort(key=lambda r: (r.focus_node, r.result_path or "", r.message))
+    return ValidationReport(conforms=conforms, results=tuple(results), graph=graph)
+
+
+class ShaclValidator:
+    """Validates data graphs against one set of shapes under one ontology."""
+
+    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None) -> None:
+        self.shapes = shapes
+        self.ontology = ontology
+
+    def validate(
+        self,
+        data: rdflib.Graph,
+        *,
+        focus_nodes: Sequence[rdflib.term.Node] | None = None,
+        shapes: rdflib.Graph | None = None,
+        with_ontology: bool = True,
+    ) -> ValidationReport:
+        """Validate ``data``; with ``shapes``, those shapes alone (no ontology) apply.
+
+        :param focus_nodes: validate only these nodes (the shapes still see all of ``data``).
+        """
+        use_shapes = shapes if shapes is not None else self.shapes
+        ont = self.ontology if (with_ontology and shapes is None) else None
+        kwargs: dict[str, Any] = {}
+        if focus_nodes is not None:
+            kwargs["focus_nodes"] = list(focus_nodes)
+        with literals_verbatim():
+            conforms, report_graph, _text = pyshacl.validate(
+                data,
+                shacl_graph=use_shapes,
+                ont_graph=ont,
+                inference="none",
+                advanced=False,
+                allow_warnings=False,
+                **kwargs,
+            )
+        assert isinstance(report_graph, rdflib.Graph)
+        return report_from_graph(bool(conforms), report_graph)
+
+
+def graph_of(
+    triples: Iterable[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]],
+) -> rdflib.Graph:
+    """An rdflib graph of the given triples."""
+    graph = rdflib.Graph()
+    for triple in triples:
+        graph.add(triple)
+    return graph

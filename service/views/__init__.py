@@ -1,0 +1,12 @@
+"""HTTP routes, one blueprint per concern; each view parses, calls the core, renders."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from service.views import meta, sparql
+
+    app.register_blueprint(meta.bp)
+    app.register_blueprint(sparql.bp)
