@@ -22,6 +22,7 @@ from service.settings import Settings
 from service.store import GraphStore
 from service.terms import OWL, RDF, NamedNode
 from service.vocab import Vocab
+from service.writes import DirectWriter, Writer
 
 access_log = logging.getLogger("parley.access")
 
@@ -33,6 +34,8 @@ class Services:
     settings: Settings
     vocab: Vocab
     store: GraphStore
+    #: Every write goes through ``writer.submit`` (the write gate once it lands).
+    writer: Writer
 
 
 def services() -> Services:
@@ -77,8 +80,9 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    store = store or open_store(settings, vocab)
     app.extensions["parley"] = Services(
-        settings=settings, vocab=vocab, store=store or open_store(settings, vocab)
+        settings=settings, vocab=vocab, store=store, writer=DirectWriter(store)
     )
     from service.views import register_blueprints
 

@@ -1,0 +1,94 @@
+"""The one door every write goes through: ``Writer.submit(ChangeSet)``.
+
+Each write path turns its request into a ``ChangeSet`` first (SPARQL Update:
+the quads the update would delete and insert; Graph Store Protocol: a graph's
+replacement, addition or removal; ``POST /data`` and ``parley load``: the
+parsed body), then calls ``submit``. The writer decides whether the change is
+accepted and commits it atomically; listeners (the search index) hear about
+every accepted change.
+
+``DirectWriter`` commits without validation: it is the stand-in until the
+write gate (``service.gate``) takes its place, and it already gives every write
+atomicity, serialisation and skolemisation of blank nodes in Parley's graphs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from service.datafiles import skolemize
+from service.store import ChangeSet, GraphStore
+
+#: Called with each accepted, committed change.
+Listener = Callable[[ChangeSet], None]
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What a write did (or, for a dry run, would do)."""
+
+    added: int
+    removed: int
+    committed: bool
+    #: Inferred triples added and removed by reasoning upkeep.
+    inferred_added: int = 0
+    inferred_removed: int = 0
+    #: The provenance record of the write, when one was made.
+    record: str | None = None
+    #: The change as it was (or would be) committed, blank nodes skolemised.
+    changes: ChangeSet = field(default_factory=ChangeSet)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "committed": self.committed,
+            "added": self.added,
+            "removed": self.removed,
+            "inferredAdded": self.inferred_added,
+            "inferredRemoved": self.inferred_removed,
+            "record": self.record,
+        }
+
+
+class Writer(Protocol):
+    """Accepts or refuses changes to the store."""
+
+    def submit(
+        self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
+    ) -> WriteOutcome:
+        """Commit ``changes`` atomically, or raise (``ShapeViolationError``: 422)."""
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener`` after every committed change."""
+
+
+class DirectWriter:
+    """Commits every change as it is, atomically and one at a time."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def submit(
+        self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
+    ) -> WriteOutcome:
+        vocab = self.store.vocab
+        prepared = ChangeSet(
+            delete=changes.delete,
+            insert=skolemize(changes.insert, vocab),
+            create_graphs=changes.create_graphs,
+            drop_graphs=changes.drop_graphs,
+        )
+        if dry_run:
+            return WriteOutcome(len(prepared.insert), len(prepared.delete), False, changes=prepared)
+        with self._lock:
+            self.store.commit(prepared)
+        for listener in self._listeners:
+            listener(prepared)
+        return WriteOutcome(len(prepared.insert), len(prepared.delete), True, changes=prepared)
