@@ -14,8 +14,10 @@ atomicity, serialisation and skolemisation of blank nodes in Parley's graphs.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,17 +65,26 @@ class Writer(Protocol):
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener`` after every committed change."""
 
+    def exclusive(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the write lock (re-entrant) while computing a change from the store's
+        current state and submitting it, so no other write lands in between."""
+
 
 class DirectWriter:
     """Commits every change as it is, atomically and one at a time."""
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._listeners: list[Listener] = []
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._lock:
+            yield
 
     def submit(
         self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
