@@ -178,7 +178,10 @@ class OxigraphStore:
     def answer(self, job: QueryJob) -> Answered:
         """Evaluate a client's query; the answer serialised and held to the job's caps."""
         result = self.raw_query(
-            job.text, dataset=job.dataset, query_has_dataset=job.query_has_dataset
+            job.text,
+            dataset=job.dataset,
+            query_has_dataset=job.query_has_dataset,
+            base_iri=job.base_iri,
         )
         graph = isinstance(result, pyoxigraph.QueryTriples)
         fmt = job.graph_format if graph else job.results_format

@@ -21,6 +21,8 @@ class QueryJob:
     graph_format: Format | None
     max_rows: int
     max_bytes: int
+    #: Relative IRIs in the query resolve against it (the endpoint's URL).
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from service.terms import (
     Subject,
     Term,
 )
-from service.update_text import operation_texts
+from service.update_text import declared_prefixes, operation_texts
 
 
 class UpdateStore(Protocol):
@@ -96,10 +96,17 @@ def parse_update(text: str, ctx: UpdateContext) -> list[CompValue]:
 
     :raises QuerySyntaxError: with ``line`` and ``column`` of the first error.
     """
+    # rdflib keeps one prefix per namespace and re-binds the initial ones before each
+    # operation, so a pre-declared prefix would evict the request's own prefix for the
+    # same namespace (``dc:`` for dcterms); the request's declarations win.
+    own = declared_prefixes(text)
+    initial = {
+        p: iri for p, iri in ctx.prefixes.items() if p not in own and iri not in own.values()
+    }
     try:
         with literals_verbatim():
             parsed = parseUpdate(text)
-            update = translateUpdate(parsed, base=ctx.base_iri, initNs=dict(ctx.prefixes))
+            update = translateUpdate(parsed, base=ctx.base_iri, initNs=initial)
     except ParseException as exc:
         raise QuerySyntaxError(
             f"the update does not parse at line {exc.lineno}, column {exc.col}: {exc.msg}",

@@ -86,3 +86,18 @@ def operation_texts(text: str) -> list[tuple[str, str | None]]:
         if body:
             found.append((prologue, _where_block(text, body)))
     return found
+
+
+def declared_prefixes(text: str) -> dict[str, str]:
+    """The prefixes an update declares itself (prefix without ':' -> IRI).
+
+    >>> declared_prefixes("PREFIX dc: <http://purl.org/dc/terms/> CLEAR ALL")
+    {'dc': 'http://purl.org/dc/terms/'}
+    """
+    found: dict[str, str] = {}
+    for segment in _segments(text):
+        for line in _split_prologue(segment)[0].splitlines():
+            if line.startswith("PREFIX "):
+                _, name, iri = line.split(" ", 2)
+                found[name.rstrip(":")] = iri.strip()[1:-1]
+    return found

@@ -78,6 +78,7 @@ def _query(op: Operation) -> Response:
         graph_format=graph_fmt,
         max_rows=settings.max_result_rows,
         max_bytes=settings.max_response_bytes,
+        base_iri=settings.base_iri + "sparql",
     )
     try:
         answer = endpoint_services().queries.run(job)
