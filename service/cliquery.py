@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import rdflib
-
 from service.datafiles import ModelFiles, load_ontology, load_shapes
 from service.errors import ConfigError, NotAcceptableError, StoreError
 from service.formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, by_suffix, negotiate
@@ -121,14 +119,10 @@ def validate_file(settings: Settings, path: Path) -> ValidationReport:
             for q in store.quads()
             if vocab.is_reasoned_graph(q.graph_name) or q.graph_name == vocab.inferred_graph
         ]
-    focus = {q.subject for q in quads} | {
-        q.object for q in quads if isinstance(q.object, NamedNode)
-    }
-    # Blank nodes of the file cannot be focus nodes by identity across the bridge; their
-    # owners (named subjects) are, and shapes reach them from there.
-    rdflib_focus = [rdflib.URIRef(t.value) for t in focus if isinstance(t, NamedNode)]
-    validator = ShaclValidator(to_rdflib(shapes), to_rdflib(ontology))
-    return validator.validate(to_rdflib([*context, *quads]), focus_nodes=rdflib_focus)
+    focus: set[Term] = {q.subject for q in quads if isinstance(q.subject, NamedNode)}
+    focus |= {q.object for q in quads if isinstance(q.object, NamedNode)}
+    validator = ShaclValidator(to_rdflib(shapes), ontology)
+    return validator.validate([*context, *quads], focus_nodes=focus)
 
 
 def store_stats(settings: Settings) -> str:
