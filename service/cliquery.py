@@ -113,10 +113,10 @@ def _answer(store: OxigraphStore, sparql: str, fmt_name: str | None) -> str:
             graph_format=TURTLE,
         )
         return answer.body.decode("utf-8")
-    rows = store.select(sparql)
-    names = list(dict.fromkeys(name for row in rows for name in row)) or ["(no results)"]
+    rows, names = store.select_with_variables(sparql)
     body = [[short(row.get(n), vocab) for n in names] for row in rows]
-    return table(names, body) + f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
+    plural = "s" if len(rows) != 1 else ""
+    return table(names or ["(no variables)"], body) + f"({len(rows)} row{plural})\n"
 
 
 def validate_file(settings: Settings, path: Path) -> ValidationReport:

@@ -170,6 +170,12 @@ class OxigraphStore:
         return Evaluated(kind, fmt, body)
 
     def select(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Row]:
+        return self.select_with_variables(query, dataset=dataset)[0]
+
+    def select_with_variables(
+        self, query: str, *, dataset: DatasetSpec | None = None
+    ) -> tuple[list[Row], list[str]]:
+        """Rows of a SELECT query and its variables, in the query's order."""
         result = self.raw_query(query, dataset=dataset)
         if not isinstance(result, pyoxigraph.QuerySolutions):
             raise TypeError("select() needs a SELECT query")
@@ -182,7 +188,7 @@ class OxigraphStore:
                 if value is not None and not isinstance(value, Triple):
                     row[name] = value
             rows.append(row)
-        return rows
+        return rows, names
 
     def ask(self, query: str, *, dataset: DatasetSpec | None = None) -> bool:
         result = self.raw_query(query, dataset=dataset)

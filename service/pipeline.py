@@ -84,9 +84,12 @@ def validate_model(model: Model) -> ValidationReport:
 def _stage(name: str, summary: BuildSummary, progress: Progress) -> Iterator[None]:
     progress(name, "start")
     started = time.perf_counter()
-    yield
-    summary.seconds[name] = time.perf_counter() - started
-    progress(name, "done")
+    try:
+        yield
+    finally:
+        # Also on failure: the CLI's progress ticker stops with the stage.
+        summary.seconds[name] = time.perf_counter() - started
+        progress(name, "done")
 
 
 def build(settings: Settings, progress: Progress | None = None) -> BuildSummary:
