@@ -86,6 +86,20 @@ class ClaimView:
     reviews: list[ReviewView]
     reports: TermView | None
 
+    @property
+    def sentence(self) -> list[TermView | str]:
+        """Who says it through whom, as words and links: "In S, A reports that P says that W
+        suggests:". The publisher's own claim reads "In S, A asserts:"."""
+        pieces: list[TermView | str] = []
+        steps = list(self.chain)
+        if self.source is not None:
+            pieces += ["In ", self.source, ", "]
+        if self.publisher is not None and steps and steps[0].who.key != self.publisher.key:
+            pieces += [self.publisher, " reports that "]
+        for i, step in enumerate(steps):
+            pieces += [step.who, f" {step.verb}" + (" " if i < len(steps) - 1 else ":")]
+        return pieces
+
 
 def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
     """The claim page's answers: who says it, through whom, how, about what; the reviews."""

@@ -33,6 +33,9 @@ NAME_PREDICATES = ("rdfs:label", "skos:prefLabel", "skos:altLabel", "schema:name
 TEXT_PREDICATES = ("skos:definition", "rdfs:comment", "schema:description", "schema:reviewBody")
 #: The claim text: the quotes of its evidence spans.
 QUOTE_PATH = "parley:hasEvidence/oa:hasSelector/oa:exact"
+#: Markers the index puts around matched words in a snippet (control characters,
+#: so no text can contain them).
+MATCH_START, MATCH_END = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -49,7 +52,7 @@ class Hit:
             "iri": self.iri,
             "label": self.label,
             "kind": self.kind,
-            "snippet": self.snippet,
+            "snippet": self.snippet.replace(MATCH_START, "").replace(MATCH_END, ""),
             "score": round(self.score, 4),
         }
 
@@ -225,11 +228,11 @@ class SearchIndex:
         self.ensure_built()
         with self._lock:
             rows = self._db.execute(
-                "SELECT e.iri, d.kind, d.label, snippet(docs, -1, '[', ']', ' … ', 16), "
+                "SELECT e.iri, d.kind, d.label, snippet(docs, -1, ?, ?, ' … ', 16), "
                 "bm25(docs, 0, 10.0, 3.0, 1.0) AS rank FROM docs AS d "
                 "JOIN entities AS e ON e.id = d.rowid WHERE docs MATCH ? "
                 "ORDER BY rank LIMIT ?",
-                (expression, limit),
+                (MATCH_START, MATCH_END, expression, limit),
             ).fetchall()
         return [Hit(r[0], r[2].split(" · ")[0], r[1], r[3], -float(r[4])) for r in rows]
 
