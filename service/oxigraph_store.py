@@ -128,9 +128,9 @@ class OxigraphStore:
         elif not query_has_dataset:
             kwargs = self.dataset_kwargs(None)
         try:
-            return self._store.query(
-                query, prefixes=self.vocab.prefixes(), base_iri=base_iri, **kwargs
-            )
+            # Relative IRIs resolve against the base: <id/Putin> is the server's own entity.
+            base = base_iri or self.vocab.base
+            return self._store.query(query, prefixes=self.vocab.prefixes(), base_iri=base, **kwargs)
         except SyntaxError as exc:
             raise QuerySyntaxError(
                 f"the query does not parse: {exc}", **syntax_position(str(exc))

@@ -76,8 +76,8 @@ def read_model(settings: Settings) -> Model:
 
 def validate_model(model: Model) -> ValidationReport:
     """Validate the data graphs (merged) against the shapes under the ontology."""
-    validator = ShaclValidator(to_rdflib(model.shapes), to_rdflib(model.ontology))
-    return validator.validate(to_rdflib(model.data))
+    validator = ShaclValidator(to_rdflib(model.shapes), model.ontology)
+    return validator.validate(model.data)
 
 
 @contextmanager

@@ -35,7 +35,7 @@ from service.formats import (
     XML,
     Format,
 )
-from service.terms import DefaultGraph, GraphName, Quad, Triple
+from service.terms import BlankNode, DefaultGraph, GraphName, NamedNode, Quad, Term, Triple
 
 _RDF = {
     TURTLE.name: pyoxigraph.RdfFormat.TURTLE,
@@ -175,3 +175,17 @@ def from_rdflib(graph: rdflib.Graph, *, to_graph: GraphName | None = None) -> li
             continue
         lines.append(f"{s.n3()} {p.n3()} {o.n3()} .\n")
     return parse("".join(lines).encode("utf-8"), NTRIPLES, graph=to_graph, what="rdflib output")
+
+
+def term_to_rdflib(term: Term) -> rdflib.term.Node:
+    """The rdflib term for a pyoxigraph term.
+
+    >>> term_to_rdflib(NamedNode("http://a/b"))
+    rdflib.term.URIRef('http://a/b')
+    """
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    datatype = rdflib.URIRef(term.datatype.value) if term.language is None else None
+    return rdflib.Literal(term.value, lang=term.language, datatype=datatype)
