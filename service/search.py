@@ -58,19 +58,20 @@ class Hit:
 
 
 def match_expression(text: str) -> str | None:
-    """An FTS5 query for what a person typed: every word must match, as a word prefix.
+    """An FTS5 query for what a person typed: every word must match; the last one may be
+    the start of a word (a person may still be typing it).
 
     Words are quoted, so FTS5 operators in the input are taken literally.
 
     >>> match_expression('Putin "says" OR')
-    '"putin"* "says"* "or"*'
+    '"putin" "says" "or"*'
     >>> match_expression("  ") is None
     True
     """
     words = [w.lower() for w in _WORD.findall(text)]
     if not words:
         return None
-    return " ".join(f'"{w}"*' for w in words)
+    return " ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
 
 
 class SearchIndex:
@@ -84,8 +85,11 @@ class SearchIndex:
         self._db.execute("CREATE TABLE entities (id INTEGER PRIMARY KEY, iri TEXT UNIQUE)")
         self._db.execute(
             "CREATE VIRTUAL TABLE docs USING fts5("
-            "kind UNINDEXED, label, who, body, tokenize = 'unicode61 remove_diacritics 2')"
+            "kind UNINDEXED, label, who, body, tokenize = 'unicode61 remove_diacritics 2', "
+            "prefix = '2 3 4')"
         )
+        # Labels weigh most, then the claimant's name, then the text.
+        self._db.execute("INSERT INTO docs(docs, rank) VALUES ('rank', 'bm25(0, 10.0, 3.0, 1.0)')")
         self._lock = threading.RLock()
         self._built = False
 
@@ -227,19 +231,71 @@ class SearchIndex:
             return []
         self.ensure_built()
         with self._lock:
-            rows = self._db.execute(
-                "SELECT e.iri, d.kind, d.label, snippet(docs, -1, ?, ?, ' … ', 16), "
-                "bm25(docs, 0, 10.0, 3.0, 1.0) AS rank FROM docs AS d "
-                "JOIN entities AS e ON e.id = d.rowid WHERE docs MATCH ? "
-                "ORDER BY rank LIMIT ?",
-                (MATCH_START, MATCH_END, expression, limit),
+            # Rank first (FTS5's own ``rank``: BM25 with the column weights set at creation),
+            # then make snippets for the best rows only: a snippet costs more than a score.
+            # Names first: a match in a label or a claimant's name outranks any match in
+            # the text alone. Ranking costs in proportion to the matches, and names match
+            # far fewer documents than text does, so a common word stays fast.
+            best = self._db.execute(
+                "SELECT rowid, rank FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT ?",
+                (f"{{label who}} : ({expression})", limit),
             ).fetchall()
-        return [Hit(r[0], r[2].split(" · ")[0], r[1], r[3], -float(r[4])) for r in rows]
+            if len(best) < limit:
+                named = [r[0] for r in best]
+                best += self._db.execute(
+                    "SELECT rowid, rank FROM docs WHERE docs MATCH ? "
+                    f"AND rowid NOT IN ({','.join('?' * len(named))}) ORDER BY rank LIMIT ?",
+                    (expression, *named, limit - len(best)),
+                ).fetchall()
+            if not best:
+                return []
+            marks = ",".join("?" * len(best))
+            details = {
+                row[0]: row[1:]
+                for row in self._db.execute(
+                    "SELECT d.rowid, e.iri, d.kind, d.label, d.who, d.body "
+                    "FROM docs AS d JOIN entities AS e ON e.id = d.rowid "
+                    f"WHERE d.rowid IN ({marks})",
+                    [r[0] for r in best],
+                )
+            }
+        words = [w.lower() for w in _WORD.findall(text)]
+        hits = []
+        for rowid, rank in best:
+            iri, kind, label, who, body = details[rowid]
+            hits.append(
+                Hit(iri, label.split(" · ")[0], kind, snippet(words, label, who, body), -rank)
+            )
+        return hits
 
     def count(self) -> int:
         self.ensure_built()
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+
+def snippet(words: list[str], *texts: str, width: int = 160) -> str:
+    """A stretch of the first text that holds a match, matched words between the markers.
+
+    >>> s = snippet(["ist"], "Talks", "From Istanbul in 2022 onward")
+    >>> s.replace(MATCH_START, "[").replace(MATCH_END, "]")
+    'From [Istanbul] in 2022 onward'
+    """
+    for text in texts:
+        found = [m for m in _WORD.finditer(text) if m.group().lower().startswith(tuple(words))]
+        if not found:
+            continue
+        start = max(0, found[0].start() - width // 3)
+        end = min(len(text), start + width)
+        out, cursor = [], start
+        for m in found:
+            if m.start() < start or m.end() > end:
+                continue
+            out += [text[cursor : m.start()], MATCH_START, m.group(), MATCH_END]
+            cursor = m.end()
+        out.append(text[cursor:end])
+        return ("… " if start else "") + "".join(out) + (" …" if end < len(text) else "")
+    return texts[0][:width] if texts else ""
 
 
 def _empty() -> dict[str, list[str]]:
