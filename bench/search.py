@@ -82,7 +82,8 @@ def main() -> None:
         t_index, hits = timed(lambda t=text: index.search(t), args.runs)  # type: ignore[misc]
         regex_runs = max(1, args.runs // 2)
         t_regex, rows = timed(lambda t=text: store.select(regex_query(t)), regex_runs)  # type: ignore[misc]
-        assert isinstance(hits, list) and isinstance(rows, list)
+        assert isinstance(hits, list)
+        assert isinstance(rows, list)
         ratio = t_regex / t_index if t_index > 0 else float("inf")
         ratios.append(ratio)
         print(
