@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from service.views import meta, sparql
+    from service.views import browse, meta, pages, sparql
 
     app.register_blueprint(meta.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(browse.bp)
