@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import services
-from service.search import SearchIndex, match_expression
+from service.search import SearchIndex, query_words
 from service.store import ChangeSet
 from service.terms import DCTERMS, RDF, RDFS, Literal, NamedNode, Quad
 
@@ -61,5 +61,6 @@ def test_renaming_a_claimant_reindexes_its_claims(app: Flask) -> None:
         assert claims <= {h.iri for h in index.search("Zzyzx")}
 
 
-def test_match_expression_quotes_every_word() -> None:
-    assert match_expression('NEAR(a b) "x" AND') == '"near" "a" "b" "x" "and"*'
+def test_query_syntax_is_taken_as_words() -> None:
+    """What a person types is words, never query syntax: no operator can change the search."""
+    assert query_words('NEAR(a b) "x" AND -y') == ["near", "a", "b", "x", "and", "y"]

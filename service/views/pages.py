@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, jsonify, render_template, request
 from markupsafe import Markup, escape
 
 from service.app import services
@@ -25,23 +24,11 @@ from service.views.paging import page_number
 
 bp = Blueprint("pages", __name__)
 
-_SEARCH_KEY = "parley.search"
 _SEARCH_FORMATS = (HTML, JSON)
 
 
-@bp.record_once
-def _create_search_index(state: BlueprintSetupState) -> None:
-    app = state.app
-    svc = app.extensions["parley"]
-    index = SearchIndex(svc.store)
-    svc.writer.add_listener(index.on_change)
-    app.extensions[_SEARCH_KEY] = index
-
-
 def search_index() -> SearchIndex:
-    index = current_app.extensions[_SEARCH_KEY]
-    assert isinstance(index, SearchIndex)
-    return index
+    return services().search
 
 
 @bp.get("/")
