@@ -19,13 +19,15 @@ from service.store import GraphStore, Row
 from service.terms import NamedNode, Term
 from service.textspans import Segment, Span, segments, window
 
-#: How each modality is reported in a sentence ("Putin demands: ...").
+#: How each modality is reported in a sentence ("Putin demands: ..."), for one claimant
+#: and for a loosely defined group, which the sources name in the plural ("Western
+#: analysts suggest: ...").
 VERBS = {
-    "modality-asserted": "asserts",
-    "modality-predicted": "predicts",
-    "modality-conditional": "states, as a condition,",
-    "modality-demanded": "demands",
-    "modality-speculated": "suggests",
+    "modality-asserted": ("asserts", "assert"),
+    "modality-predicted": ("predicts", "predict"),
+    "modality-conditional": ("states, as a condition,", "state, as a condition,"),
+    "modality-demanded": ("demands", "demand"),
+    "modality-speculated": ("suggests", "suggest"),
 }
 
 
@@ -105,8 +107,9 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
     """The claim page's answers: who says it, through whom, how, about what; the reviews."""
     c = str(iri)
     main = store.select(
-        f"SELECT ?claimant ?modality ?type ?source ?author ?reports WHERE {{ "
-        f"OPTIONAL {{ {c} parley:claimant ?claimant }} "
+        f"SELECT ?claimant ?group ?modality ?type ?source ?author ?reports WHERE {{ "
+        f"OPTIONAL {{ {c} parley:claimant ?claimant "
+        "OPTIONAL { ?claimant a parley:VagueGroup BIND(true AS ?group) } } "
         f"OPTIONAL {{ {c} parley:modality ?modality }} OPTIONAL {{ {c} parley:claimType ?type }} "
         f"OPTIONAL {{ {c} parley:appearsIn ?source OPTIONAL {{ ?source schema:author ?author }} }} "
         f"OPTIONAL {{ {c} parley:reportsClaim ?reports }} }} LIMIT 1"
@@ -132,13 +135,18 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
         return labels.view(term) if term is not None else None
 
     steps = [
-        ChainStep(labels.view(r["who"]), labels.view(r["claim"]), _verb(r.get("modality"), True))
+        ChainStep(
+            labels.view(r["who"]),
+            labels.view(r["claim"]),
+            _verb(r.get("modality"), reporting=True, plural="group" in r),
+        )
         for r in chain_rows
         if "who" in r
     ]
     claimant = row.get("claimant")
     if claimant is not None:
-        steps.append(ChainStep(labels.view(claimant), labels.view(iri), _verb(row.get("modality"))))
+        verb = _verb(row.get("modality"), plural="group" in row)
+        steps.append(ChainStep(labels.view(claimant), labels.view(iri), verb))
     about: dict[str, list[TermView]] = {}
     for r in about_rows:
         key = r["p"].value.rsplit("#about", 1)[-1].lower()
@@ -158,12 +166,18 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
     )
 
 
-def _verb(modality: Term | None, reporting: bool = False) -> str:
+def _verb(modality: Term | None, *, reporting: bool = False, plural: bool = False) -> str:
+    """The verb for one step of the chain ("says that", "demands", "suggest").
+
+    >>> _verb(None, reporting=True), _verb(None, plural=True)
+    ('says that', 'say')
+    """
     if reporting:
-        return "says that"
+        return "say that" if plural else "says that"
+    forms = ("says", "say")
     if isinstance(modality, NamedNode):
-        return VERBS.get(modality.value.rsplit("#", 1)[-1], "says")
-    return "says"
+        forms = VERBS.get(modality.value.rsplit("#", 1)[-1], forms)
+    return forms[1] if plural else forms[0]
 
 
 def _report_chain(store: GraphStore, iri: NamedNode) -> list[Row]:
@@ -173,8 +187,9 @@ def _report_chain(store: GraphStore, iri: NamedNode) -> list[Row]:
     current = iri
     while True:
         rows = store.select(
-            f"SELECT ?claim ?who ?modality WHERE {{ ?claim parley:reportsClaim {current} . "
-            "OPTIONAL { ?claim parley:claimant ?who } "
+            f"SELECT ?claim ?who ?group ?modality WHERE {{ ?claim parley:reportsClaim {current} . "
+            "OPTIONAL { ?claim parley:claimant ?who "
+            "OPTIONAL { ?who a parley:VagueGroup BIND(true AS ?group) } } "
             "OPTIONAL { ?claim parley:modality ?modality } } ORDER BY ?claim LIMIT 1"
         )
         outer = _iri(rows[0], "claim") if rows else None

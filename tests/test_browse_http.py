@@ -235,3 +235,25 @@ def test_example_questions_run(server: ServerProcess) -> None:
         answered[example.slug] = len(json.loads(response.content)["results"]["bindings"])
     for slug in ("putin-claims", "reported-speech", "istanbul", "contested", "timeline"):
         assert answered[slug] > 0, slug
+
+
+@pytest.mark.parametrize(
+    ("identifier", "sentence"),
+    [
+        # The analysts' claim reaches the reader through Putin's report, published by the author.
+        (
+            "C51",
+            "reports that Vladimir Putin says that 'Western analysts' (unnamed, as reported by Putin) suggest:",
+        ),
+        # A loosely defined group's own claim: the verb agrees with the plural group.
+        ("C47", "'Russian estimates' (unspecified Russian sources) assert:"),
+        ("C17", "Vladimir Putin demands:"),
+    ],
+)
+def test_claim_page_says_who_says_it_through_whom(
+    server: ServerProcess, identifier: str, sentence: str
+) -> None:
+    response = httpx.get(claim_iri(server, identifier), headers={"Accept": "text/html"}, timeout=30)
+    assert response.status_code == 200
+    text = " ".join(BeautifulSoup(response.text, "html.parser").get_text(" ").split())
+    assert sentence in text
