@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-import rdflib
 
 from service.datafiles import ModelFiles, load_ontology, load_shapes
 from service.errors import ConfigError, NotAcceptableError, StoreError
@@ -13,10 +13,19 @@ from service.oxigraph_store import OxigraphStore
 from service.rdfio import parse, to_rdflib
 from service.settings import Settings
 from service.sparql_text import has_dataset_clause, query_form
-from service.store import GraphStore
 from service.terms import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Term
 from service.validation import ShaclValidator, ValidationReport
 from service.vocab import Vocab
+
+
+@contextmanager
+def local_store(settings: Settings) -> Iterator[OxigraphStore]:
+    """The settings' store, opened for one command and closed after it."""
+    store = open_local_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def open_local_store(settings: Settings) -> OxigraphStore:
@@ -68,7 +77,11 @@ def table(header: list[str], rows: list[list[str]], max_width: int = 60) -> str:
 
 
 def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
-    store = open_local_store(settings)
+    with local_store(settings) as store:
+        return _answer(store, sparql, fmt_name)
+
+
+def _answer(store: OxigraphStore, sparql: str, fmt_name: str | None) -> str:
     vocab = store.vocab
     form = query_form(sparql)
     if fmt_name:
@@ -100,10 +113,10 @@ def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
             graph_format=TURTLE,
         )
         return answer.body.decode("utf-8")
-    rows = store.select(sparql)
-    names = list(dict.fromkeys(name for row in rows for name in row)) or ["(no results)"]
+    rows, names = store.select_with_variables(sparql)
     body = [[short(row.get(n), vocab) for n in names] for row in rows]
-    return table(names, body) + f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
+    plural = "s" if len(rows) != 1 else ""
+    return table(names or ["(no variables)"], body) + f"({len(rows)} row{plural})\n"
 
 
 def validate_file(settings: Settings, path: Path) -> ValidationReport:
@@ -115,24 +128,24 @@ def validate_file(settings: Settings, path: Path) -> ValidationReport:
     shapes, ontology = load_shapes(files, vocab), load_ontology(files, vocab)
     context: list[Quad] = []
     if settings.store_path is not None and settings.store_path.exists():
-        store = open_local_store(settings)
-        context = [
-            q
-            for q in store.quads()
-            if vocab.is_reasoned_graph(q.graph_name) or q.graph_name == vocab.inferred_graph
-        ]
-    focus = {q.subject for q in quads} | {
-        q.object for q in quads if isinstance(q.object, NamedNode)
-    }
-    # Blank nodes of the file cannot be focus nodes by identity across the bridge; their
-    # owners (named subjects) are, and shapes reach them from there.
-    rdflib_focus = [rdflib.URIRef(t.value) for t in focus if isinstance(t, NamedNode)]
-    validator = ShaclValidator(to_rdflib(shapes), to_rdflib(ontology))
-    return validator.validate(to_rdflib([*context, *quads]), focus_nodes=rdflib_focus)
+        with local_store(settings) as store:
+            context = [
+                q
+                for q in store.quads()
+                if vocab.is_reasoned_graph(q.graph_name) or q.graph_name == vocab.inferred_graph
+            ]
+    focus: set[Term] = {q.subject for q in quads if isinstance(q.subject, NamedNode)}
+    focus |= {q.object for q in quads if isinstance(q.object, NamedNode)}
+    validator = ShaclValidator(to_rdflib(shapes), ontology)
+    return validator.validate([*context, *quads], focus_nodes=focus)
 
 
 def store_stats(settings: Settings) -> str:
-    store = open_local_store(settings)
+    with local_store(settings) as store:
+        return _stats(store)
+
+
+def _stats(store: OxigraphStore) -> str:
     vocab = store.vocab
     lines = ["Triples per graph:"]
     graphs: list[NamedNode | BlankNode | DefaultGraph] = [DefaultGraph(), *store.named_graphs()]
@@ -150,7 +163,3 @@ def store_stats(settings: Settings) -> str:
     for row in rows:
         lines.append(f"  {short(row['class'], vocab):<36} {short(row['n'], vocab):>8}")
     return "\n".join(lines) + "\n"
-
-
-def graph_store(settings: Settings) -> GraphStore:
-    return open_local_store(settings)

@@ -37,7 +37,7 @@ from service.formats import (
     XML,
     Format,
 )
-from service.terms import DefaultGraph, GraphName, Quad, Triple
+from service.terms import BlankNode, DefaultGraph, GraphName, NamedNode, Quad, Term, Triple
 
 _RDF = {
     TURTLE.name: pyoxigraph.RdfFormat.TURTLE,
@@ -288,3 +288,17 @@ def _transcode(lines: bytes, fmt: Format, *, graph: bool) -> bytes:
     body = parsed.serialize(format=_RESULTS[fmt.name])
     assert body is not None
     return body
+
+
+def term_to_rdflib(term: Term) -> rdflib.term.Node:
+    """The rdflib term for a pyoxigraph term.
+
+    >>> term_to_rdflib(NamedNode("http://a/b"))
+    rdflib.term.URIRef('http://a/b')
+    """
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    datatype = rdflib.URIRef(term.datatype.value) if term.language is None else None
+    return rdflib.Literal(term.value, lang=term.language, datatype=datatype)

@@ -2,23 +2,29 @@
 
 ``ShaclValidator`` holds the shapes and the ontology (parsed once) and
 validates an rdflib data graph, optionally only at some focus nodes. The
-ontology is mixed into the data graph so ``sh:class`` and ``sh:targetClass``
-follow ``rdfs:subClassOf``. Every call runs inside ``literals_verbatim()``:
-pyshacl flips rdflib's process-global literal normalisation.
+ontology is merged into the data graph so ``sh:class`` and ``sh:targetClass``
+follow ``rdfs:subClassOf`` and find the concept schemes' members. Every
+call runs inside ``literals_verbatim()``: pyshacl flips rdflib's
+process-global literal normalisation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyshacl
 import rdflib
+from rdflib.namespace import RDF
 from rdflib.namespace import SH as RSH
 
 from service.errors import ShapeViolationError
-from service.rdfio import literals_verbatim
+from service.oxigraph_store import OxigraphStore
+from service.rdfio import literals_verbatim, term_to_rdflib, to_rdflib
+from service.shacl_sparql import evaluate, split_shapes, to_report_triples
+from service.terms import DefaultGraph, Quad, Term
+from service.vocab import Vocab
 
 
 @dataclass(frozen=True)
@@ -140,41 +146,104 @@ def report_from_graph(conforms: bool, graph: rdflib.Graph) -> ValidationReport:
 
 
 class ShaclValidator:
-    """Validates data graphs against one set of shapes under one ontology."""
+    """Validates data against one set of shapes under one ontology.
 
-    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None) -> None:
+    The shapes' ``sh:sparql`` constraints run in Oxigraph (``service.shacl_sparql``),
+    everything else in pyshacl; a client's own shapes go to pyshacl whole.
+    """
+
+    def __init__(self, shapes: rdflib.Graph, ontology: Sequence[Quad] = ()) -> None:
         self.shapes = shapes
-        self.ontology = ontology
+        self.core_shapes, self.sparql_constraints = split_shapes(shapes)
+        self.ontology = [_in_default_graph(q) for q in ontology]
+        self.ontology_graph = to_rdflib(self.ontology)
 
     def validate(
-        self,
-        data: rdflib.Graph,
-        *,
-        focus_nodes: Sequence[rdflib.term.Node] | None = None,
-        shapes: rdflib.Graph | None = None,
-        with_ontology: bool = True,
+        self, data: Sequence[Quad], *, focus_nodes: Collection[Term] | None = None
     ) -> ValidationReport:
-        """Validate ``data``; with ``shapes``, those shapes alone (no ontology) apply.
+        """Validate ``data`` (graph names are ignored) merged with the ontology.
 
         :param focus_nodes: validate only these nodes (the shapes still see all of ``data``).
         """
-        use_shapes = shapes if shapes is not None else self.shapes
-        ont = self.ontology if (with_ontology and shapes is None) else None
-        kwargs: dict[str, Any] = {}
-        if focus_nodes is not None:
-            kwargs["focus_nodes"] = list(focus_nodes)
-        with literals_verbatim():
-            conforms, report_graph, _text = pyshacl.validate(
-                data,
-                shacl_graph=use_shapes,
-                ont_graph=ont,
-                inference="none",
-                advanced=False,
-                allow_warnings=False,
-                **kwargs,
-            )
-        assert isinstance(report_graph, rdflib.Graph)
-        return report_from_graph(bool(conforms), report_graph)
+        # The whole ontology is merged rather than passed as pyshacl's ont_graph: pyshacl
+        # copies only RDFS/OWL axioms from it, not the concept individuals
+        # (parley:role-host a parley:Role) that sh:class checks need.
+        graph = to_rdflib(data) + self.ontology_graph
+        conforms, report_graph = _pyshacl(graph, self.core_shapes)
+        if self.sparql_constraints:
+            scratch = OxigraphStore.open(None, Vocab("http://scratch.invalid/"))
+            scratch.bulk_extend(_in_default_graph(q) for q in [*data, *self.ontology])
+            violations = evaluate(self.sparql_constraints, scratch)
+            scratch.close()
+            for triple in to_report_triples(violations):
+                report_graph.add(triple)  # type: ignore[arg-type]
+            conforms = conforms and not violations
+        report = report_from_graph(conforms, report_graph)
+        if focus_nodes is None:
+            return report
+        # pyshacl's own focus_nodes option misreports qualified value shapes (their value
+        # nodes fall outside the focus set), so the whole graph is validated and only the
+        # results about the focus nodes are kept.
+        wanted = {str(term_to_rdflib(t).n3()) for t in focus_nodes}
+        kept = tuple(r for r in report.results if r.focus_node in wanted)
+        return ValidationReport(conforms=not kept, results=kept, graph=_report_graph(kept))
+
+    def validate_with_shapes(self, data: Sequence[Quad], shapes: rdflib.Graph) -> ValidationReport:
+        """Validate ``data`` alone against a client's ``shapes`` (no ontology), all in pyshacl."""
+        conforms, report_graph = _pyshacl(to_rdflib(data), shapes)
+        return report_from_graph(conforms, report_graph)
+
+
+def _pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
+    with literals_verbatim():
+        conforms, report_graph, _text = pyshacl.validate(
+            data,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=False,
+            allow_warnings=False,
+        )
+    assert isinstance(report_graph, rdflib.Graph)
+    return bool(conforms), report_graph
+
+
+def _report_graph(results: Sequence[ValidationResult]) -> rdflib.Graph:
+    """A SHACL report graph holding ``results``."""
+    graph = rdflib.Graph()
+    report = rdflib.BNode()
+    graph.add((report, RDF.type, RSH.ValidationReport))
+    graph.add((report, RSH.conforms, rdflib.Literal(not results)))
+    for r in results:
+        node = rdflib.BNode()
+        graph.add((report, RSH.result, node))
+        graph.add((node, RDF.type, RSH.ValidationResult))
+        graph.add((node, RSH.resultMessage, rdflib.Literal(r.message)))
+        for prop, text in (
+            (RSH.focusNode, r.focus_node),
+            (RSH.resultPath, r.result_path),
+            (RSH.value, r.value),
+            (RSH.sourceConstraintComponent, r.source_constraint_component),
+            (RSH.sourceShape, r.source_shape),
+            (RSH.resultSeverity, r.severity),
+        ):
+            term = _from_n3(text)
+            if term is not None:
+                graph.add((node, prop, term))
+    return graph
+
+
+def _from_n3(text: str | None) -> rdflib.term.Node | None:
+    if not text or text == "_:shape" or text.startswith("("):
+        return None
+    try:
+        node = rdflib.util.from_n3(text)
+        return node if isinstance(node, rdflib.term.Node) else None
+    except Exception:  # a path rendered as SPARQL text: leave it out of the graph
+        return None
+
+
+def _in_default_graph(quad: Quad) -> Quad:
+    return Quad(quad.subject, quad.predicate, quad.object, DefaultGraph())
 
 
 def graph_of(
