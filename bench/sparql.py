@@ -227,6 +227,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000, help="triples to generate")
     parser.add_argument("--seconds", type=float, default=4.0, help="per query and server")
+    parser.add_argument(
+        "--parley-args", default="", help="extra `parley serve` flags (experiments only)"
+    )
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     port_parley, port_oxigraph = _free_port(), _free_port()
@@ -241,6 +244,7 @@ def main() -> None:
             "--port", str(port_parley), "--base-iri", base,
             "--query-timeout", "30", "--query-workers", "4", "--max-concurrent-queries", "8",
             "--rate-limit", "1000000", "--write-token-file", str(_token(root)),
+            *args.parley_args.split(),
         ]  # fmt: skip
         oxigraph_args = [
             str(bin_dir / "oxigraph"), "serve", "--location", str(oxigraph_store),

@@ -171,7 +171,10 @@ class QueryPool:
             self.snapshots.release(snapshot)
             self._idle.put(worker)
             raise _error(message[1], message[2], message[3])
-        _, fmt_name, rows, truncated, size = message
+        _, fmt_name, rows, truncated, size, body = message
+        if body is not None:  # the whole answer came in one message
+            self._finish(worker, snapshot, healthy=True)
+            return Streamed(_format(fmt_name), rows, truncated, size, iter([body]))
         chunks = self._chunks(worker, snapshot, deadline)
         return Streamed(_format(fmt_name), rows, truncated, size, chunks)
 

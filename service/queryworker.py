@@ -4,7 +4,8 @@ It is started by ``service.querypool`` (forkserver context) and killed when a
 query runs past its time limit. Messages on its pipe:
 
 - in: ``(snapshot_path, QueryJob)``;
-- out: ``("answer", format_name, rows, truncated, size)`` then the body as
+- out: ``("answer", format_name, rows, truncated, size, body)`` when the body
+  fits in one chunk; else the same with ``body=None``, then the body as
   ``send_bytes`` chunks and an empty chunk; or ``("error", class_name,
   detail, extras)``.
 """
@@ -60,7 +61,11 @@ def worker_main(conn: Connection, base_iri: str) -> None:
             conn.send(("error", "StoreError", f"the query failed: {exc}", {}))
             continue
         body = answered.body
-        conn.send(("answer", answered.format.name, answered.rows, answered.truncated, len(body)))
+        meta = ("answer", answered.format.name, answered.rows, answered.truncated, len(body))
+        if len(body) <= CHUNK:  # most answers: one message, one round trip
+            conn.send((*meta, body))
+            continue
+        conn.send((*meta, None))
         for start in range(0, len(body), CHUNK):
             conn.send_bytes(body[start : start + CHUNK])
         conn.send_bytes(b"")
