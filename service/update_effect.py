@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pyparsing import ParseException
 from rdflib import BNode as RdfBNode
@@ -39,7 +39,7 @@ from service.errors import QuerySyntaxError, UpdateFailedError
 from service.formats import rdf_format_for_content_type
 from service.outbound import check_outbound, fetch
 from service.rdfio import literals_verbatim, parse
-from service.store import ChangeSet, DatasetSpec, Row
+from service.store import ChangeSet, DatasetSpec, GraphStore, Row
 from service.terms import (
     BlankNode,
     DefaultGraph,
@@ -47,34 +47,9 @@ from service.terms import (
     Literal,
     NamedNode,
     Quad,
-    Subject,
     Term,
 )
 from service.update_text import declared_prefixes, operation_texts
-
-
-class UpdateStore(Protocol):
-    """What computing an update needs of a store (``OxigraphStore`` has it)."""
-
-    def select(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Row]: ...
-
-    def quads(
-        self,
-        subject: Subject | None = None,
-        predicate: NamedNode | None = None,
-        obj: Term | None = None,
-        graph: GraphName | None = None,
-    ) -> Iterator[Quad]: ...
-
-    def named_graphs(self) -> list[NamedNode | BlankNode]: ...
-
-    def graph_exists(self, graph: GraphName) -> bool: ...
-
-    def commit(self, changes: ChangeSet) -> None: ...
-
-    def fork(self) -> UpdateStore: ...
-
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -118,7 +93,7 @@ def parse_update(text: str, ctx: UpdateContext) -> list[CompValue]:
     return list(update.algebra)
 
 
-def compute_update(store: UpdateStore, text: str, ctx: UpdateContext) -> ChangeSet:
+def compute_update(store: GraphStore, text: str, ctx: UpdateContext) -> ChangeSet:
     """The net change of an update request on ``store`` (which is not modified)."""
     check_outbound(text, ctx.outbound_allow)
     operations = parse_update(text, ctx)
@@ -175,10 +150,10 @@ class _Net:
 class _Sequence:
     """Reads the store until something changed, then a fork with the changes applied."""
 
-    def __init__(self, store: UpdateStore) -> None:
+    def __init__(self, store: GraphStore) -> None:
         self.store = store
         self.net = _Net()
-        self._fork: UpdateStore | None = None
+        self._fork: GraphStore | None = None
 
     def __enter__(self) -> _Sequence:
         return self
@@ -187,7 +162,7 @@ class _Sequence:
         if self._fork is not None:
             self._fork.close()
 
-    def reader(self) -> UpdateStore:
+    def reader(self) -> GraphStore:
         if self._fork is None and self.net:
             self._fork = self.store.fork()
             self._fork.commit(self.net.changeset())
@@ -205,7 +180,7 @@ class _Sequence:
 
 
 def _effect(
-    store: UpdateStore, op: CompValue, prologue: str, where: str | None, ctx: UpdateContext
+    store: GraphStore, op: CompValue, prologue: str, where: str | None, ctx: UpdateContext
 ) -> ChangeSet:
     name = op.name
     if name == "InsertData":
@@ -299,7 +274,7 @@ def _instantiate(
 
 
 def _modify(
-    store: UpdateStore, op: CompValue, prologue: str, where: str | None, ctx: UpdateContext
+    store: GraphStore, op: CompValue, prologue: str, where: str | None, ctx: UpdateContext
 ) -> ChangeSet:
     if where is None:
         raise QuerySyntaxError("the update's WHERE clause could not be found")
@@ -352,7 +327,7 @@ def _load(op: CompValue, ctx: UpdateContext) -> ChangeSet:
     return ChangeSet(insert=quads)
 
 
-def _targets(store: UpdateStore, target: Any) -> Sequence[GraphName]:
+def _targets(store: GraphStore, target: Any) -> Sequence[GraphName]:
     if target == "ALL":
         return [DefaultGraph(), *store.named_graphs()]
     if target == "NAMED":
@@ -360,7 +335,7 @@ def _targets(store: UpdateStore, target: Any) -> Sequence[GraphName]:
     return [_graph_of(target)]
 
 
-def _clear_or_drop(store: UpdateStore, op: CompValue, *, drop: bool) -> ChangeSet:
+def _clear_or_drop(store: GraphStore, op: CompValue, *, drop: bool) -> ChangeSet:
     change = ChangeSet()
     verb = "DROP" if drop else "CLEAR"
     for graph in _targets(store, op.graphiri):
@@ -381,7 +356,7 @@ def _clear_or_drop(store: UpdateStore, op: CompValue, *, drop: bool) -> ChangeSe
     return change
 
 
-def _add_move_copy(store: UpdateStore, op: CompValue, name: str) -> ChangeSet:
+def _add_move_copy(store: GraphStore, op: CompValue, name: str) -> ChangeSet:
     source, target = (_graph_of(g) for g in op.graph)
     if source == target:
         return ChangeSet()
@@ -405,7 +380,7 @@ def _add_move_copy(store: UpdateStore, op: CompValue, name: str) -> ChangeSet:
     return change
 
 
-def _clear_target(store: UpdateStore, target: GraphName) -> ChangeSet:
+def _clear_target(store: GraphStore, target: GraphName) -> ChangeSet:
     if isinstance(target, NamedNode):
         return ChangeSet(drop_graphs=[target]) if store.graph_exists(target) else ChangeSet()
     return ChangeSet(delete=list(store.quads(graph=target)))

@@ -21,6 +21,7 @@ from tests.support import ServerProcess, free_port, start_server
 from tests.w3c import (
     HttpRequest,
     ProtocolCase,
+    empty_store,
     graphs_isomorphic,
     protocol_cases,
     status_matches,
@@ -70,12 +71,7 @@ def _path(path: str) -> str:
 
 
 def _reset(server: ServerProcess, case: ProtocolCase, http: httpx.Client) -> None:
-    reset = http.post(
-        "/sparql",
-        content=b"DROP ALL",
-        headers={**server.auth(), "Content-Type": "application/sparql-update"},
-    )
-    assert reset.status_code == 200, reset.text
+    empty_store(server, http)
     for path, graph in case.graph_data:
         put = http.put(
             "/store",

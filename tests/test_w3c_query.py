@@ -21,6 +21,7 @@ import pytest
 from tests.support import ServerProcess, free_port, start_server
 from tests.w3c import (
     QueryCase,
+    empty_store,
     graphs_isomorphic,
     query_cases,
     result_set,
@@ -109,12 +110,7 @@ def http(eval_server: ServerProcess) -> Iterator[httpx.Client]:
 
 def _load(server: ServerProcess, http: httpx.Client, case: QueryCase) -> None:
     auth = {**server.auth(), "Content-Type": "application/n-triples"}
-    reset = http.post(
-        "/sparql",
-        content=b"DROP ALL",
-        headers={**server.auth(), "Content-Type": "application/sparql-update"},
-    )
-    assert reset.status_code == 200, reset.text
+    empty_store(server, http)
     for path in case.data:
         iri = case.query_iri.rsplit("/", 1)[0] + "/" + path.name
         body = to_ntriples(path, iri)

@@ -16,12 +16,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyoxigraph
 import rdflib
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
-from tests.support import CONFORMANCE_DIR
+from tests.support import CONFORMANCE_DIR, ServerProcess
 
 SPARQL11 = CONFORMANCE_DIR / "rdf-tests" / "sparql" / "sparql11"
 #: The IRI the W3C suites are published under; graph names and bases derive from it.
@@ -353,3 +354,13 @@ def result_set(data: str, base: str) -> bool | list[dict[str, Any]] | None:
             row[str(graph.value(binding, RS.variable))] = _oxi(graph.value(binding, RS.value))
         rows.append(row)
     return rows
+
+
+def empty_store(server: ServerProcess, http: httpx.Client) -> None:
+    """``DROP ALL`` on a test server (each W3C test starts from an empty store)."""
+    reset = http.post(
+        "/sparql",
+        content=b"DROP ALL",
+        headers={**server.auth(), "Content-Type": "application/sparql-update"},
+    )
+    assert reset.status_code == 200, reset.text
