@@ -194,3 +194,22 @@ def test_metrics_and_access_log(served: ServerProcess) -> None:
     assert "status=200" in line
     assert "path=/sparql" in line
     assert f"bytes={len(answered.content)}" in line
+
+
+def test_negotiation_override_and_406(served: ServerProcess) -> None:
+    with served.client() as http:
+        csv = http.get(
+            "/sparql",
+            params={"query": NAMES, "format": "csv"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        refused = http.get("/sparql", params={"query": NAMES}, headers={"Accept": "image/png"})
+        preferred = http.get(
+            "/sparql",
+            params={"query": NAMES},
+            headers={"Accept": "text/csv;q=0.5, application/sparql-results+xml;q=0.9"},
+        )
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert refused.status_code == 406
+    assert "application/sparql-results+json" in json.loads(refused.content)["supported"]
+    assert preferred.headers["content-type"].startswith("application/sparql-results+xml")
