@@ -5,14 +5,17 @@ the shapes (``bench.synth``), writes it into two stores, serves one with
 ``parley serve`` (every protection on: worker processes with the query time
 limit, caps, admission control, rate limit) and one with ``oxigraph serve
 --union-default-graph`` (so both answer the same queries the same way), and
-drives each with 4 concurrent clients through a fixed query mix. Each query of
-the mix runs for ``--seconds`` per server, with parameters (entities, dates)
-drawn from a seeded generator so the servers see the same requests.
+drives each with 4 concurrent clients through a fixed query mix: every client
+sends the eight queries of the mix in turn (each client starting at a
+different one), with parameters (entities, dates) drawn from a seeded
+generator so both servers see the same requests. Both servers run side by
+side and are measured in alternating rounds (``--rounds`` of ``--seconds``
+each), so the machine's drift affects both alike.
 
 It prints queries per second, p50 and p99 (milliseconds) per server and query,
-then ``ratio_qps`` (Parley's total requests per second over the whole mix,
-divided by Oxigraph's) and ``ratio_p99`` (Parley's p99 over all requests,
-divided by Oxigraph's) as the last line.
+then ``ratio_qps`` (Parley's requests per second over the whole mix, divided
+by Oxigraph's) and ``ratio_p99`` (Parley's p99 over all requests, divided by
+Oxigraph's) as the last line.
 """
 
 from __future__ import annotations
@@ -133,18 +136,24 @@ def _serving(args: list[str], url: str, log: Path, env: dict[str, str]) -> Itera
             process.wait()
 
 
-def _drive(endpoint: str, make: Callable[[random.Random], str], seconds: float) -> list[float]:
-    """4 clients send the query (fresh parameters each time) for ``seconds``; latencies."""
-    latencies: list[float] = []
+def _drive(
+    endpoint: str, queries: dict[str, Callable[[random.Random], str]], seconds: float, seed: int
+) -> dict[str, list[float]]:
+    """4 clients send the mix's queries in turn for ``seconds``; latencies per query."""
+    names = list(queries)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
-    def client(seed: int) -> None:
-        rng = random.Random(seed)
-        mine: list[float] = []
+    def client(number: int) -> None:
+        rng = random.Random(seed * 100 + number)
+        mine: list[tuple[str, float]] = []
+        turn = number * len(names) // CLIENTS  # stagger: the clients start apart in the mix
         with httpx.Client(timeout=120) as http:
             while time.monotonic() < stop:
-                query = make(rng)
+                name = names[turn % len(names)]
+                turn += 1
+                query = queries[name](rng)
                 started = time.perf_counter()
                 response = http.post(
                     endpoint,
@@ -155,13 +164,14 @@ def _drive(endpoint: str, make: Callable[[random.Random], str], seconds: float) 
                     },
                 )
                 response.read()
-                mine.append(time.perf_counter() - started)
+                mine.append((name, time.perf_counter() - started))
                 if response.status_code != 200:
                     raise RuntimeError(f"{endpoint}: {response.status_code} {response.text[:300]}")
         with lock:
-            latencies.extend(mine)
+            for name, latency in mine:
+                latencies[name].append(latency)
 
-    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -185,20 +195,13 @@ class Measured:
     latencies: list[float]
 
 
-def _measure(
-    endpoint: str, queries: dict[str, Callable[[random.Random], str]], seconds: float
-) -> dict[str, Measured]:
-    results = {}
-    for name, make in queries.items():
-        _drive(endpoint, make, min(1.0, seconds / 3))  # warm-up: caches, snapshots, workers
-        latencies = _drive(endpoint, make, seconds)
-        results[name] = Measured(
-            len(latencies) / seconds,
-            _percentile(latencies, 50) * 1000,
-            _percentile(latencies, 99) * 1000,
-            latencies,
-        )
-    return results
+def _summary(latencies: list[float], seconds: float) -> Measured:
+    return Measured(
+        len(latencies) / seconds,
+        _percentile(latencies, 50) * 1000,
+        _percentile(latencies, 99) * 1000,
+        latencies,
+    )
 
 
 def _build(size: int, base: str, root: Path) -> tuple[Path, Path, Mix]:
@@ -226,7 +229,8 @@ def _build(size: int, base: str, root: Path) -> tuple[Path, Path, Mix]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000, help="triples to generate")
-    parser.add_argument("--seconds", type=float, default=4.0, help="per query and server")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per round and server")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per server")
     parser.add_argument(
         "--parley-args", default="", help="extra `parley serve` flags (experiments only)"
     )
@@ -250,13 +254,27 @@ def main() -> None:
             str(bin_dir / "oxigraph"), "serve", "--location", str(oxigraph_store),
             "--bind", f"127.0.0.1:{port_oxigraph}", "--union-default-graph",
         ]  # fmt: skip
-        results: dict[str, dict[str, Measured]] = {}
-        with _serving(parley_args, base + "health", root / "parley.log", env):
-            results["parley"] = _measure(base + "sparql", queries, args.seconds)
         oxigraph_url = f"http://127.0.0.1:{port_oxigraph}/"
-        with _serving(oxigraph_args, oxigraph_url, root / "oxigraph.log", env):
-            results["oxigraph"] = _measure(oxigraph_url + "query", queries, args.seconds)
-        _report(args.size, results, args.seconds)
+        endpoints = {"parley": base + "sparql", "oxigraph": oxigraph_url + "query"}
+        collected: dict[str, dict[str, list[float]]] = {
+            server: {name: [] for name in queries} for server in endpoints
+        }
+        with (
+            _serving(parley_args, base + "health", root / "parley.log", env),
+            _serving(oxigraph_args, oxigraph_url, root / "oxigraph.log", env),
+        ):
+            for endpoint in endpoints.values():  # warm-up: caches, snapshots, workers
+                _drive(endpoint, queries, 1.0, seed=0)
+            for round_ in range(args.rounds):
+                for server, endpoint in endpoints.items():
+                    for name, values in _drive(endpoint, queries, args.seconds, round_ + 1).items():
+                        collected[server][name].extend(values)
+        total_seconds = args.seconds * args.rounds
+        results = {
+            server: {name: _summary(values, total_seconds) for name, values in per_query.items()}
+            for server, per_query in collected.items()
+        }
+        _report(args.size, results, total_seconds)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -268,7 +286,7 @@ def _token(root: Path) -> Path:
 
 
 def _report(size: int, results: dict[str, dict[str, Measured]], seconds: float) -> None:
-    print(f"size={size} clients={CLIENTS} seconds_per_query={seconds:g}")
+    print(f"size={size} clients={CLIENTS} seconds_per_server={seconds:g}")
     print(f"{'query':<22} {'server':<9} {'qps':>9} {'p50 ms':>9} {'p99 ms':>9}")
     for name in results["parley"]:
         for server in ("parley", "oxigraph"):
@@ -277,7 +295,7 @@ def _report(size: int, results: dict[str, dict[str, Measured]], seconds: float) 
     total: dict[str, tuple[float, float]] = {}
     for server, measured in results.items():
         latencies = [x for m in measured.values() for x in m.latencies]
-        total[server] = (len(latencies) / (seconds * len(measured)), _percentile(latencies, 99))
+        total[server] = (len(latencies) / seconds, _percentile(latencies, 99))
         qps, p99 = total[server]
         print(f"{'all':<22} {server:<9} {qps:>9.1f} {'':>9} {p99 * 1000:>9.2f}")
     ratio_qps = total["parley"][0] / total["oxigraph"][0]

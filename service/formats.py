@@ -8,6 +8,7 @@ is supported when nothing fits. Pure: no Flask, no engine.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -125,6 +126,7 @@ def rdf_format_for_content_type(content_type: str | None) -> Format:
     )
 
 
+@functools.lru_cache(maxsize=512)
 def negotiate(
     accept: str | None,
     candidates: tuple[Format, ...],
@@ -201,6 +203,7 @@ def _without_parameters(accept: str) -> str:
     return ", ".join(items)
 
 
+@functools.lru_cache(maxsize=512)
 def prefers_html(accept: str | None) -> bool:
     """True when a client (a browser) prefers HTML over the machine formats.
 

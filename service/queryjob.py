@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.formats import Format
+from service.formats import ALL_FORMATS, Format
 from service.store import DatasetSpec
+from service.terms import BlankNode, DefaultGraph, GraphName, NamedNode
+
+#: A job on the wire: plain values only (a pickled dataclass of pyoxigraph terms and
+#: formats cost more than the rest of a cheap query's trip to the worker).
+Wire = tuple[
+    str, list[str] | None, list[str] | None, bool, str | None, str | None, int, int, str | None
+]
+_FORMATS = {f.name: f for f in ALL_FORMATS}
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,65 @@ class QueryJob:
     max_bytes: int
     #: Relative IRIs in the query resolve against it (the endpoint's URL).
     base_iri: str | None = None
+
+    def to_wire(self) -> Wire:
+        """The job as plain values, for the pipe to a worker.
+
+        >>> from service.formats import JSON
+        >>> job = QueryJob("ASK {}", DatasetSpec((DefaultGraph(),), ()), False, JSON, None, 5, 9)
+        >>> QueryJob.from_wire(job.to_wire()) == job
+        True
+        """
+        d = self.dataset
+        return (
+            self.text,
+            None
+            if d is None or d.default_graphs is None
+            else [_graph_text(g) for g in d.default_graphs],
+            None
+            if d is None or d.named_graphs is None
+            else [_graph_text(g) for g in d.named_graphs],
+            self.query_has_dataset,
+            self.results_format.name if self.results_format else None,
+            self.graph_format.name if self.graph_format else None,
+            self.max_rows,
+            self.max_bytes,
+            self.base_iri,
+        )
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> QueryJob:
+        text, defaults, named, has_dataset, results, graph, rows, size, base = wire
+        dataset = None
+        if defaults is not None or named is not None:
+            dataset = DatasetSpec(
+                None if defaults is None else tuple(_graph_term(g) for g in defaults),
+                None if named is None else tuple(_named_term(g) for g in named),
+            )
+        return cls(
+            text,
+            dataset,
+            has_dataset,
+            _FORMATS[results] if results else None,
+            _FORMATS[graph] if graph else None,
+            rows,
+            size,
+            base,
+        )
+
+
+def _graph_text(graph: GraphName) -> str:
+    if isinstance(graph, DefaultGraph):
+        return ""
+    return ("_:" if isinstance(graph, BlankNode) else "") + graph.value
+
+
+def _graph_term(text: str) -> GraphName:
+    return DefaultGraph() if text == "" else _named_term(text)
+
+
+def _named_term(text: str) -> NamedNode | BlankNode:
+    return BlankNode(text[2:]) if text.startswith("_:") else NamedNode(text)
 
 
 @dataclass(frozen=True)

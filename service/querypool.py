@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import select
 import signal
 import threading
 import time
@@ -60,6 +61,18 @@ class Streamed:
 class _Worker:
     process: BaseProcess
     conn: Connection
+    #: One poll object per worker: ``Connection.poll`` builds and registers a new
+    #: selector on every call, which cost more than a cheap query's evaluation.
+    poller: select.poll
+
+    @classmethod
+    def of(cls, process: BaseProcess, conn: Connection) -> _Worker:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        return cls(process, conn, poller)
+
+    def readable(self, seconds: float) -> bool:
+        return bool(self.poller.poll(max(0, int(seconds * 1000))))
 
 
 def _error(name: str, detail: str, extras: dict[str, object]) -> ParleyError:
@@ -162,7 +175,7 @@ class QueryPool:
             raise error from None
         snapshot = self.snapshots.acquire()
         try:
-            worker.conn.send((str(snapshot), job))
+            worker.conn.send((str(snapshot), job.to_wire()))
             message = cast(tuple[Any, ...], self._receive(worker, deadline, lambda c: c.recv()))
         except BaseException:
             self.snapshots.release(snapshot)
@@ -184,7 +197,7 @@ class QueryPool:
         """One message from a worker before the deadline, or kill it and raise 503."""
         remaining = deadline - time.monotonic()
         try:
-            if remaining > 0 and worker.conn.poll(remaining):
+            if remaining > 0 and worker.readable(remaining):
                 return read(worker.conn)
         except (EOFError, OSError) as exc:
             self._replace(worker)
@@ -220,7 +233,7 @@ class QueryPool:
         )
         process.start()
         child.close()
-        return _Worker(process, parent)
+        return _Worker.of(process, parent)
 
     def _start_workers(self) -> None:
         for _ in range(self.workers):

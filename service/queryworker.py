@@ -3,7 +3,7 @@
 It is started by ``service.querypool`` (forkserver context) and killed when a
 query runs past its time limit. Messages on its pipe:
 
-- in: ``(snapshot_path, QueryJob)``;
+- in: ``(snapshot_path, QueryJob.to_wire())``;
 - out: ``("answer", format_name, rows, truncated, size, body)`` when the body
   fits in one chunk; else the same with ``body=None``, then the body as
   ``send_bytes`` chunks and an empty chunk; or ``("error", class_name,
@@ -43,10 +43,10 @@ def worker_main(conn: Connection, base_iri: str) -> None:
     opened: tuple[str, OxigraphStore] | None = None
     while True:
         try:
-            path, job = conn.recv()
+            path, wire = conn.recv()
         except (EOFError, OSError):
             return
-        assert isinstance(job, QueryJob)
+        job = QueryJob.from_wire(wire)
         try:
             if opened is None or opened[0] != path:
                 if opened is not None:
