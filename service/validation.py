@@ -159,7 +159,11 @@ class ShaclValidator:
         :param focus_nodes: validate only these nodes (the shapes still see all of ``data``).
         """
         use_shapes = shapes if shapes is not None else self.shapes
-        ont = self.ontology if (with_ontology and shapes is None) else None
+        if with_ontology and shapes is None and self.ontology is not None:
+            # The whole ontology, not pyshacl's ``ont_graph`` inoculation: that copies
+            # classes and properties but not the ontology's individuals (the roles,
+            # verdicts, modalities), whose types ``sh:class`` checks.
+            data = data + self.ontology
         kwargs: dict[str, Any] = {}
         if focus_nodes is not None:
             kwargs["focus_nodes"] = list(focus_nodes)
@@ -167,7 +171,6 @@ class ShaclValidator:
             conforms, report_graph, _text = pyshacl.validate(
                 data,
                 shacl_graph=use_shapes,
-                ont_graph=ont,
                 inference="none",
                 advanced=False,
                 allow_warnings=False,
