@@ -17,12 +17,13 @@ from werkzeug.exceptions import HTTPException
 
 from service import problems
 from service.errors import ConfigError, ParleyError
+from service.gate import WriteGate
 from service.oxigraph_store import OxigraphStore
 from service.settings import Settings
 from service.store import GraphStore
 from service.terms import OWL, RDF, NamedNode
 from service.vocab import Vocab
-from service.writes import DirectWriter, Writer
+from service.writes import Writer
 
 access_log = logging.getLogger("parley.access")
 
@@ -34,7 +35,7 @@ class Services:
     settings: Settings
     vocab: Vocab
     store: GraphStore
-    #: Every write goes through ``writer.submit`` (the write gate once it lands).
+    #: Every write goes through ``writer.submit``: the write gate (``service.gate``).
     writer: Writer
 
 
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.json.sort_keys = False  # type: ignore[attr-defined]
     store = store or open_store(settings, vocab)
     app.extensions["parley"] = Services(
-        settings=settings, vocab=vocab, store=store, writer=DirectWriter(store)
+        settings=settings, vocab=vocab, store=store, writer=WriteGate(store)
     )
     from service.views import register_blueprints
 

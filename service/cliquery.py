@@ -1,21 +1,14 @@
-"""What ``parley query``, ``parley validate`` and ``parley stats`` do (no click here)."""
+"""What ``parley query`` and ``parley stats`` do (no click here)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import rdflib
-
-from service.datafiles import ModelFiles, load_ontology, load_shapes
 from service.errors import ConfigError, NotAcceptableError, StoreError
-from service.formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, by_suffix, negotiate
+from service.formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, negotiate
 from service.oxigraph_store import OxigraphStore
-from service.rdfio import parse, to_rdflib
 from service.settings import Settings
 from service.sparql_text import has_dataset_clause, query_form
 from service.store import GraphStore
-from service.terms import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Term
-from service.validation import ShaclValidator, ValidationReport
+from service.terms import BlankNode, DefaultGraph, Literal, NamedNode, Term
 from service.vocab import Vocab
 
 
@@ -104,31 +97,6 @@ def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
     names = list(dict.fromkeys(name for row in rows for name in row)) or ["(no results)"]
     body = [[short(row.get(n), vocab) for n in names] for row in rows]
     return table(names, body) + f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
-
-
-def validate_file(settings: Settings, path: Path) -> ValidationReport:
-    """Validate ``path`` with the shapes, in the context of the built store when there is one."""
-    vocab = Vocab(settings.base_iri)
-    fmt = by_suffix(path.suffix.lstrip(".")) or TURTLE
-    quads = parse(path.read_bytes(), fmt, base_iri=vocab.base, what=str(path))
-    files = ModelFiles(settings.ontology_dir, settings.shapes_dir, settings.data_dir)
-    shapes, ontology = load_shapes(files, vocab), load_ontology(files, vocab)
-    context: list[Quad] = []
-    if settings.store_path is not None and settings.store_path.exists():
-        store = open_local_store(settings)
-        context = [
-            q
-            for q in store.quads()
-            if vocab.is_reasoned_graph(q.graph_name) or q.graph_name == vocab.inferred_graph
-        ]
-    focus = {q.subject for q in quads} | {
-        q.object for q in quads if isinstance(q.object, NamedNode)
-    }
-    # Blank nodes of the file cannot be focus nodes by identity across the bridge; their
-    # owners (named subjects) are, and shapes reach them from there.
-    rdflib_focus = [rdflib.URIRef(t.value) for t in focus if isinstance(t, NamedNode)]
-    validator = ShaclValidator(to_rdflib(shapes), to_rdflib(ontology))
-    return validator.validate(to_rdflib([*context, *quads]), focus_nodes=rdflib_focus)
 
 
 def store_stats(settings: Settings) -> str:

@@ -18,7 +18,8 @@ into these at the one module that imports each engine.
     ├── ForbiddenError (403)
     │   ├── ReadOnlyError             the server was started with --read-only
     │   ├── OutboundRequestError      SERVICE/LOAD of a host not allow-listed
-    │   └── ProtectedGraphError       a write to a graph only the pipeline writes
+    │   ├── ProtectedGraphError       a write to a graph only the pipeline writes
+    │   └── OntologyStatementError    a write states the model outside the ontology graph
     ├── NotFoundError (404)
     │   ├── EntityNotFoundError       no triple mentions the IRI
     │   └── GraphNotFoundError        the named graph does not exist
@@ -126,6 +127,14 @@ class ProtectedGraphError(ForbiddenError):
 
     title = "Protected graph"
     slug = "protected-graph"
+
+
+class OntologyStatementError(ForbiddenError):
+    """A write states something about the model (its classes, properties, axioms or
+    the ontology's own terms) in a data graph: the model changes only by a rebuild."""
+
+    title = "Ontology statement refused"
+    slug = "ontology-statement"
 
 
 class NotFoundError(ParleyError):

@@ -35,7 +35,7 @@ from service.formats import (
     XML,
     Format,
 )
-from service.terms import DefaultGraph, GraphName, Quad, Triple
+from service.terms import BlankNode, DefaultGraph, GraphName, NamedNode, Quad, Term, Triple
 
 _RDF = {
     TURTLE.name: pyoxigraph.RdfFormat.TURTLE,
@@ -51,6 +51,7 @@ _RESULTS = {
     CSV.name: pyoxigraph.QueryResultsFormat.CSV,
     TSV.name: pyoxigraph.QueryResultsFormat.TSV,
 }
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _POSITION = re.compile(r"(?:line |at |on line )?(\d+):(\d+)")
 
 
@@ -164,6 +165,34 @@ def to_rdflib(statements: Iterable[Quad] | Iterable[Triple]) -> rdflib.Graph:
     graph = rdflib.Graph()
     with literals_verbatim():
         graph.parse(data=data.decode("utf-8"), format="nt")
+    return graph
+
+
+def rdflib_term(term: Term) -> rdflib.term.Identifier:
+    """One term as rdflib's, exactly (call it inside ``literals_verbatim()``).
+
+    >>> from service.terms import Literal, XSD
+    >>> with literals_verbatim():
+    ...     rdflib_term(Literal("01", datatype=XSD.integer)).n3()
+    '"01"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    """
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def rdflib_graph(triples: Iterable[tuple[Term, NamedNode, Term]]) -> rdflib.Graph:
+    """An rdflib graph of the triples, built term by term (no serialisation round trip)."""
+    graph = rdflib.Graph()
+    with literals_verbatim():
+        for s, p, o in triples:
+            graph.add((rdflib_term(s), rdflib.URIRef(p.value), rdflib_term(o)))
     return graph
 
 

@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from service.views import meta, sparql
+    from service.views import data, meta, sparql
 
     app.register_blueprint(meta.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(data.bp)

@@ -1,0 +1,277 @@
+"""The write gate: every write is validated in context and committed with its consequences.
+
+``WriteGate`` implements ``service.writes.Writer``. For each ``ChangeSet``,
+one at a time (a re-entrant lock; ``exclusive()`` lets a write path compute
+its change from the store's state under the same lock):
+
+1. **Refuse what no data write may do**: write a build-only graph (ontology,
+   shapes, inferred, provenance: ``ProtectedGraphError``, 403), or state the
+   model in a data graph: TBox axioms, statements about the ontology's own
+   terms or the RDF/RDFS/OWL/XSD vocabularies, or an ontology term as the value
+   of an individual-valued property, which would entail one
+   (``OntologyStatementError``, 403).
+2. **Prepare**: blank nodes in Parley's graphs become skolem IRIs; dropped data
+   graphs become deletions of their quads; literals are put in the store's
+   canonical form (the client's form is kept for validation); only what
+   actually changes the store counts (effective deletions and insertions).
+3. **Reason**: the change to ``graph/inferred`` (``service.inferred``).
+4. **Validate** the state after the change where it can matter
+   (``service.incontext``); on a violation raise ``ShapeViolationError`` (422)
+   with the report. Nothing has been written.
+5. **Commit** one ``ChangeSet``: the asserted change, the inferred delta and a
+   provenance record (``service.provenance``), atomically; then call the
+   listeners with it.
+
+Graphs outside Parley's (a client's own, the store's default graph) are
+neither validated nor reasoned over, and a write that touches only them
+leaves no provenance record.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from service.datafiles import skolemize
+from service.errors import OntologyStatementError, ProtectedGraphError
+from service.incontext import InContextValidator
+from service.incremental import Reasoner
+from service.inferred import infer_change
+from service.owlrules import Rules, compile_rules
+from service.oxigraph_store import canonical_quads
+from service.provenance import write_record
+from service.store import ChangeSet, GraphStore
+from service.terms import OWL, RDF, RDFS, XSD, NamedNode, Quad, Triple
+from service.validation import ValidationReport, conforming_report
+from service.writes import Listener, WriteOutcome
+
+#: Predicates that state the model, never data.
+_TBOX_PREDICATES = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}
+#: Types a data node may have from the OWL vocabulary (anything else declares a term).
+_INDIVIDUAL_TYPES = {OWL.NamedIndividual, OWL.Thing}
+_MODEL_TYPES = {RDFS.Class, RDF.Property, RDFS.Datatype}
+_BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A change as the gate commits it."""
+
+    #: Effective asserted deletions and insertions (canonical literals).
+    delete: list[Quad]
+    insert: list[Quad]
+    #: The inserted quads as the client sent them (same order as ``insert``).
+    sent: list[Quad]
+    create_graphs: list[NamedNode]
+    drop_graphs: list[NamedNode]
+
+
+class WriteGate:
+    """Validates every change in context and commits it with its inferences and provenance."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.vocab = store.vocab
+        vocab = self.vocab
+        ontology = list(store.quads(None, None, None, vocab.ontology_graph))
+        shapes = list(store.quads(None, None, None, vocab.shapes_graph))
+        self.rules: Rules = compile_rules(ontology)
+        self.reasoner = Reasoner(self.rules)
+        self.validator = InContextValidator(shapes, ontology, self.rules, vocab)
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    # -- the write path ----------------------------------------------------------
+
+    def submit(
+        self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
+    ) -> WriteOutcome:
+        """Validate and commit ``changes``, or raise.
+
+        :raises ProtectedGraphError: the change writes a build-only graph.
+        :raises OntologyStatementError: the change states the model in a data graph.
+        :raises ShapeViolationError: the store would break the shapes; nothing was written.
+        """
+        started = datetime.now(UTC)
+        with self._lock:
+            prepared = self.prepare(changes)
+            report, inferred_delete, inferred_insert = self._check(prepared)
+            report.raise_if_violated(
+                "the change breaks the shapes; nothing was written"
+                if not dry_run
+                else "the change would break the shapes"
+            )
+            asserted = ChangeSet(
+                delete=prepared.delete,
+                insert=prepared.insert,
+                create_graphs=prepared.create_graphs,
+                drop_graphs=prepared.drop_graphs,
+            )
+            outcome = WriteOutcome(
+                added=len(prepared.insert),
+                removed=len(prepared.delete),
+                committed=False,
+                inferred_added=len(inferred_insert),
+                inferred_removed=len(inferred_delete),
+                changes=asserted,
+            )
+            if dry_run or not asserted:
+                return outcome
+            record, record_quads = self._record(prepared, agent, operation, started, outcome)
+            committed = ChangeSet(
+                delete=[*prepared.delete, *inferred_delete],
+                insert=[*prepared.insert, *inferred_insert, *record_quads],
+                create_graphs=prepared.create_graphs,
+                drop_graphs=prepared.drop_graphs,
+            )
+            self.store.commit(committed)
+            for listener in self._listeners:
+                listener(committed)
+        return WriteOutcome(
+            added=outcome.added,
+            removed=outcome.removed,
+            committed=True,
+            inferred_added=outcome.inferred_added,
+            inferred_removed=outcome.inferred_removed,
+            record=record.value if record is not None else None,
+            changes=asserted,
+        )
+
+    def validate(self, changes: ChangeSet) -> ValidationReport:
+        """The report ``submit`` would act on, without writing (``POST /validate``)."""
+        with self._lock:
+            report, _delete, _insert = self._check(self.prepare(changes))
+        return report
+
+    def _check(self, prepared: Prepared) -> tuple[ValidationReport, list[Quad], list[Quad]]:
+        """Reason and validate; the report and the change to ``graph/inferred``."""
+        reasoned = self.vocab.is_reasoned_graph
+        delete = [q for q in prepared.delete if reasoned(q.graph_name)]
+        pairs = [(q, s) for q, s in zip(prepared.insert, prepared.sent, strict=True)]
+        pairs = [(q, s) for q, s in pairs if reasoned(q.graph_name)]
+        insert = [q for q, _s in pairs]
+        if not delete and not insert:
+            return conforming_report(), [], []
+        change = infer_change(self.reasoner, self.store, self.vocab, delete, insert)
+        report = self.validator.validate(
+            self.store, change.closure, sent=[s for _q, s in pairs], stored=insert
+        )
+        return report, change.delete, change.insert
+
+    def _record(
+        self,
+        prepared: Prepared,
+        agent: str,
+        operation: str,
+        started: datetime,
+        outcome: WriteOutcome,
+    ) -> tuple[NamedNode | None, list[Quad]]:
+        parley_graph = self.vocab.is_parley_graph
+        added = [q for q in prepared.insert if parley_graph(q.graph_name)]
+        removed = [q for q in prepared.delete if parley_graph(q.graph_name)]
+        touched = [*prepared.create_graphs, *prepared.drop_graphs]
+        if not added and not removed and not any(parley_graph(g) for g in touched):
+            return None, []
+        return write_record(
+            self.vocab,
+            agent=agent,
+            operation=operation,
+            started=started,
+            ended=datetime.now(UTC),
+            added=added,
+            removed=removed,
+            inferred=outcome.inferred_added + outcome.inferred_removed,
+        )
+
+    # -- preparing a change ------------------------------------------------------------
+
+    def prepare(self, changes: ChangeSet) -> Prepared:
+        """Check the change, skolemise it, expand its drops, and keep what it changes.
+
+        The store applies a change as: drop graphs, delete, insert. What changes
+        is what the store holds and loses (dropped or deleted, not re-inserted),
+        and what it lacks and gains. A dropped graph the change puts quads back
+        into is emptied quad by quad instead, so the quads it keeps stay.
+        """
+        vocab = self.vocab
+        for graph in [*changes.create_graphs, *changes.drop_graphs]:
+            self._check_graph(graph)
+        for quad in [*changes.delete, *changes.insert]:
+            self._check_graph(quad.graph_name)
+        sent = skolemize(changes.insert, vocab)
+        for quad in sent:
+            if vocab.is_reasoned_graph(quad.graph_name):
+                self._check_model(quad)
+        stored = canonical_quads(sent)
+        inserted = set(stored)
+        delete = [q for q in canonical_quads(list(changes.delete)) if self._holds(q)]
+        for graph in changes.drop_graphs:
+            delete.extend(self.store.quads(None, None, None, graph))
+        delete = [q for q in dict.fromkeys(delete) if q not in inserted]
+        pairs: dict[Quad, Quad] = {}
+        for canonical, original in zip(stored, sent, strict=True):
+            if canonical not in pairs and not self._holds(canonical):
+                pairs[canonical] = original
+        refilled = {q.graph_name for q in stored}
+        return Prepared(
+            delete=delete,
+            insert=list(pairs),
+            sent=list(pairs.values()),
+            create_graphs=list(changes.create_graphs),
+            drop_graphs=[g for g in changes.drop_graphs if g not in refilled],
+        )
+
+    def _holds(self, quad: Quad) -> bool:
+        """Whether the store holds the quad."""
+        s, o = quad.subject, quad.object
+        if isinstance(s, Triple) or isinstance(o, Triple):
+            return False  # RDF 1.2 triple terms are never in Parley's graphs
+        return next(self.store.quads(s, quad.predicate, o, quad.graph_name), None) is not None
+
+    def _check_graph(self, graph: object) -> None:
+        if self.vocab.is_build_only_graph(graph):
+            assert isinstance(graph, NamedNode)
+            raise ProtectedGraphError(
+                f"{graph.value} is written only by `parley build`; write to a data graph "
+                "(graph/reference, graph/claims/<source>, graph/editorial)",
+                graph=graph.value,
+            )
+
+    def _check_model(self, quad: Quad) -> None:
+        """Refuse statements of the model in a data graph."""
+        s, p, o = quad.subject, quad.predicate, quad.object
+        terms = self.rules.tbox_terms
+        reason = None
+        if p in _TBOX_PREDICATES or (p.value.startswith(str(OWL)) and p != OWL.sameAs):
+            reason = f"{p.value} states an axiom of the model"
+        elif p == RDF.type and (
+            o in _MODEL_TYPES or (OWL.contains(o) and o not in _INDIVIDUAL_TYPES)
+        ):
+            reason = f"typing a node {o} declares a term of the model"
+        elif isinstance(s, NamedNode) and (s in terms or s.value.startswith(_BUILT_IN)):
+            reason = f"{s.value} is a term of the ontology or of the RDF/OWL vocabularies"
+        elif (
+            p in self.rules.individual_valued
+            and isinstance(o, NamedNode)
+            and (o in terms or o.value.startswith(_BUILT_IN))
+        ):
+            reason = (
+                f"{o.value} is a term of the model, and {p.value} (which has an inverse or "
+                "is reasoned over) would state something about it"
+            )
+        if reason is not None:
+            raise OntologyStatementError(
+                f"the model changes only by rebuilding the store (`parley build`): {reason}",
+                statement=f"{s} {p} {o} .",
+            )
