@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import rdflib
 from rdflib.collection import Collection
@@ -155,8 +156,8 @@ class _Compiler:
             raise UnsupportedShapeError(f"the SPARQL constraint {constraint} has no query")
         if has_path and "$PATH" in str(text):
             raise UnsupportedShapeError("$PATH in a SPARQL constraint is not supported")
-        query = prepareQuery(str(text), initNs=self.prefixes(constraint))
-        patterns = list(_triple_patterns(query.algebra))
+        prefixes = tuple(sorted(self.prefixes(constraint).items()))
+        patterns = list(_patterns_of(str(text), prefixes))
         reached: dict[rdflib.term.Node, int] = {rdflib.Variable("this"): var}
         # Walk forwards wherever possible: a backward step from a shared node (a source)
         # would reach all its neighbours (every claim that quotes it).
@@ -186,6 +187,14 @@ class _Compiler:
                 if prefix is not None and ns is not None:
                     found[str(prefix)] = str(ns)
         return found
+
+
+@lru_cache(maxsize=256)
+def _patterns_of(
+    text: str, prefixes: tuple[tuple[str, str], ...]
+) -> tuple[tuple[rdflib.term.Node, object, rdflib.term.Node], ...]:
+    """The triple patterns of a SPARQL constraint's query (parsed once per text)."""
+    return tuple(_triple_patterns(prepareQuery(text, initNs=dict(prefixes)).algebra))
 
 
 def _triple_patterns(

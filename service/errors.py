@@ -13,6 +13,7 @@ into these at the one module that imports each engine.
     ├── BadRequestError (400)
     │   ├── QuerySyntaxError          a SPARQL query or update does not parse
     │   ├── RdfSyntaxError            an RDF body or file does not parse
+    │   ├── ShapesError               a client's shapes cannot be used
     │   └── ProtocolError             a SPARQL/GSP protocol rule is broken
     ├── AuthenticationError (401)     no or wrong bearer token for a write
     ├── ForbiddenError (403)
@@ -79,6 +80,14 @@ class RdfSyntaxError(BadRequestError):
 
     title = "RDF syntax error"
     slug = "rdf-syntax"
+
+
+class ShapesError(BadRequestError):
+    """Shapes a client sent cannot be used (a SPARQL constraint that does not parse, a
+    malformed shape)."""
+
+    title = "Unusable shapes"
+    slug = "invalid-shapes"
 
 
 class ProtocolError(BadRequestError):

@@ -69,18 +69,38 @@ class Prepared:
     drop_graphs: list[NamedNode]
 
 
+@dataclass(frozen=True)
+class GateModel:
+    """The model a gate enforces, compiled: rules for the reasoner, plans for validation."""
+
+    rules: Rules
+    reasoner: Reasoner
+    validator: InContextValidator
+
+    @classmethod
+    def from_store(cls, store: GraphStore) -> GateModel:
+        """Compile the ontology and shapes graphs a store was built with.
+
+        :raises UnsupportedOntologyError: the ontology uses a construct the reasoner lacks.
+        :raises UnsupportedShapeError: a shape reads the data in a way the gate cannot follow.
+        """
+        vocab = store.vocab
+        ontology = list(store.quads(None, None, None, vocab.ontology_graph))
+        shapes = list(store.quads(None, None, None, vocab.shapes_graph))
+        rules = compile_rules(ontology)
+        return cls(rules, Reasoner(rules), InContextValidator(shapes, ontology, rules, vocab))
+
+
 class WriteGate:
     """Validates every change in context and commits it with its inferences and provenance."""
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, model: GateModel | None = None) -> None:
         self.store = store
         self.vocab = store.vocab
-        vocab = self.vocab
-        ontology = list(store.quads(None, None, None, vocab.ontology_graph))
-        shapes = list(store.quads(None, None, None, vocab.shapes_graph))
-        self.rules: Rules = compile_rules(ontology)
-        self.reasoner = Reasoner(self.rules)
-        self.validator = InContextValidator(shapes, ontology, self.rules, vocab)
+        model = model or GateModel.from_store(store)
+        self.rules = model.rules
+        self.reasoner = model.reasoner
+        self.validator = model.validator
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
 

@@ -53,6 +53,8 @@ _RESULTS = {
 }
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _POSITION = re.compile(r"(?:line |at |on line )?(\d+):(\d+)")
+#: pyoxigraph's RDF parsers say "at line 2 column 9".
+_LINE_COLUMN = re.compile(r"line (\d+) column (\d+)")
 
 
 def rdf_format(fmt: Format) -> pyoxigraph.RdfFormat:
@@ -70,10 +72,12 @@ def syntax_position(message: str) -> dict[str, int]:
 
     >>> syntax_position("error at 1:25: expected one of LATERAL")
     {'line': 1, 'column': 25}
+    >>> syntax_position("Parser error at line 2 column 9: . is not a valid RDF object")
+    {'line': 2, 'column': 9}
     >>> syntax_position("no position")
     {}
     """
-    match = _POSITION.search(message)
+    match = _LINE_COLUMN.search(message) or _POSITION.search(message)
     if not match:
         return {}
     return {"line": int(match.group(1)), "column": int(match.group(2))}

@@ -30,9 +30,9 @@ from service.formats import (
     rdf_format_for_content_type,
 )
 from service.gate import WriteGate
-from service.rdfio import parse, to_rdflib
+from service.rdfio import from_rdflib, parse, serialize, to_rdflib
 from service.store import ChangeSet
-from service.terms import NamedNode, Quad
+from service.terms import SH, NamedNode, Quad
 from service.validation import ShaclValidator, ValidationReport
 
 bp = Blueprint("data", __name__)
@@ -125,21 +125,12 @@ def _render(report: ValidationReport) -> Response | str:
     if fmt == REPORT_JSON:
         response = jsonify(report.to_json())
     else:
-        data = report.graph.serialize(format=_RDFLIB_NAMES[fmt.name])
+        # pyoxigraph writes the graph: rdflib's Turtle writer puts an ill-typed
+        # boolean ("none"^^xsd:boolean) down bare, which no parser reads back.
+        data = serialize(from_rdflib(report.graph), fmt, prefixes={"sh": str(SH)})
         response = Response(data, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
     return response
-
-
-#: rdflib's names for the formats the report graph is written in.
-_RDFLIB_NAMES = {
-    "turtle": "turtle",
-    "ntriples": "nt",
-    "nquads": "nquads",
-    "trig": "trig",
-    "jsonld": "json-ld",
-    "rdfxml": "xml",
-}
 
 
 @bp.get("/validate")
@@ -157,7 +148,7 @@ def validate() -> Response | str:
         base = services().settings.base_iri
         data = parse(body.data, body.data_format, base_iri=base, what="the data")
         shapes = parse(body.shapes, body.shapes_format, base_iri=base, what="the shapes")
-        report = ShaclValidator(to_rdflib(shapes)).validate(to_rdflib(data))
+        report = ShaclValidator.validate_alone(to_rdflib(data), to_rdflib(shapes))
         return _render(report)
     graph = _graph_param(required=False) or services().vocab.graph("validate")
     report = _gate().validate(ChangeSet(insert=_quads(body, graph)))
