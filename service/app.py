@@ -19,6 +19,7 @@ from service import problems
 from service.errors import ConfigError, ParleyError
 from service.gate import WriteGate
 from service.oxigraph_store import OxigraphStore
+from service.search import SearchIndex
 from service.settings import Settings
 from service.store import GraphStore
 from service.terms import OWL, RDF, NamedNode
@@ -37,11 +38,18 @@ class Services:
     store: GraphStore
     #: Every write goes through ``writer.submit``: the write gate (``service.gate``).
     writer: Writer
+    #: Full-text search, kept current by listening to the writer.
+    search: SearchIndex
 
 
 def services() -> Services:
     """The services of the current application."""
-    found = current_app.extensions["parley"]
+    return services_of(current_app)
+
+
+def services_of(app: Flask) -> Services:
+    """The services of ``app``."""
+    found = app.extensions["parley"]
     assert isinstance(found, Services)
     return found
 
@@ -82,8 +90,11 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     store = store or open_store(settings, vocab)
+    writer = WriteGate(store)
+    search = SearchIndex(store)
+    writer.add_listener(search.on_change)
     app.extensions["parley"] = Services(
-        settings=settings, vocab=vocab, store=store, writer=WriteGate(store)
+        settings=settings, vocab=vocab, store=store, writer=writer, search=search
     )
     from service.views import register_blueprints
 

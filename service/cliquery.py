@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from service.errors import ConfigError, NotAcceptableError, StoreError
 from service.formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, negotiate
 from service.oxigraph_store import OxigraphStore
 from service.settings import Settings
 from service.sparql_text import has_dataset_clause, query_form
-from service.store import GraphStore
 from service.terms import BlankNode, DefaultGraph, Literal, NamedNode, Term
 from service.vocab import Vocab
+
+
+@contextmanager
+def local_store(settings: Settings) -> Iterator[OxigraphStore]:
+    """The settings' store, opened for one command and closed after it."""
+    store = open_local_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def open_local_store(settings: Settings) -> OxigraphStore:
@@ -61,7 +73,11 @@ def table(header: list[str], rows: list[list[str]], max_width: int = 60) -> str:
 
 
 def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
-    store = open_local_store(settings)
+    with local_store(settings) as store:
+        return _answer(store, sparql, fmt_name)
+
+
+def _answer(store: OxigraphStore, sparql: str, fmt_name: str | None) -> str:
     vocab = store.vocab
     form = query_form(sparql)
     if fmt_name:
@@ -93,14 +109,18 @@ def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
             graph_format=TURTLE,
         )
         return answer.body.decode("utf-8")
-    rows = store.select(sparql)
-    names = list(dict.fromkeys(name for row in rows for name in row)) or ["(no results)"]
+    rows, names = store.select_with_variables(sparql)
     body = [[short(row.get(n), vocab) for n in names] for row in rows]
-    return table(names, body) + f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
+    plural = "s" if len(rows) != 1 else ""
+    return table(names or ["(no variables)"], body) + f"({len(rows)} row{plural})\n"
 
 
 def store_stats(settings: Settings) -> str:
-    store = open_local_store(settings)
+    with local_store(settings) as store:
+        return _stats(store)
+
+
+def _stats(store: OxigraphStore) -> str:
     vocab = store.vocab
     lines = ["Triples per graph:"]
     graphs: list[NamedNode | BlankNode | DefaultGraph] = [DefaultGraph(), *store.named_graphs()]
@@ -118,7 +138,3 @@ def store_stats(settings: Settings) -> str:
     for row in rows:
         lines.append(f"  {short(row['class'], vocab):<36} {short(row['n'], vocab):>8}")
     return "\n".join(lines) + "\n"
-
-
-def graph_store(settings: Settings) -> GraphStore:
-    return open_local_store(settings)

@@ -64,7 +64,5 @@ def validate_file(settings: Settings, path: Path) -> ValidationReport:
         finally:
             store.close()
     files = ModelFiles(settings.ontology_dir, settings.shapes_dir, settings.data_dir)
-    validator = ShaclValidator(
-        to_rdflib(load_shapes(files, vocab)), to_rdflib(load_ontology(files, vocab))
-    )
-    return validator.validate(to_rdflib(read_file(path, vocab, graph)))
+    validator = ShaclValidator(to_rdflib(load_shapes(files, vocab)), load_ontology(files, vocab))
+    return validator.validate(read_file(path, vocab, graph))

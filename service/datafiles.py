@@ -67,7 +67,45 @@ def load_shapes(files: ModelFiles, vocab: Vocab) -> list[Quad]:
     quads: list[Quad] = []
     for path in rdf_files(files.shapes_dir):
         quads.extend(parse_file(path, vocab, vocab.shapes_graph))
-    return [resolve_namespace_literal(q, vocab) for q in quads]
+    return name_property_shapes([resolve_namespace_literal(q, vocab) for q in quads])
+
+
+def name_property_shapes(quads: list[Quad]) -> list[Quad]:
+    """Give blank property shapes IRIs: ``{NodeShape}-{path}`` (``-2``, ... when repeated).
+
+    A validation result names its ``sh:sourceShape``; a blank node there tells a
+    reader nothing, ``shapes#ClaimShape-claimant`` tells them which constraint.
+
+    >>> g, p = NamedNode("http://h/g"), NamedNode("http://h/ontology#claimant")
+    >>> shape, prop = NamedNode("http://h/shapes#ClaimShape"), BlankNode("b")
+    >>> named = name_property_shapes([Quad(shape, SH.property, prop, g), Quad(prop, SH.path, p, g)])
+    >>> named[0].object.value
+    'http://h/shapes#ClaimShape-claimant'
+    """
+    paths = {q.subject: q.object for q in quads if q.predicate == SH.path}
+    names: dict[BlankNode, NamedNode] = {}
+    taken: set[str] = set()
+    for q in quads:
+        if q.predicate != SH.property or not isinstance(q.subject, NamedNode):
+            continue
+        if not isinstance(q.object, BlankNode) or q.object in names:
+            continue
+        path = paths.get(q.object)
+        local = (
+            path.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+            if isinstance(path, NamedNode)
+            else "path"
+        )
+        name, n = f"{q.subject.value}-{local}", 2
+        while name in taken:
+            name, n = f"{q.subject.value}-{local}-{n}", n + 1
+        taken.add(name)
+        names[q.object] = NamedNode(name)
+
+    def rename(term: object) -> object:
+        return names.get(term, term) if isinstance(term, BlankNode) else term
+
+    return [Quad(rename(q.subject), q.predicate, rename(q.object), q.graph_name) for q in quads]  # type: ignore[arg-type]
 
 
 def resolve_namespace_literal(quad: Quad, vocab: Vocab) -> Quad:

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import rdflib
-
 from service.context import ContextPlanner
 from service.incremental import Overlay
 from service.inferred import StoreFacts
 from service.owlrules import Fact, Rules
-from service.rdfio import rdflib_graph, to_rdflib
+from service.rdfio import to_rdflib
 from service.store import GraphStore
 from service.terms import RDF, RDFS, SH, Literal, NamedNode, Quad
 from service.validation import ShaclValidator, ValidationReport, conforming_report
@@ -110,7 +108,8 @@ class InContextValidator:
             if q.predicate in self.rules.individual_valued and isinstance(q.object, Literal)
         ]
         if literal_values:
-            return self.individual.validate(rdflib_graph(literal_values))  # type: ignore[arg-type]
+            quads = [Quad(s, p, o) for s, p, o in literal_values]
+            return self.individual.validate(quads)
         foci = self.planner.foci(closure.added, closure.removed, before, after)
         foci |= {q.subject for q in stored}
         named = sorted((f for f in foci if isinstance(f, NamedNode)), key=str)
@@ -124,5 +123,4 @@ class InContextValidator:
         triples: list[Fact] = [as_sent.get(f, f) for f in context]
         triples += [(q.subject, q.predicate, q.object) for q in sent]
         triples += self.hierarchy
-        graph = rdflib_graph(triples)  # type: ignore[arg-type]
-        return self.validator.validate_nodes(graph, [rdflib.URIRef(f.value) for f in named])
+        return self.validator.validate_context(triples, named)  # type: ignore[arg-type]

@@ -128,9 +128,9 @@ class OxigraphStore:
         elif not query_has_dataset:
             kwargs = self.dataset_kwargs(None)
         try:
-            return self._store.query(
-                query, prefixes=self.vocab.prefixes(), base_iri=base_iri, **kwargs
-            )
+            # Relative IRIs resolve against the base: <id/Putin> is the server's own entity.
+            base = base_iri or self.vocab.base
+            return self._store.query(query, prefixes=self.vocab.prefixes(), base_iri=base, **kwargs)
         except SyntaxError as exc:
             raise QuerySyntaxError(
                 f"the query does not parse: {exc}", **syntax_position(str(exc))
@@ -170,6 +170,12 @@ class OxigraphStore:
         return Evaluated(kind, fmt, body)
 
     def select(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Row]:
+        return self.select_with_variables(query, dataset=dataset)[0]
+
+    def select_with_variables(
+        self, query: str, *, dataset: DatasetSpec | None = None
+    ) -> tuple[list[Row], list[str]]:
+        """Rows of a SELECT query and its variables, in the query's order."""
         result = self.raw_query(query, dataset=dataset)
         if not isinstance(result, pyoxigraph.QuerySolutions):
             raise TypeError("select() needs a SELECT query")
@@ -182,7 +188,7 @@ class OxigraphStore:
                 if value is not None and not isinstance(value, Triple):
                     row[name] = value
             rows.append(row)
-        return rows
+        return rows, names
 
     def ask(self, query: str, *, dataset: DatasetSpec | None = None) -> bool:
         result = self.raw_query(query, dataset=dataset)

@@ -76,17 +76,20 @@ def read_model(settings: Settings) -> Model:
 
 def validate_model(model: Model) -> ValidationReport:
     """Validate the data graphs (merged) against the shapes under the ontology."""
-    validator = ShaclValidator(to_rdflib(model.shapes), to_rdflib(model.ontology))
-    return validator.validate(to_rdflib(model.data))
+    validator = ShaclValidator(to_rdflib(model.shapes), model.ontology)
+    return validator.validate(model.data)
 
 
 @contextmanager
 def _stage(name: str, summary: BuildSummary, progress: Progress) -> Iterator[None]:
     progress(name, "start")
     started = time.perf_counter()
-    yield
-    summary.seconds[name] = time.perf_counter() - started
-    progress(name, "done")
+    try:
+        yield
+    finally:
+        # Also on failure: the CLI's progress ticker stops with the stage.
+        summary.seconds[name] = time.perf_counter() - started
+        progress(name, "done")
 
 
 def build(settings: Settings, progress: Progress | None = None) -> BuildSummary:

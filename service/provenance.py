@@ -15,9 +15,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from urllib.parse import quote, urlsplit
 
 from service.terms import PROV, RDF, RDFS, XSD, GraphName, Literal, NamedNode, Quad
 from service.vocab import Vocab
+
+
+def agent_iri(agent: str, vocab: Vocab) -> NamedNode:
+    """The agent as an IRI: as given when it is one, else ``{base}id/agent/<name>``.
+
+    >>> agent_iri("test", Vocab("http://h/")).value
+    'http://h/id/agent/test'
+    >>> agent_iri("http://h/id/agent/token-1", Vocab("http://h/")).value
+    'http://h/id/agent/token-1'
+    """
+    if urlsplit(agent).scheme:
+        return NamedNode(agent)
+    return vocab.id["agent/" + quote(agent, safe="")]
 
 
 def write_record(
@@ -46,7 +60,7 @@ def write_record(
     out = [
         Quad(record, RDF.type, parley.WriteRecord, graph),
         Quad(record, RDFS.label, Literal(f"{operation} at {started.isoformat()}"), graph),
-        Quad(record, PROV.wasAssociatedWith, NamedNode(agent), graph),
+        Quad(record, PROV.wasAssociatedWith, agent_iri(agent, vocab), graph),
         Quad(record, PROV.startedAtTime, when(started), graph),
         Quad(record, PROV.endedAtTime, when(ended), graph),
         Quad(record, parley.addedCount, integer(len(added)), graph),

@@ -172,31 +172,12 @@ def to_rdflib(statements: Iterable[Quad] | Iterable[Triple]) -> rdflib.Graph:
     return graph
 
 
-def rdflib_term(term: Term) -> rdflib.term.Identifier:
-    """One term as rdflib's, exactly (call it inside ``literals_verbatim()``).
-
-    >>> from service.terms import Literal, XSD
-    >>> with literals_verbatim():
-    ...     rdflib_term(Literal("01", datatype=XSD.integer)).n3()
-    '"01"^^<http://www.w3.org/2001/XMLSchema#integer>'
-    """
-    if isinstance(term, NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == _XSD_STRING:
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-
-
 def rdflib_graph(triples: Iterable[tuple[Term, NamedNode, Term]]) -> rdflib.Graph:
     """An rdflib graph of the triples, built term by term (no serialisation round trip)."""
     graph = rdflib.Graph()
     with literals_verbatim():
         for s, p, o in triples:
-            graph.add((rdflib_term(s), rdflib.URIRef(p.value), rdflib_term(o)))
+            graph.add((term_to_rdflib(s), rdflib.URIRef(p.value), term_to_rdflib(o)))
     return graph
 
 
@@ -208,3 +189,29 @@ def from_rdflib(graph: rdflib.Graph, *, to_graph: GraphName | None = None) -> li
             continue
         lines.append(f"{s.n3()} {p.n3()} {o.n3()} .\n")
     return parse("".join(lines).encode("utf-8"), NTRIPLES, graph=to_graph, what="rdflib output")
+
+
+def term_to_rdflib(term: Term) -> rdflib.term.Identifier:
+    """The rdflib term for a pyoxigraph term, exactly (call it inside
+    ``literals_verbatim()`` for literals to keep their lexical form).
+
+    ``xsd:string`` literals become rdflib's plain literals, as N-Triples reads them.
+
+    >>> term_to_rdflib(NamedNode("http://a/b"))
+    rdflib.term.URIRef('http://a/b')
+    >>> from service.terms import Literal, XSD
+    >>> with literals_verbatim():
+    ...     term_to_rdflib(Literal("01", datatype=XSD.integer)).n3()
+    '"01"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    >>> term_to_rdflib(Literal("x")).n3()
+    '"x"'
+    """
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))

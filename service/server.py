@@ -40,9 +40,12 @@ class ParleyServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from service.app import create_app
+        from service.app import create_app, services_of
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        # Build the search index now, in the background, rather than on the first search.
+        services_of(app).search.build_in_background()
+        return app
 
 
 def serve(settings: Settings) -> None:

@@ -1,29 +1,35 @@
 """SHACL validation with pyshacl: the only module that imports it.
 
 ``ShaclValidator`` holds the shapes and the ontology (parsed once) and
-validates an rdflib data graph, optionally only at some focus nodes. The
-ontology is mixed into the data graph so ``sh:class`` and ``sh:targetClass``
-follow ``rdfs:subClassOf``. Every call runs inside ``literals_verbatim()``:
-pyshacl flips rdflib's process-global literal normalisation.
+validates data three ways: whole (``parley build``: the ontology merged in, so
+``sh:class`` and ``sh:targetClass`` follow ``rdfs:subClassOf`` and find the
+concept schemes' members), in context (the write gate: a small graph the gate
+cut out of the store, only some focus nodes), and a client's data against the
+client's own shapes. Every call runs inside ``literals_verbatim()``: pyshacl
+flips rdflib's process-global literal normalisation. pyshacl's reports are
+corrected by ``service.shacl_report``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pyshacl
 import pyshacl.shape
 import rdflib
+from rdflib.namespace import RDF
 from rdflib.namespace import SH as RSH
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
 
 from service.errors import ShapesError, ShapeViolationError
-from service.rdfio import literals_verbatim
+from service.oxigraph_store import OxigraphStore
+from service.rdfio import literals_verbatim, rdflib_graph, term_to_rdflib, to_rdflib
+from service.shacl_report import strict_booleans, without_nested_results
+from service.shacl_sparql import evaluate, split_shapes, to_report_triples
+from service.terms import DefaultGraph, NamedNode, Quad, Term
+from service.vocab import Vocab
 
 
 @dataclass(frozen=True)
@@ -144,211 +150,108 @@ def report_from_graph(conforms: bool, graph: rdflib.Graph) -> ValidationReport:
     return ValidationReport(conforms=conforms, results=tuple(results), graph=graph)
 
 
-@lru_cache(maxsize=512)
-def _prepared(text: str) -> Query:
-    return prepareQuery(text)
+class ShaclValidator:
+    """Validates data against one set of shapes under one ontology.
 
-
-class _QueryCachingGraph(rdflib.Graph):
-    """A view of a graph whose SPARQL queries are parsed once per text.
-
-    pyshacl hands each SPARQL-based constraint's text to ``Graph.query`` for
-    every focus node, and rdflib parses it every time (about 20 ms a query);
-    a prepared query gives the same answers.
+    The shapes' ``sh:sparql`` constraints run in Oxigraph (``service.shacl_sparql``),
+    everything else in pyshacl; a client's own shapes go to pyshacl whole.
     """
 
-    def query(self, query_object: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(query_object, str):
-            query_object = _prepared(query_object)
-        return super().query(query_object, *args, **kwargs)
-
-
-def _caching_view(graph: rdflib.Graph) -> rdflib.Graph:
-    """The same triples (the same store, no copy), with prepared queries."""
-    return _QueryCachingGraph(store=graph.store, identifier=graph.identifier)
-
-
-class ShaclValidator:
-    """Validates data graphs against one set of shapes under one ontology."""
-
-    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None) -> None:
+    def __init__(self, shapes: rdflib.Graph, ontology: Sequence[Quad] = ()) -> None:
         self.shapes = shapes
-        self.ontology = ontology
+        self.core_shapes, self.sparql_constraints = split_shapes(shapes)
+        self.ontology = [_in_default_graph(q) for q in ontology]
+        self.ontology_graph = to_rdflib(self.ontology)
 
     def validate(
-        self,
-        data: rdflib.Graph,
-        *,
-        shapes: rdflib.Graph | None = None,
-        with_ontology: bool = True,
+        self, data: Sequence[Quad], *, focus_nodes: Collection[Term] | None = None
     ) -> ValidationReport:
-        """Validate ``data``: every node the shapes target.
+        """Validate ``data`` (graph names are ignored) merged with the ontology.
 
-        :param shapes: validate with these shapes instead (and without the ontology).
+        :param focus_nodes: validate only these nodes (the shapes still see all of ``data``).
         """
-        use_shapes = shapes if shapes is not None else self.shapes
-        if with_ontology and shapes is None and self.ontology is not None:
-            # The whole ontology, not pyshacl's ``ont_graph`` inoculation: that copies
-            # classes and properties but not the ontology's individuals (the roles,
-            # verdicts, modalities), whose types ``sh:class`` checks.
-            data = data + self.ontology
-        conforms, report = self._run(data, use_shapes)
-        return report_from_graph(conforms, report)
+        # The whole ontology is merged rather than passed as pyshacl's ont_graph: pyshacl
+        # copies only RDFS/OWL axioms from it, not the concept individuals
+        # (parley:role-host a parley:Role) that sh:class checks need.
+        graph = to_rdflib(data) + self.ontology_graph
+        conforms, report_graph = _pyshacl(graph, self.core_shapes)
+        if self.sparql_constraints:
+            scratch = OxigraphStore.open(None, Vocab("http://scratch.invalid/"))
+            scratch.bulk_extend(_in_default_graph(q) for q in [*data, *self.ontology])
+            violations = evaluate(self.sparql_constraints, scratch)
+            scratch.close()
+            for triple in to_report_triples(violations):
+                report_graph.add(triple)  # type: ignore[arg-type]
+            conforms = conforms and not violations
+        report = report_from_graph(conforms, report_graph)
+        if focus_nodes is None:
+            return report
+        # pyshacl's own focus_nodes option misreports qualified value shapes (their value
+        # nodes fall outside the focus set), so the whole graph is validated and only the
+        # results about the focus nodes are kept.
+        wanted = {str(term_to_rdflib(t).n3()) for t in focus_nodes}
+        kept = tuple(r for r in report.results if r.focus_node in wanted)
+        return ValidationReport(conforms=not kept, results=kept, graph=_report_graph(kept))
 
     @staticmethod
-    def validate_alone(data: rdflib.Graph, shapes: rdflib.Graph) -> ValidationReport:
-        """Validate a client's data with the client's shapes, nothing else.
+    def validate_with_shapes(data: Sequence[Quad], shapes: rdflib.Graph) -> ValidationReport:
+        """Validate ``data`` alone against a client's ``shapes`` (no ontology), all in pyshacl.
 
         :raises ShapesError: pyshacl cannot use the shapes (it raises plain exceptions
             for a SPARQL constraint that does not parse, an unknown prefix, ...).
         """
         try:
-            conforms, report = ShaclValidator._run(data, _strict_booleans(shapes))
-        except Exception as exc:  # pyshacl's errors for bad shapes have no common type
+            conforms, report_graph = _pyshacl(to_rdflib(data), strict_booleans(shapes))
+        except Exception as exc:  # pyshacl's errors about shapes share no type
             raise ShapesError(f"the shapes cannot be used: {exc}") from exc
-        return report_from_graph(conforms, report)
+        return report_from_graph(conforms, report_graph)
 
-    def validate_nodes(
-        self, data: rdflib.Graph, focus_nodes: Sequence[rdflib.URIRef]
+    def validate_context(
+        self, triples: Iterable[tuple[Term, NamedNode, Term]], focus_nodes: Sequence[NamedNode]
     ) -> ValidationReport:
-        """Validate only ``focus_nodes`` (against the shapes that target them); the shapes
-        still read all of ``data``."""
+        """Validate ``focus_nodes`` on a graph cut out for them (``service.context``).
+
+        Unlike ``validate``, nothing is merged in (the gate puts in what the shapes
+        read), and only the focus nodes are validated: pyshacl's ``focus_nodes``
+        with its nested-shape filtering corrected (``_focus_filter_on_targets_only``).
+        """
         if not focus_nodes:
             return conforming_report()
-        conforms, report = self._run(
-            data, self.shapes, focus_nodes=[str(n) for n in focus_nodes], nested_unfiltered=True
+        triples = list(triples)
+        focus = [str(n.value) for n in focus_nodes]
+        conforms, report_graph = _pyshacl(
+            rdflib_graph(triples), self.core_shapes, focus_nodes=focus
         )
-        return report_from_graph(conforms, report)
-
-    @staticmethod
-    def _run(
-        data: rdflib.Graph, shapes: rdflib.Graph, *, nested_unfiltered: bool = False, **options: Any
-    ) -> tuple[bool, rdflib.Graph]:
-        with literals_verbatim(), _focus_filter_on_targets_only(nested_unfiltered):
-            conforms, report_graph, _text = pyshacl.validate(
-                _caching_view(data),
-                shacl_graph=shapes,
-                inference="none",
-                advanced=False,
-                allow_warnings=False,
-                **options,
-            )
-        assert isinstance(report_graph, rdflib.Graph)
-        return bool(conforms), _without_nested_results(report_graph, shapes, data)
+        if self.sparql_constraints:
+            scratch = OxigraphStore.open(None, Vocab("http://scratch.invalid/"))
+            scratch.bulk_extend(Quad(s, p, o) for s, p, o in triples)  # type: ignore[arg-type]
+            violations = evaluate(self.sparql_constraints, scratch, focus=set(focus_nodes))
+            scratch.close()
+            for triple in to_report_triples(violations):
+                report_graph.add(triple)  # type: ignore[arg-type]
+            conforms = conforms and not violations
+        return report_from_graph(conforms, report_graph)
 
 
-#: Parameters that switch a constraint on (SHACL 4.4.5, 4.8.1, 4.7.3).
-_SWITCHES = (RSH.uniqueLang, RSH.closed, RSH.qualifiedValueShapesDisjoint, RSH.deactivated)
-
-
-def _strict_booleans(shapes: rdflib.Graph) -> rdflib.Graph:
-    """The shapes with every switch that is not the term ``true`` set to ``false``.
-
-    SHACL names the value ``true``; the W3C suite (``property/uniqueLang-002``)
-    holds that ``"1"^^xsd:boolean`` leaves the constraint off, while pyshacl reads
-    the literal's value and switches it on.
-    """
-    changed = [
-        (s, p, o)
-        for p in _SWITCHES
-        for s, o in shapes.subject_objects(p)
-        if isinstance(o, rdflib.Literal) and o.datatype == XSD_BOOLEAN and str(o) != "true"
-    ]
-    if not changed:
-        return shapes
-    copy = rdflib.Graph()
-    for triple in shapes:
-        copy.add(triple)
-    for s, p, o in changed:
-        copy.remove((s, p, o))
-        copy.add((s, p, rdflib.Literal("false", datatype=XSD_BOOLEAN)))
-    return copy
-
-
-XSD_BOOLEAN = rdflib.XSD.boolean
-
-
-def _without_nested_results(
-    report: rdflib.Graph, shapes: rdflib.Graph, data: rdflib.Graph
-) -> rdflib.Graph:
-    """Drop the results pyshacl copies up from nested shapes.
-
-    For a value that fails ``sh:node S``, SHACL reports one result (the
-    ``sh:NodeConstraintComponent`` of the shape that says ``sh:node``); pyshacl
-    0.40.1 also reports S's own results, about the value as if it were a focus
-    node. A result belongs in the report when its source shape is reached from a
-    shape with targets through ``sh:property`` alone, and (where the focus node
-    is that shape's own) the shape targets it.
-    """
-    # Shapes reached from a shape with targets through sh:property only, with how deep.
-    owners: dict[rdflib.term.Node, set[tuple[rdflib.term.Node, int]]] = {}
-    for root in _target_shapes(shapes):
-        stack: list[tuple[rdflib.term.Node, int]] = [(root, 0)]
-        while stack:
-            shape, depth = stack.pop()
-            if (root, depth) not in owners.setdefault(shape, set()) and depth < 16:
-                owners[shape].add((root, depth))
-                stack.extend((p, depth + 1) for p in shapes.objects(shape, RSH.property))
-    doomed = []
-    for result in report.subjects(rdflib.RDF.type, RSH.ValidationResult):
-        focus = report.value(result, RSH.focusNode)
-        source = report.value(result, RSH.sourceShape)
-        owned = owners.get(source, set()) if source is not None else set()
-        if not any(
-            # Below a property shape, the focus nodes are its values: they are not targets.
-            depth >= 2
-            or (depth == 1 and (root, RSH.path, None) in shapes)
-            or _targets(shapes, data, root, focus)
-            for root, depth in owned
-        ):
-            doomed.append(result)
-    for result in doomed:
-        report.remove((None, RSH.result, result))
-        for s, p, o in list(report.triples((result, None, None))):
-            report.remove((s, p, o))
-    if doomed and not any(report.subjects(rdflib.RDF.type, RSH.ValidationResult)):
-        report.set(
-            (
-                next(report.subjects(rdflib.RDF.type, RSH.ValidationReport)),
-                RSH.conforms,
-                rdflib.Literal(True),
-            )
+def _pyshacl(
+    data: rdflib.Graph, shapes: rdflib.Graph, *, focus_nodes: list[str] | None = None
+) -> tuple[bool, rdflib.Graph]:
+    options: dict[str, Any] = {} if focus_nodes is None else {"focus_nodes": focus_nodes}
+    with literals_verbatim(), _focus_filter_on_targets_only(focus_nodes is not None):
+        conforms, report_graph, _text = pyshacl.validate(
+            data,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=False,
+            allow_warnings=False,
+            **options,
         )
-    return report
-
-
-def _target_shapes(shapes: rdflib.Graph) -> set[rdflib.term.Node]:
-    found = {
-        s
-        for p in (RSH.targetClass, RSH.targetNode, RSH.targetSubjectsOf, RSH.targetObjectsOf)
-        for s in shapes.subjects(p, None)
-    }
-    for kind in (RSH.NodeShape, RSH.PropertyShape):
-        for shape in shapes.subjects(rdflib.RDF.type, kind):
-            if any((shape, rdflib.RDF.type, c) in shapes for c in _CLASSES):
-                found.add(shape)
-    return found
-
-
-_CLASSES = (rdflib.RDFS.Class, rdflib.OWL.Class)
-
-
-def _targets(shapes: rdflib.Graph, data: rdflib.Graph, shape: rdflib.term.Node, focus: Any) -> bool:
-    """Whether ``shape`` targets ``focus`` in ``data`` (SHACL 2.1.3)."""
-    if (shape, RSH.targetNode, focus) in shapes:
-        return True
-    classes = set(shapes.objects(shape, RSH.targetClass))
-    if any((shape, rdflib.RDF.type, c) in shapes for c in _CLASSES):
-        classes.add(shape)
-    if classes:
-        for cls in data.objects(focus, rdflib.RDF.type):
-            if cls in classes or any(
-                sup in classes for sup in data.transitive_objects(cls, rdflib.RDFS.subClassOf)
-            ):
-                return True
-    if any((focus, p, None) in data for p in shapes.objects(shape, RSH.targetSubjectsOf)):
-        return True
-    return any((None, p, focus) in data for p in shapes.objects(shape, RSH.targetObjectsOf))
+    assert isinstance(report_graph, rdflib.Graph)
+    report_graph = without_nested_results(report_graph, shapes, data)
+    # Every result is a violation here (warnings and infos are not allowed).
+    return bool(conforms) or not any(report_graph.subjects(RDF.type, RSH.ValidationResult)), (
+        report_graph
+    )
 
 
 @contextmanager
@@ -398,6 +301,45 @@ def conforming_report() -> ValidationReport:
     graph.add((node, rdflib.RDF.type, RSH.ValidationReport))
     graph.add((node, RSH.conforms, rdflib.Literal(True)))
     return ValidationReport(conforms=True, results=(), graph=graph)
+
+
+def _report_graph(results: Sequence[ValidationResult]) -> rdflib.Graph:
+    """A SHACL report graph holding ``results``."""
+    graph = rdflib.Graph()
+    report = rdflib.BNode()
+    graph.add((report, RDF.type, RSH.ValidationReport))
+    graph.add((report, RSH.conforms, rdflib.Literal(not results)))
+    for r in results:
+        node = rdflib.BNode()
+        graph.add((report, RSH.result, node))
+        graph.add((node, RDF.type, RSH.ValidationResult))
+        graph.add((node, RSH.resultMessage, rdflib.Literal(r.message)))
+        for prop, text in (
+            (RSH.focusNode, r.focus_node),
+            (RSH.resultPath, r.result_path),
+            (RSH.value, r.value),
+            (RSH.sourceConstraintComponent, r.source_constraint_component),
+            (RSH.sourceShape, r.source_shape),
+            (RSH.resultSeverity, r.severity),
+        ):
+            term = _from_n3(text)
+            if term is not None:
+                graph.add((node, prop, term))
+    return graph
+
+
+def _from_n3(text: str | None) -> rdflib.term.Node | None:
+    if not text or text == "_:shape" or text.startswith("("):
+        return None
+    try:
+        node = rdflib.util.from_n3(text)
+        return node if isinstance(node, rdflib.term.Node) else None
+    except Exception:  # a path rendered as SPARQL text: leave it out of the graph
+        return None
+
+
+def _in_default_graph(quad: Quad) -> Quad:
+    return Quad(quad.subject, quad.predicate, quad.object, DefaultGraph())
 
 
 def graph_of(

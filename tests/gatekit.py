@@ -144,17 +144,15 @@ def full_report(store: OxigraphStore) -> ValidationReport:
     vocab = store.vocab
     shapes = list(store.quads(None, None, None, vocab.shapes_graph))
     ontology = list(store.quads(None, None, None, vocab.ontology_graph))
-    validator = ShaclValidator(to_rdflib(shapes), to_rdflib(ontology))
-    return validator.validate(to_rdflib(data_quads(store)))
+    validator = ShaclValidator(to_rdflib(shapes), ontology)
+    return validator.validate(data_quads(store))
 
 
 def model_report(vocab: Vocab, data: list[Quad]) -> ValidationReport:
     """``data`` validated against the project's shapes and ontology files."""
     files = ModelFiles(PROJECT_ROOT / "ontology", PROJECT_ROOT / "shapes", FIXTURE_DATA)
-    validator = ShaclValidator(
-        to_rdflib(load_shapes(files, vocab)), to_rdflib(load_ontology(files, vocab))
-    )
-    return validator.validate(to_rdflib(data))
+    validator = ShaclValidator(to_rdflib(load_shapes(files, vocab)), load_ontology(files, vocab))
+    return validator.validate(data)
 
 
 def dump(store: OxigraphStore) -> set[Quad]:

@@ -378,7 +378,8 @@ def test_validate_speaks_rdf_and_html(setup: Setup, client: httpx.Client) -> Non
         "/validate", content=data, headers={"Content-Type": "text/turtle", "Accept": "text/html"}
     )
     assert as_html.headers["Content-Type"].startswith("text/html")
-    assert "Does not conform" in as_html.text
+    assert "The data does not conform: 1 result(s)." in as_html.text
+    assert "exactly one parley:claimType" in as_html.text
     ntriples = serialize(parse(data, TURTLE, base_iri=setup.vocab.base), NTRIPLES)
     multipart = client.post(
         "/validate", files={"data": ("data.nt", ntriples, "application/n-triples")}

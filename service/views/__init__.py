@@ -6,8 +6,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from service.views import data, meta, sparql
+    from service.views import browse, data, meta, pages, sparql
 
     app.register_blueprint(meta.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(browse.bp)
     app.register_blueprint(data.bp)

@@ -63,25 +63,33 @@ def _part_format(part: FileStorage | None, fallback: Format) -> Format:
     return fallback
 
 
+def _form_part(name: str, *, text_field: str | None) -> tuple[bytes, Format] | None:
+    """A form part: an uploaded file (its own content type), or pasted text.
+
+    The browsing pages' form sends pasted text as ``text`` with its media type in
+    ``format``; a script sends a ``data`` part.
+    """
+    upload = request.files.get(name)
+    if upload is not None and (upload.filename or upload.mimetype):
+        content = upload.read()
+        if content:
+            return content, _part_format(upload, TURTLE)
+    for field_name in (name, text_field):
+        if field_name and request.form.get(field_name, "").strip():
+            declared = request.form.get("format")
+            fmt = rdf_format_for_content_type(declared) if declared else TURTLE
+            return request.form[field_name].encode("utf-8"), fmt
+    return None
+
+
 def _read_body() -> Body:
     """The request's RDF: a body in an RDF format, or a multipart form."""
     if request.mimetype == "multipart/form-data":
-        parts = {}
-        for name in ("data", "shapes"):
-            upload = request.files.get(name)
-            if upload is not None:
-                parts[name] = (upload.read(), _part_format(upload, TURTLE))
-            elif name in request.form:
-                parts[name] = (request.form[name].encode("utf-8"), TURTLE)
-        if "data" not in parts:
+        data = _form_part("data", text_field="text")
+        if data is None:
             raise ProtocolError("a multipart/form-data body needs a 'data' part")
-        shapes = parts.get("shapes")
-        return Body(
-            parts["data"][0],
-            parts["data"][1],
-            shapes[0] if shapes else None,
-            shapes[1] if shapes else None,
-        )
+        shapes = _form_part("shapes", text_field=None)
+        return Body(data[0], data[1], *(shapes or (None, None)))
     fmt = rdf_format_for_content_type(request.content_type)
     return Body(request.get_data(cache=False), fmt)
 
@@ -133,12 +141,6 @@ def _render(report: ValidationReport) -> Response | str:
     return response
 
 
-@bp.get("/validate")
-def validate_form() -> str:
-    """A page to paste data into."""
-    return render_template("validate.html", report=None)
-
-
 @bp.post("/validate")
 def validate() -> Response | str:
     """Validate without writing: in context with the server's shapes, or alone with the client's."""
@@ -148,7 +150,7 @@ def validate() -> Response | str:
         base = services().settings.base_iri
         data = parse(body.data, body.data_format, base_iri=base, what="the data")
         shapes = parse(body.shapes, body.shapes_format, base_iri=base, what="the shapes")
-        report = ShaclValidator.validate_alone(to_rdflib(data), to_rdflib(shapes))
+        report = ShaclValidator.validate_with_shapes(data, to_rdflib(shapes))
         return _render(report)
     graph = _graph_param(required=False) or services().vocab.graph("validate")
     report = _gate().validate(ChangeSet(insert=_quads(body, graph)))

@@ -43,9 +43,3 @@ def problem_type(slug: str) -> str:
     return render_template(
         "problem_type.html", slug=slug, title=cls.title, status=cls.status, doc=cls.__doc__ or ""
     )
-
-
-@bp.get("/")
-def home() -> str:
-    """A short landing page (the browsing pages replace it)."""
-    return render_template("home.html", settings=services().settings)

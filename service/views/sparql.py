@@ -9,6 +9,7 @@ from service.errors import NotAcceptableError, ProtocolError
 from service.formats import RDF_FORMATS, RESULT_FORMATS, Format, negotiate, prefers_html
 from service.protocol import parse_operation
 from service.sparql_text import has_dataset_clause, query_form
+from service.views import query_page
 
 bp = Blueprint("sparql", __name__)
 
@@ -39,6 +40,8 @@ def endpoint() -> Response | str:
         raise ProtocolError("this endpoint answers queries; updates are not enabled")
     accept = request.headers.get("Accept")
     override = op.options.get("format")
+    if override is None and prefers_html(accept):
+        return query_page.render_answer(op)  # a person at the query page: a table
     form = query_form(op.text)
     graphs = form in ("CONSTRUCT", "DESCRIBE")
     results_fmt = None if graphs else _maybe(accept, RESULT_FORMATS, override)

@@ -1,0 +1,96 @@
+"""A source's text cut into segments, each knowing which claim spans cover it.
+
+Spans may overlap or nest (reported speech: "Even Western analysts, Putin
+says, are beginning to suggest..." holds two claims), so the text is cut at
+every span boundary; each segment carries the spans that cover it, and the
+spans that start there. Offsets are Unicode code points, end exclusive, as in
+the evidence spans' ``oa:TextPositionSelector`` (Python indexes strings the
+same way). Pure.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """One highlighted stretch of the text, linked to what it stands for."""
+
+    start: int
+    end: int
+    href: str
+    #: A short name shown at the span's start ("C50").
+    tag: str
+    #: The full description, for a tooltip and for screen readers.
+    title: str
+
+
+@dataclass
+class Segment:
+    text: str
+    #: Spans covering this segment, the innermost (shortest) first.
+    covering: list[Span] = field(default_factory=list)
+    #: Spans that begin at this segment.
+    starting: list[Span] = field(default_factory=list)
+
+    @property
+    def innermost(self) -> Span | None:
+        return self.covering[0] if self.covering else None
+
+
+def segments(
+    text: str, spans: list[Span], *, start: int = 0, end: int | None = None
+) -> list[Segment]:
+    """Cut ``text[start:end]`` at every boundary of ``spans``.
+
+    >>> s = [Span(0, 5, "/a", "A", "a"), Span(3, 8, "/b", "B", "b")]
+    >>> [(x.text, [c.tag for c in x.covering]) for x in segments("abcdefghij", s)]
+    [('abc', ['A']), ('de', ['A', 'B']), ('fgh', ['B']), ('ij', [])]
+    """
+    stop = len(text) if end is None else min(end, len(text))
+    valid = [s for s in spans if 0 <= s.start < s.end <= len(text)]
+    cuts = {start, stop}
+    for s in valid:
+        cuts.update(c for c in (s.start, s.end) if start < c < stop)
+    ordered = sorted(cuts)
+    out = []
+    for left, right in itertools.pairwise(ordered):
+        covering = sorted(
+            (s for s in valid if s.start <= left and s.end >= right),
+            key=lambda s: (s.end - s.start, s.tag),
+        )
+        starting = sorted((s for s in valid if s.start == left), key=lambda s: s.tag)
+        out.append(Segment(text[left:right], covering, starting))
+    return out
+
+
+def paragraphs(text: str, spans: list[Span]) -> list[list[Segment]]:
+    """Segments grouped into the text's paragraphs (one per line).
+
+    >>> [[x.text for x in p] for p in paragraphs("ab\\ncd", [Span(1, 4, "/a", "A", "a")])]
+    [['a', 'b'], ['c', 'd']]
+    """
+    out: list[list[Segment]] = []
+    offset = 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.append(segments(text, spans, start=offset, end=offset + len(line)))
+        offset += len(line) + 1
+    return out
+
+
+def window(text: str, start: int, end: int, *, context: int = 280) -> tuple[int, int]:
+    """A stretch of ``text`` around ``[start, end)``, widened to word boundaries.
+
+    >>> window("one two three four five", 8, 13, context=4)
+    (4, 18)
+    """
+    left = max(0, start - context)
+    right = min(len(text), end + context)
+    while left > 0 and not text[left - 1].isspace():
+        left -= 1
+    while right < len(text) and not text[right].isspace():
+        right += 1
+    return left, right

@@ -1,0 +1,181 @@
+"""The pages in a real browser: headless Chromium (Debian's ``chromium``) driven by Playwright.
+
+A crawler starts at the home page and follows every internal link (bounded):
+no page answers 4xx or 5xx, no page logs a console error, and no page asks
+for anything outside the server. Screenshots of the main kinds of page are
+saved under ``test-artifacts/`` for people to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+
+from tests.support import ARTIFACTS_DIR, ServerProcess
+
+pytestmark = pytest.mark.server
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: HTML pages the crawler loads in the browser, and data links it fetches, at most.
+MAX_PAGES = 350
+MAX_FETCHES = 2500
+#: Links whose answer is data, not a page: fetched and checked, not rendered.
+DATA_SUFFIXES = (".ttl", ".jsonld", ".nt", ".rdf")
+
+
+def chromium_path() -> str:
+    """Debian's Chromium; fail (never skip) with what to do when it is missing."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and Path("/usr/bin/chromium").exists():
+        found = "/usr/bin/chromium"
+    if found is None:
+        pytest.fail(
+            "Chromium is not installed: the browser tests need Debian's package "
+            "(`apt-get install -y chromium`; .ci/run installs it on a fresh machine)."
+        )
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extra installs it
+        pytest.fail("Playwright for Python is missing: `pip install -e '.[dev]'`")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+def is_data_link(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path.endswith(DATA_SUFFIXES) or "format=" in parts.query
+
+
+def test_crawl_finds_no_broken_page_and_no_console_error(
+    server: ServerProcess, browser: object
+) -> None:
+    from playwright.sync_api import Browser, ConsoleMessage, Request
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page()
+    problems: list[str] = []
+    outside: list[str] = []
+    current = {"url": ""}
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(f"console error on {current['url']}: {message.text}")
+
+    def on_request(request: Request) -> None:
+        if not request.url.startswith((server.url, "data:")):
+            outside.append(f"{current['url']} asked for {request.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"{current['url']}: {error}"))
+    page.on("request", on_request)
+
+    queue, seen = [server.url], {server.url}
+    pages = fetches = 0
+    while queue and pages < MAX_PAGES and fetches < MAX_FETCHES:
+        url = queue.pop(0)
+        current["url"] = url
+        if is_data_link(url):
+            fetches += 1
+            response = page.request.get(url)
+            if response.status >= 400:
+                problems.append(f"{url} answered {response.status}")
+            continue
+        pages += 1
+        answer = page.goto(url)
+        assert answer is not None
+        if answer.status >= 400:
+            problems.append(f"{url} answered {answer.status}")
+            continue
+        # getAttribute, not .href: an SVG link's href is an object, not a string.
+        hrefs = page.eval_on_selector_all(
+            "a[href]",
+            "links => links.map(a => new URL(a.getAttribute('href'), document.baseURI).href)",
+        )
+        for href in hrefs:
+            target, _fragment = urldefrag(href)
+            if target.startswith(server.url) and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    page.close()
+    assert pages > 150, f"the crawl reached only {pages} pages"
+    assert not problems, "\n".join(problems[:20])
+    assert not outside, "\n".join(outside[:20])
+
+
+def claim_with_chain(server: ServerProcess) -> str:
+    import httpx
+
+    rows = httpx.get(
+        server.url + "sparql",
+        params={"query": 'SELECT ?c WHERE { ?c dcterms:identifier "C51" }'},
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()["results"]["bindings"]
+    return str(rows[0]["c"]["value"])
+
+
+def test_screenshots_of_the_main_pages(server: ServerProcess, browser: object) -> None:
+    from playwright.sync_api import Browser
+
+    assert isinstance(browser, Browser)
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    shots = {
+        "home": server.url,
+        "actor": server.url + "id/Putin",
+        "claim": claim_with_chain(server),
+        "event": server.url + "id/Istanbul2022",
+        "source": server.url + "id/source/article",
+        "timeline": server.url + "timeline",
+    }
+    for width, suffix in ((1280, ""), (390, "-phone")):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        for name, url in shots.items():
+            answer = page.goto(url)
+            assert answer is not None, url
+            assert answer.status == 200, url
+            assert page.locator("h1").count() == 1, url
+            # Nothing is wider than the screen: the page fits a phone without sideways scrolling.
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{url} is {overflow}px wider than {width}px"
+            target = ARTIFACTS_DIR / f"browse-{name}{suffix}.png"
+            page.screenshot(path=str(target), full_page=True)
+            assert target.stat().st_size > 10_000
+        page.close()
+
+
+def test_timeline_marks_and_keyboard_use(server: ServerProcess, browser: object) -> None:
+    from playwright.sync_api import Browser
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page()
+    page.goto(server.url + "timeline")
+    marks = page.locator("svg.timeline-svg a")
+    assert marks.count() >= 10
+    first = marks.first.get_attribute("href")
+    assert first is not None
+    assert first.startswith("/id/")
+    assert page.locator("svg.timeline-svg title").count() > marks.count()  # every mark titled
+    # The skip link comes first and takes the keyboard to the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.close()

@@ -1,0 +1,259 @@
+"""Dereferencing, content negotiation, search and the query page, against a real server.
+
+The session server serves the project's model at a base IRI equal to its own
+URL, so every IRI in the graph is fetched at that very address.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+
+from service.formats import JSONLD, NTRIPLES, RDFXML, TURTLE, Format
+from service.rdfio import parse
+from service.terms import Triple
+from tests.support import ServerProcess
+
+pytestmark = pytest.mark.server
+
+RDF_PAGE_FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML)
+
+
+def select(server: ServerProcess, query: str) -> list[dict[str, str]]:
+    response = httpx.get(
+        server.url + "sparql",
+        params={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return [{k: v["value"] for k, v in b.items()} for b in response.json()["results"]["bindings"]]
+
+
+def claim_iri(server: ServerProcess, identifier: str) -> str:
+    rows = select(server, f'SELECT ?c WHERE {{ ?c dcterms:identifier "{identifier}" }}')
+    assert len(rows) == 1, rows
+    return rows[0]["c"]
+
+
+def triples(body: bytes, fmt: Format, base: str) -> set[Triple]:
+    return {q.triple for q in parse(body, fmt, base_iri=base)}
+
+
+def describe_construct(iri: str) -> str:
+    """The description of an entity, written independently as one SPARQL CONSTRUCT: its
+    outgoing and incoming triples, those of its fragment nodes, and the rdfs:label of
+    every IRI they mention."""
+    e = f"<{iri}>"
+    frag = f'STRSTARTS(STR(?d), "{iri}#")'
+    return f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+      {{ BIND({e} AS ?s) {e} ?p ?o }}
+      UNION {{ BIND({e} AS ?o) ?s ?p {e} }}
+      UNION {{ {e} (<urn:x:any>|!<urn:x:any>)+ ?d FILTER({frag}) BIND(?d AS ?s) ?d ?p ?o }}
+      UNION {{
+        {{ {e} ?a ?x }} UNION {{ ?x ?a {e} }}
+        UNION {{ {e} (<urn:x:any>|!<urn:x:any>)+ ?d FILTER({frag}) ?d ?a ?x }}
+        UNION {{ {e} (<urn:x:any>|!<urn:x:any>)+ ?d FILTER({frag}) BIND(?d AS ?x) }}
+        FILTER(isIRI(?x) && ?x != {e})
+        ?x rdfs:label ?o . BIND(?x AS ?s) BIND(rdfs:label AS ?p)
+      }}
+    }}"""
+
+
+@pytest.fixture(scope="module")
+def entities(server: ServerProcess) -> dict[str, str]:
+    """An actor, a reported claim, an event and the source."""
+    return {
+        "actor": server.url + "id/Putin",
+        "claim": claim_iri(server, "C51"),
+        "event": server.url + "id/Istanbul2022",
+        "source": server.url + "id/source/article",
+    }
+
+
+@pytest.mark.parametrize("kind", ["actor", "claim", "event", "source"])
+def test_turtle_and_jsonld_are_the_construct_of_the_description(
+    server: ServerProcess, entities: dict[str, str], kind: str
+) -> None:
+    iri = entities[kind]
+    expected_body = httpx.get(
+        server.url + "sparql",
+        params={"query": describe_construct(iri)},
+        headers={"Accept": "application/n-triples"},
+        timeout=30,
+    ).content
+    expected = triples(expected_body, NTRIPLES, server.url)
+    assert len(expected) > 10
+    for fmt in (TURTLE, JSONLD):
+        response = httpx.get(iri, headers={"Accept": fmt.media_type}, timeout=30)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(fmt.media_type)
+        # Parley's graphs hold no blank nodes, so isomorphism is equality of the sets.
+        assert triples(response.content, fmt, server.url) == expected, fmt.name
+
+
+@pytest.mark.parametrize("fmt", RDF_PAGE_FORMATS, ids=lambda f: f.name)
+def test_suffix_and_accept_agree(
+    server: ServerProcess, entities: dict[str, str], fmt: Format
+) -> None:
+    iri = entities["event"]
+    by_accept = httpx.get(iri, headers={"Accept": fmt.media_type}, timeout=30)
+    by_suffix = httpx.get(f"{iri}.{fmt.suffix}", headers={"Accept": "text/html"}, timeout=30)
+    assert by_accept.status_code == by_suffix.status_code == 200
+    assert by_accept.headers["content-type"] == by_suffix.headers["content-type"]
+    assert triples(by_accept.content, fmt, server.url) == triples(
+        by_suffix.content, fmt, server.url
+    )
+    assert by_accept.headers["vary"] == "Accept"
+    links = by_accept.headers["link"]
+    for other in RDF_PAGE_FORMATS:
+        assert f'rel="alternate"; type="{other.media_type}"' in links
+
+
+def test_browser_gets_the_page_with_a_link_to_each_format(
+    server: ServerProcess, entities: dict[str, str]
+) -> None:
+    response = httpx.get(entities["actor"], headers={"Accept": "text/html,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = BeautifulSoup(response.text, "html.parser")
+    assert page.h1 is not None
+    assert page.h1.get_text(strip=True) == "Vladimir Putin"
+    hrefs = {a["href"] for a in page.select("p.formats a")}
+    assert hrefs == {f"/id/Putin.{f.suffix}" for f in RDF_PAGE_FORMATS}
+    alternates = {link["type"] for link in page.select('link[rel="alternate"]')}
+    assert alternates == {f.media_type for f in RDF_PAGE_FORMATS}
+
+
+def test_fragment_nodes_are_inlined_in_their_owner(
+    server: ServerProcess, entities: dict[str, str]
+) -> None:
+    claim = entities["claim"]
+    body = httpx.get(claim + ".nt").content
+    subjects = {str(t.subject) for t in triples(body, NTRIPLES, server.url)}
+    assert any(s.startswith(f"<{claim}#evidence-") for s in subjects)
+    page = BeautifulSoup(httpx.get(claim, headers={"Accept": "text/html"}).text, "html.parser")
+    assert page.find(id="evidence-1") is not None
+
+
+def test_unknown_iri_is_404_page_or_problem(server: ServerProcess) -> None:
+    html = httpx.get(server.url + "id/NoSuchThing", headers={"Accept": "text/html"})
+    assert html.status_code == 404
+    assert html.headers["content-type"].startswith("text/html")
+    problem = httpx.get(server.url + "id/NoSuchThing", headers={"Accept": "text/turtle"})
+    assert problem.status_code == 404
+    assert problem.headers["content-type"] == "application/problem+json"
+    assert problem.json()["iri"] == server.url + "id/NoSuchThing"
+    assert httpx.get(server.url + "graph/no-such-graph").status_code == 404
+
+
+def test_ontology_terms_and_shapes_dereference(server: ServerProcess) -> None:
+    page = BeautifulSoup(httpx.get(server.url + "ontology").text, "html.parser")
+    for anchor in ("Claim", "claimant", "ReportClaim", "modality-demanded", "role-host"):
+        entry = page.find(id=anchor)
+        assert entry is not None, anchor
+    claim = page.find(id="Claim")
+    assert claim is not None
+    assert "ClaimShape" in str(claim)
+    ontology = triples(httpx.get(server.url + "ontology.ttl").content, TURTLE, server.url)
+    assert any(str(t.subject) == f"<{server.url}ontology#Claim>" for t in ontology)
+    shapes = BeautifulSoup(httpx.get(server.url + "shapes").text, "html.parser")
+    assert shapes.find(id="ClaimShape") is not None
+    assert (
+        httpx.get(server.url + "graph/reference", headers={"Accept": "text/html"}).status_code
+        == 200
+    )
+
+
+def search(server: ServerProcess, text: str) -> list[dict[str, object]]:
+    response = httpx.get(server.url + "search", params={"q": text, "format": "json"})
+    assert response.status_code == 200
+    results: list[dict[str, object]] = response.json()["results"]
+    return results
+
+
+def test_search_finds_the_istanbul_talks(server: ServerProcess) -> None:
+    hits = [h["iri"] for h in search(server, "Istanbul")]
+    events = select(
+        server,
+        "SELECT ?e WHERE { ?e a parley:Negotiation ; rdfs:label ?l "
+        'FILTER(CONTAINS(?l, "Istanbul")) }',
+    )
+    assert events
+    assert events[0]["e"] in hits[:5]
+
+
+def test_search_finds_putins_claims(server: ServerProcess) -> None:
+    claims = {r["c"] for r in select(server, "SELECT ?c WHERE { ?c parley:claimant id:Putin }")}
+    assert len(claims) >= 5
+    hits = {str(h["iri"]) for h in search(server, "Putin")}
+    assert claims <= hits
+    assert server.url + "id/Putin" in hits
+
+
+def test_search_page_and_bad_input(server: ServerProcess) -> None:
+    page = httpx.get(
+        server.url + "search", params={"q": "Witkoff"}, headers={"Accept": "text/html"}
+    )
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert soup.select("ol.hits li mark")
+    assert httpx.get(server.url + "search", params={"q": "x" * 600}).status_code == 400
+    assert search(server, '"unbalanced OR (') == []
+
+
+def test_query_page_shows_a_table_with_labels(server: ServerProcess) -> None:
+    query = "SELECT ?claim ?who WHERE { ?claim parley:claimant ?who } LIMIT 3"
+    response = httpx.post(
+        server.url + "sparql", data={"query": query}, headers={"Accept": "text/html"}
+    )
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.text, "html.parser")
+    cells = soup.select("table.results tbody tr")
+    assert len(cells) == 3
+    links = cells[0].select("a")
+    assert links
+    assert all(str(a["href"]).startswith("/id/") for a in links)
+    assert not links[0].get_text().startswith("http")  # a label, not the IRI
+    downloads = {a.get_text() for a in soup.select("p.downloads a")}
+    assert downloads == {"json", "xml", "csv", "tsv"}
+
+
+def test_example_questions_run(server: ServerProcess) -> None:
+    from service.examples import EXAMPLES
+
+    answered = {}
+    for example in EXAMPLES:
+        response = httpx.get(
+            server.url + "sparql",
+            params={"query": example.query},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert response.status_code == 200, (example.slug, response.text)
+        answered[example.slug] = len(json.loads(response.content)["results"]["bindings"])
+    for slug in ("putin-claims", "reported-speech", "istanbul", "contested", "timeline"):
+        assert answered[slug] > 0, slug
+
+
+@pytest.mark.parametrize(
+    ("identifier", "sentence"),
+    [
+        # The analysts' claim reaches the reader through Putin's report, published by the author.
+        (
+            "C51",
+            "reports that Vladimir Putin says that 'Western analysts' (unnamed, as reported by Putin) suggest:",
+        ),
+        # A loosely defined group's own claim: the verb agrees with the plural group.
+        ("C47", "'Russian estimates' (unspecified Russian sources) assert:"),
+        ("C17", "Vladimir Putin demands:"),
+    ],
+)
+def test_claim_page_says_who_says_it_through_whom(
+    server: ServerProcess, identifier: str, sentence: str
+) -> None:
+    response = httpx.get(claim_iri(server, identifier), headers={"Accept": "text/html"}, timeout=30)
+    assert response.status_code == 200
+    text = " ".join(BeautifulSoup(response.text, "html.parser").get_text(" ").split())
+    assert sentence in text

@@ -1,0 +1,354 @@
+"""Competency questions a journalist or researcher asks, over HTTP of a real `parley serve`.
+
+Each expected answer was worked out from the article and the public record by
+hand (see the comments); the queries run against the server's SPARQL endpoint
+with the prefixes it declares.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import ServerProcess
+
+
+def ask_rows(server: ServerProcess, query: str) -> list[dict[str, str]]:
+    """Rows of a SELECT over HTTP (SPARQL JSON), values as strings, IRIs shortened."""
+    with server.client() as client:
+        response = client.get(
+            "sparql",
+            params={"query": query},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+    assert response.status_code == 200, response.text
+    rows = []
+    for binding in response.json()["results"]["bindings"]:
+        row = {}
+        for name, term in binding.items():
+            value = term["value"]
+            row[name] = value.removeprefix(server.url + "id/").removeprefix(
+                server.url + "ontology#"
+            )
+        rows.append(row)
+    return rows
+
+
+def column(rows: list[dict[str, str]], name: str) -> list[str]:
+    return [row[name] for row in rows]
+
+
+def test_cq01_putins_claims_and_their_modality(server: ServerProcess) -> None:
+    """Putin speaks in paragraphs 2, 4, 7, 8 and 10: twelve claims, one a report."""
+    rows = ask_rows(
+        server,
+        """SELECT ?id ?modality WHERE { ?c parley:claimant id:Putin ; dcterms:identifier ?id ;
+                parley:modality/skos:prefLabel ?modality } ORDER BY ?id""",
+    )
+    assert {r["id"]: r["modality"] for r in rows} == {
+        "C05": "conditional",  # the proposals "can in principle become the basis"
+        "C16": "asserted",  # no formal peace draft
+        "C17": "demanded",  # sovereignty over Crimea and Donbas not up for negotiation
+        "C40": "predicted",  # confiscation would destroy the EU's reputation
+        "C44": "asserted",  # broken through in northern Zaporizhzhia
+        "C45": "asserted",  # the advance is accelerating
+        "C46": "asserted",  # the gap between losses and mobilised soldiers
+        "C49": "asserted",  # growing desertion "is also mentioned"
+        "C50": "asserted",  # Putin's report of what Western analysts suggest
+        "C59": "asserted",  # "meaningless" to sign with the current leadership
+        "C60": "asserted",  # lost its democratic legitimacy
+        "C61": "asserted",  # a "strategic mistake"
+    }
+
+
+def test_cq02_who_reports_the_western_analysts(server: ServerProcess) -> None:
+    """'Even Western analysts, Putin says, ...': the analysts claim, Putin reports, the author
+    publishes."""
+    rows = ask_rows(
+        server,
+        """SELECT ?claimant ?reporter ?publisher WHERE {
+            ?c parley:claimant ?claimant ; parley:reportedBy ?reporter ; parley:publishedBy ?publisher
+            FILTER(?claimant = id:WesternAnalysts) }""",
+    )
+    assert rows == [{"claimant": "WesternAnalysts", "reporter": "Putin", "publisher": "author"}]
+
+
+def test_cq03_events_involving_the_eu_and_its_roles(server: ServerProcess) -> None:
+    """The EU froze the assets, supplies arms, and deliberated the reparations loan (Oct-Dec 2025)."""
+    rows = ask_rows(
+        server,
+        """SELECT ?event ?role WHERE { ?event parley:hasParticipation ?p .
+            ?p parley:participant id:EU ; parley:role/skos:prefLabel ?role } ORDER BY ?event""",
+    )
+    assert sorted((r["event"], r["role"]) for r in rows) == [
+        ("AssetImmobilisation", "imposer"),
+        ("EUCouncilDec2025", "deliberator"),
+        ("ReparationsLoanDebate", "deliberator"),
+        ("WesternArming", "provider"),
+    ]
+
+
+def test_cq04_the_istanbul_talks_claim_and_record(server: ServerProcess) -> None:
+    """The author says Kyiv and its patrons walked away 'from Istanbul in 2022 onward'; the record:
+    29 March 2022 in Istanbul, Russia and Ukraine negotiating, Turkey hosting; the editors find
+    the claim contested."""
+    claims = ask_rows(
+        server,
+        """SELECT ?id ?claimant ?verdict WHERE { ?c parley:aboutEvent id:Istanbul2022 ;
+            dcterms:identifier ?id ; parley:claimant ?claimant .
+            ?r parley:reviews ?c ; parley:verdict/skos:prefLabel ?verdict }""",
+    )
+    assert claims == [{"id": "C10", "claimant": "author", "verdict": "contested"}]
+    facts = ask_rows(
+        server,
+        """SELECT ?date ?place ?who ?role WHERE { id:Istanbul2022 schema:startDate ?date ;
+            parley:occurredAt ?place ; dcterms:source ?src ; parley:hasParticipation ?p .
+            ?p parley:participant ?who ; parley:role/skos:prefLabel ?role ; dcterms:source ?psrc .
+            FILTER(?place = id:Istanbul) }""",
+    )
+    assert {r["date"] for r in facts} == {"2022-03-29"}
+    assert {(r["who"], r["role"]) for r in facts} == {
+        ("Russia", "negotiator"),
+        ("Ukraine", "negotiator"),
+        ("Turkey", "host"),
+    }
+
+
+CONTESTED = [
+    "C01",
+    "C08",
+    "C10",
+    "C17",
+    "C19",
+    "C23",
+    "C35",
+    "C36",
+    "C38",
+    "C44",
+    "C45",
+    "C55",
+    "C56",
+    "C59",
+    "C60",
+    "C61",
+    "C62",
+    "C67",
+    "C72",
+    "C78",
+    "C79",
+]
+
+
+def test_cq05_claims_the_editors_flag_as_contested_and_why(server: ServerProcess) -> None:
+    rows = ask_rows(
+        server,
+        """SELECT ?id ?why WHERE { ?c a parley:ContestedClaim ; dcterms:identifier ?id .
+            ?r parley:reviews ?c ; schema:reviewBody ?why ; dcterms:source ?s } ORDER BY ?id""",
+    )
+    assert sorted(set(column(rows, "id"))) == CONTESTED
+    minsk = next(r["why"] for r in rows if r["id"] == "C35")
+    assert "The EU was not a signatory" in minsk
+
+
+def test_cq06_timeline_of_dated_events(server: ServerProcess) -> None:
+    rows = ask_rows(
+        server,
+        """SELECT ?event ?start WHERE { ?event a parley:Event ; schema:startDate ?start }
+           ORDER BY ?start ?event""",
+    )
+    assert column(rows, "event")[:3] == ["War", "MinskI", "MinskII"]
+    assert [r["start"] for r in rows[:3]] == ["2014-02-20", "2014-09-05", "2015-02-12"]
+    assert column(rows, "event")[-2:] == ["WitkoffMoscow20251202", "EUCouncilDec2025"]
+    starts = column(rows, "start")
+    assert starts == sorted(starts)
+
+
+def test_cq07_forward_looking_claims(server: ServerProcess) -> None:
+    """Six conditionals ('if ...', 'can in principle') and five predictions."""
+    rows = ask_rows(
+        server, "SELECT ?id WHERE { ?c a parley:ForwardLookingClaim ; dcterms:identifier ?id }"
+    )
+    assert sorted(column(rows, "id")) == (
+        ["C05", "C24", "C40", "C63", "C65", "C66", "C68", "C71", "C76", "C77", "C79"]
+    )
+
+
+def test_cq08_claims_resting_on_unnamed_sources(server: ServerProcess) -> None:
+    """'Russian estimates' (C47, C48), 'Western analysts' (C51), 'European elites' (C69-C71)."""
+    rows = ask_rows(
+        server,
+        """SELECT ?id (GROUP_CONCAT(DISTINCT STRAFTER(STR(?relay), "/id/"); separator=",") AS ?relays)
+           WHERE { ?c a parley:UnnamedSourceClaim ; dcterms:identifier ?id ; parley:relayedBy ?relay }
+           GROUP BY ?id ORDER BY ?id""",
+    )
+    assert column(rows, "id") == ["C47", "C48", "C51", "C69", "C70", "C71"]
+    relays = {r["id"]: set(r["relays"].split(",")) for r in rows}
+    assert relays["C51"] == {"Putin", "author"}
+    assert relays["C47"] == {"author"}
+
+
+def test_cq09_demands_attributed_to_the_russian_side(server: ServerProcess) -> None:
+    """Putin's condition on Crimea and Donbas and the three demands the author attributes to
+    Moscow: recognition of gains, no NATO, limits on Ukraine's armed forces."""
+    rows = ask_rows(
+        server,
+        """SELECT ?id ?claimant WHERE { ?c parley:modality parley:modality-demanded ;
+            dcterms:identifier ?id ; parley:claimant ?claimant .
+            ?claimant parley:actsOnBehalfOf* id:Russia } ORDER BY ?id""",
+    )
+    assert [(r["id"], r["claimant"]) for r in rows] == [
+        ("C17", "Putin"),
+        ("C19", "RussianGov"),
+        ("C20", "RussianGov"),
+        ("C21", "RussianGov"),
+    ]
+
+
+def test_cq10_where_the_author_is_unfavourable_to_the_eu(server: ServerProcess) -> None:
+    rows = ask_rows(
+        server,
+        """SELECT ?id WHERE { ?c parley:claimant id:author ; dcterms:identifier ?id ;
+            parley:hasStance [ parley:stanceToward id:EU ; parley:stanceValue parley:stance-unfavourable ]
+        } ORDER BY ?id""",
+    )
+    assert column(rows, "id") == (
+        [
+            "C01",
+            "C06",
+            "C13",
+            "C14",
+            "C15",
+            "C39",
+            "C42",
+            "C43",
+            "C56",
+            "C57",
+            "C66",
+            "C68",
+            "C74",
+            "C79",
+        ]
+    )
+
+
+def test_cq11_own_voice_against_attributed_claims_by_type(server: ServerProcess) -> None:
+    """52 of the 79 claims are the author's own; every normative claim is someone else's."""
+    rows = ask_rows(
+        server,
+        """SELECT ?type (SUM(IF(?own, 1, 0)) AS ?own) (SUM(IF(?own, 0, 1)) AS ?attributed) WHERE {
+            ?c parley:appearsIn id:source\\/article ; parley:claimant ?cl ;
+               parley:claimType/skos:prefLabel ?type . BIND(?cl = id:author AS ?own)
+        } GROUP BY ?type ORDER BY ?type""",
+    )
+    table = {r["type"]: (int(r["own"]), int(r["attributed"])) for r in rows}
+    assert table == {
+        "causal": (7, 2),
+        "evaluative": (20, 4),
+        "factual": (11, 9),
+        "interpretive": (14, 5),
+        "normative": (0, 7),
+    }
+
+
+def test_cq12_sanctions_and_asset_measures(server: ServerProcess) -> None:
+    """OFAC designated Rosneft and Lukoil on 22 October 2025; the EU immobilised Russia's assets."""
+    rows = ask_rows(
+        server,
+        """SELECT ?measure ?imposer ?target ?date WHERE { ?measure a parley:CoerciveMeasure ;
+            parley:hasParticipation ?i, ?t . ?i parley:role parley:role-imposer ; parley:participant ?imposer .
+            ?t parley:role parley:role-target ; parley:participant ?target .
+            OPTIONAL { ?measure schema:startDate ?date } }""",
+    )
+    found = {(r["measure"], r["imposer"], r["target"], r.get("date")) for r in rows}
+    assert ("USSanctionsOct2025", "OFAC", "Rosneft", "2025-10-22") in found
+    assert ("USSanctionsOct2025", "USA", "Lukoil", "2025-10-22") in found
+    assert ("AssetImmobilisation", "EU", "Russia", None) in found
+
+
+def test_cq13_legitimacy_claims_and_martial_law(server: ServerProcess) -> None:
+    """Putin's legitimacy argument hinges on the election not held in 2024; martial law has
+    applied since 24 February 2022."""
+    rows = ask_rows(
+        server,
+        """SELECT ?id ?claimant ?verdict ?since WHERE {
+            ?c parley:aboutEvent id:UAElection2024 ; dcterms:identifier ?id ; parley:claimant ?claimant .
+            ?r parley:reviews ?c ; parley:verdict/skos:prefLabel ?verdict .
+            id:MartialLawUA schema:startDate ?since } ORDER BY ?id""",
+    )
+    assert rows == [
+        {"id": "C60", "claimant": "Putin", "verdict": "contested", "since": "2022-02-24"},
+        {"id": "C61", "claimant": "Putin", "verdict": "contested", "since": "2022-02-24"},
+    ]
+
+
+def test_cq14_disputed_territories_and_who_claims_what(server: ServerProcess) -> None:
+    rows = ask_rows(
+        server,
+        """SELECT ?territory ?id ?claimant WHERE { ?territory a parley:DisputedTerritory .
+            OPTIONAL { ?c parley:aboutPlace ?territory ; dcterms:identifier ?id ;
+                       parley:claimant ?claimant } } ORDER BY ?territory ?id""",
+    )
+    assert {(r["territory"], r.get("id"), r.get("claimant")) for r in rows} == {
+        ("Crimea", "C17", "Putin"),
+        ("Donbas", "C17", "Putin"),
+        ("KhersonOblast", None, None),
+        ("NorthernZaporizhzhia", "C44", "Putin"),
+        ("ZaporizhzhiaOblast", "C44", "Putin"),
+    }
+
+
+def test_cq15_who_acts_for_the_united_states(server: ServerProcess) -> None:
+    """Witkoff is Trump's envoy; Trump, the US government and OFAC act for the United States."""
+    rows = ask_rows(server, "SELECT ?a WHERE { ?a parley:actsOnBehalfOf id:USA } ORDER BY ?a")
+    assert column(rows, "a") == ["OFAC", "Trump", "USGov", "Witkoff"]
+
+
+def test_cq16_minsk_signatories_against_the_claim_the_eu_destroyed_it(
+    server: ServerProcess,
+) -> None:
+    rows = ask_rows(
+        server,
+        """SELECT ?event ?who ?role WHERE { VALUES ?event { id:MinskI id:MinskII }
+            ?event parley:hasParticipation [ parley:participant ?who ; parley:role/skos:prefLabel ?role ]
+        }""",
+    )
+    signatories = {(r["event"], r["who"]) for r in rows if r["role"] == "signatory"}
+    assert signatories == {
+        (e, who) for e in ("MinskI", "MinskII") for who in ("OSCE", "Russia", "Ukraine")
+    }
+    assert {r["who"] for r in rows if r["role"] == "mediator"} == {"France", "Germany"}
+    assert "EU" not in {r["who"] for r in rows}
+    claims = ask_rows(
+        server,
+        """SELECT DISTINCT ?id ?claimant WHERE { ?c parley:aboutEvent ?e ; dcterms:identifier ?id ;
+            parley:claimant ?claimant . VALUES ?e { id:MinskI id:MinskII } }""",
+    )
+    assert claims == [{"id": "C35", "claimant": "RussianGov"}]
+
+
+def test_cq17_what_trump_said_and_what_the_record_says(server: ServerProcess) -> None:
+    rows = ask_rows(
+        server,
+        """SELECT ?id ?modality ?verdict ?source WHERE { ?c parley:claimant id:Trump ;
+            dcterms:identifier ?id ; parley:modality/skos:prefLabel ?modality .
+            ?r parley:reviews ?c ; parley:verdict/skos:prefLabel ?verdict ; dcterms:source ?source }""",
+    )
+    assert {(r["id"], r["modality"], r["verdict"]) for r in rows} == {
+        ("C24", "conditional", "consistent with the public record")
+    }
+
+
+@pytest.mark.parametrize(
+    "accept", ["text/csv", "application/sparql-results+xml", "text/tab-separated-values"]
+)
+def test_answers_in_other_result_formats(server: ServerProcess, accept: str) -> None:
+    with server.client() as client:
+        response = client.get(
+            "sparql",
+            params={
+                "query": "SELECT ?id WHERE { ?c parley:claimant id:Trump ; dcterms:identifier ?id }"
+            },
+            headers={"Accept": accept},
+        )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(accept)
+    assert "C24" in response.text
