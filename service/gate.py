@@ -36,24 +36,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from service.datafiles import skolemize
-from service.errors import OntologyStatementError, ProtectedGraphError
+from service.errors import ProtectedGraphError
 from service.incontext import InContextValidator
 from service.incremental import Reasoner
 from service.inferred import infer_change
+from service.modelguard import ModelGuard
 from service.owlrules import Rules, compile_rules
 from service.oxigraph_store import canonical_quads
 from service.provenance import write_record
 from service.store import ChangeSet, GraphStore
-from service.terms import OWL, RDF, RDFS, XSD, NamedNode, Quad, Triple
+from service.terms import NamedNode, Quad, Triple
 from service.validation import ValidationReport, conforming_report
 from service.writes import Listener, WriteOutcome
-
-#: Predicates that state the model, never data.
-_TBOX_PREDICATES = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}
-#: Types a data node may have from the OWL vocabulary (anything else declares a term).
-_INDIVIDUAL_TYPES = {OWL.NamedIndividual, OWL.Thing}
-_MODEL_TYPES = {RDFS.Class, RDF.Property, RDFS.Datatype}
-_BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
 
 
 @dataclass(frozen=True)
@@ -76,6 +70,7 @@ class GateModel:
     rules: Rules
     reasoner: Reasoner
     validator: InContextValidator
+    guard: ModelGuard
 
     @classmethod
     def from_store(cls, store: GraphStore) -> GateModel:
@@ -88,7 +83,8 @@ class GateModel:
         ontology = list(store.quads(None, None, None, vocab.ontology_graph))
         shapes = list(store.quads(None, None, None, vocab.shapes_graph))
         rules = compile_rules(ontology)
-        return cls(rules, Reasoner(rules), InContextValidator(shapes, ontology, rules, vocab))
+        validator = InContextValidator(shapes, ontology, vocab)
+        return cls(rules, Reasoner(rules), validator, ModelGuard(rules, vocab))
 
 
 class WriteGate:
@@ -101,6 +97,7 @@ class WriteGate:
         self.rules = model.rules
         self.reasoner = model.reasoner
         self.validator = model.validator
+        self.guard = model.guard
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
 
@@ -183,6 +180,9 @@ class WriteGate:
         insert = [q for q, _s in pairs]
         if not delete and not insert:
             return conforming_report(), [], []
+        literal_values = self.guard.individual_values(s for _q, s in pairs)
+        if literal_values is not None:
+            return literal_values, [], []
         change = infer_change(self.reasoner, self.store, self.vocab, delete, insert)
         report = self.validator.validate(
             self.store, change.closure, sent=[s for _q, s in pairs], stored=insert
@@ -232,7 +232,7 @@ class WriteGate:
         sent = skolemize(changes.insert, vocab)
         for quad in sent:
             if vocab.is_reasoned_graph(quad.graph_name):
-                self._check_model(quad)
+                self.guard.check_statement(quad)
         stored = canonical_quads(sent)
         inserted = set(stored)
         delete = [q for q in canonical_quads(list(changes.delete)) if self._holds(q)]
@@ -266,32 +266,4 @@ class WriteGate:
                 f"{graph.value} is written only by `parley build`; write to a data graph "
                 "(graph/reference, graph/claims/<source>, graph/editorial)",
                 graph=graph.value,
-            )
-
-    def _check_model(self, quad: Quad) -> None:
-        """Refuse statements of the model in a data graph."""
-        s, p, o = quad.subject, quad.predicate, quad.object
-        terms = self.rules.tbox_terms
-        reason = None
-        if p in _TBOX_PREDICATES or (p.value.startswith(str(OWL)) and p != OWL.sameAs):
-            reason = f"{p.value} states an axiom of the model"
-        elif p == RDF.type and (
-            o in _MODEL_TYPES or (OWL.contains(o) and o not in _INDIVIDUAL_TYPES)
-        ):
-            reason = f"typing a node {o} declares a term of the model"
-        elif isinstance(s, NamedNode) and (s in terms or s.value.startswith(_BUILT_IN)):
-            reason = f"{s.value} is a term of the ontology or of the RDF/OWL vocabularies"
-        elif (
-            p in self.rules.individual_valued
-            and isinstance(o, NamedNode)
-            and (o in terms or o.value.startswith(_BUILT_IN))
-        ):
-            reason = (
-                f"{o.value} is a term of the model, and {p.value} (which has an inverse or "
-                "is reasoned over) would state something about it"
-            )
-        if reason is not None:
-            raise OntologyStatementError(
-                f"the model changes only by rebuilding the store (`parley build`): {reason}",
-                statement=f"{s} {p} {o} .",
             )

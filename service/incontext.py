@@ -8,10 +8,8 @@ validation reads, plus the ontology's class hierarchy (which ``sh:class`` and
 literals for the triples it sent, not the store's canonical forms: the gate
 validates what the client sent.
 
-One more shape is derived from the ontology: the values of
-``Rules.individual_valued`` properties are IRIs (see ``service.owlrules`` for
-why the reasoners need it). The gate checks it on the triples a write sends,
-``parley build`` on the seed data.
+(The values of individual-valued properties are checked apart, on what is
+sent: ``service.modelguard``.)
 """
 
 from __future__ import annotations
@@ -21,49 +19,21 @@ from collections.abc import Iterable
 from service.context import ContextPlanner
 from service.incremental import Overlay
 from service.inferred import StoreFacts
-from service.owlrules import Fact, Rules
+from service.owlrules import Fact
 from service.rdfio import to_rdflib
 from service.store import GraphStore
-from service.terms import RDF, RDFS, SH, Literal, NamedNode, Quad
+from service.terms import RDFS, NamedNode, Quad
 from service.validation import ShaclValidator, ValidationReport, conforming_report
 from service.vocab import Vocab
-
-
-def individual_value_shapes(rules: Rules, vocab: Vocab) -> list[Quad]:
-    """A shape saying that the individual-valued properties take IRIs, never literals."""
-    graph = vocab.shapes_graph
-    shape = vocab.shapes["IndividualValuesShape"]
-    out = [
-        Quad(shape, RDF.type, SH.NodeShape, graph),
-        Quad(shape, RDFS.label, Literal("values that are individuals", language="en"), graph),
-    ]
-    for n, prop in enumerate(sorted(rules.individual_valued, key=str)):
-        node = vocab.shapes[f"IndividualValuesShape-{n}"]
-        message = (
-            f"{prop.value} relates individuals: its value must be an IRI, never a literal "
-            "(the ontology gives it an inverse or reasons over its values)."
-        )
-        out += [
-            Quad(shape, SH.targetSubjectsOf, prop, graph),
-            Quad(shape, SH.property, node, graph),
-            Quad(node, SH.path, prop, graph),
-            Quad(node, SH.nodeKind, SH.IRI, graph),
-            Quad(node, SH.message, Literal(message, language="en"), graph),
-        ]
-    return out
 
 
 class InContextValidator:
     """The server's shapes, compiled for validation in context."""
 
-    def __init__(
-        self, shapes: list[Quad], ontology: list[Quad], rules: Rules, vocab: Vocab
-    ) -> None:
+    def __init__(self, shapes: list[Quad], ontology: list[Quad], vocab: Vocab) -> None:
         self.vocab = vocab
-        self.rules = rules
         self.shapes_graph = to_rdflib(shapes)
         self.validator = ShaclValidator(self.shapes_graph)
-        self.individual = ShaclValidator(to_rdflib(individual_value_shapes(rules, vocab)))
         self.planner = ContextPlanner(self.shapes_graph)
         self.hierarchy: list[Fact] = [
             (q.subject, q.predicate, q.object)
@@ -99,17 +69,6 @@ class InContextValidator:
         for fact in closure.added:
             after.add(fact)
         sent, stored = list(sent), list(stored)
-        # The individual-valued properties are checked on what is written: inferred
-        # values follow from asserted ones, and the shape's targets (makesClaim,
-        # containsClaim) would otherwise pull in every claim of an actor or a source.
-        literal_values = [
-            (q.subject, q.predicate, q.object)
-            for q in sent
-            if q.predicate in self.rules.individual_valued and isinstance(q.object, Literal)
-        ]
-        if literal_values:
-            quads = [Quad(s, p, o) for s, p, o in literal_values]
-            return self.individual.validate(quads)
         foci = self.planner.foci(closure.added, closure.removed, before, after)
         foci |= {q.subject for q in stored}
         named = sorted((f for f in foci if isinstance(f, NamedNode)), key=str)

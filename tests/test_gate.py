@@ -381,3 +381,29 @@ def test_the_model_is_read_from_the_store(tmp_path: Path) -> None:
     assert outcome.committed
     assert outcome.inferred_added == 0
     store.close()
+
+
+# -- parley build applies the same guard to the seed data --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "error"),
+    [
+        ("id:Zed rdfs:subClassOf parley:Actor .", OntologyStatementError),
+        ('<id/claim/C1> parley:reportedIn "a report" .', ShapeViolationError),
+    ],
+)
+def test_the_build_refuses_what_the_gate_refuses(
+    tmp_path: Path, statement: str, error: type[Exception]
+) -> None:
+    import shutil
+
+    from tests.gatekit import FIXTURE_DATA
+    from tests.support import build_store
+
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, data)
+    (data / "reference" / "extra.ttl").write_text(PREFIXES + statement)
+    with pytest.raises(error):
+        build_store(tmp_path / "store", BASE, data_dir=data)
+    assert not (tmp_path / "store").exists()
