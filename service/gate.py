@@ -20,7 +20,8 @@ its change from the store's state under the same lock):
    with the report. Nothing has been written.
 5. **Commit** one ``ChangeSet``: the asserted change, the inferred delta and a
    provenance record (``service.provenance``), atomically; then call the
-   listeners with it.
+   listeners with the asserted change (what it deleted and inserted, blank
+   nodes skolemised).
 
 Graphs outside Parley's (a client's own, the store's default graph) are
 neither validated nor reasoned over, and a write that touches only them
@@ -29,9 +30,8 @@ leaves no provenance record.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import dataclasses
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,7 +47,20 @@ from service.provenance import write_record
 from service.store import ChangeSet, GraphStore
 from service.terms import NamedNode, Quad, Triple
 from service.validation import ValidationReport, conforming_report
-from service.writes import Listener, WriteOutcome
+from service.writes import SerialWriter, WriteOutcome
+
+
+class Stopwatch:
+    """Milliseconds between laps, by lap name."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self._last) * 1000, 2)
+        self._last = now
 
 
 @dataclass(frozen=True)
@@ -87,10 +100,11 @@ class GateModel:
         return cls(rules, Reasoner(rules), validator, ModelGuard(rules, vocab))
 
 
-class WriteGate:
+class WriteGate(SerialWriter):
     """Validates every change in context and commits it with its inferences and provenance."""
 
     def __init__(self, store: GraphStore, model: GateModel | None = None) -> None:
+        super().__init__()
         self.store = store
         self.vocab = store.vocab
         model = model or GateModel.from_store(store)
@@ -98,16 +112,6 @@ class WriteGate:
         self.reasoner = model.reasoner
         self.validator = model.validator
         self.guard = model.guard
-        self._lock = threading.RLock()
-        self._listeners: list[Listener] = []
-
-    def add_listener(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with self._lock:
-            yield
 
     # -- the write path ----------------------------------------------------------
 
@@ -121,9 +125,12 @@ class WriteGate:
         :raises ShapeViolationError: the store would break the shapes; nothing was written.
         """
         started = datetime.now(UTC)
+        clock = Stopwatch()
         with self._lock:
+            clock.lap("wait")
             prepared = self.prepare(changes)
-            report, inferred_delete, inferred_insert = self._check(prepared)
+            clock.lap("prepare")
+            report, inferred_delete, inferred_insert = self._check(prepared, clock)
             report.raise_if_violated(
                 "the change breaks the shapes; nothing was written"
                 if not dry_run
@@ -142,6 +149,7 @@ class WriteGate:
                 inferred_added=len(inferred_insert),
                 inferred_removed=len(inferred_delete),
                 changes=asserted,
+                timings=clock.laps,
             )
             if dry_run or not asserted:
                 return outcome
@@ -153,16 +161,13 @@ class WriteGate:
                 drop_graphs=prepared.drop_graphs,
             )
             self.store.commit(committed)
-            for listener in self._listeners:
-                listener(committed)
-        return WriteOutcome(
-            added=outcome.added,
-            removed=outcome.removed,
-            committed=True,
-            inferred_added=outcome.inferred_added,
-            inferred_removed=outcome.inferred_removed,
-            record=record.value if record is not None else None,
-            changes=asserted,
+            clock.lap("commit")
+            # Listeners (the search index) hear the asserted change, as committed: what
+            # they index they read back from the store, inferences included.
+            self.notify(asserted)
+            clock.lap("listeners")
+        return dataclasses.replace(
+            outcome, committed=True, record=record.value if record is not None else None
         )
 
     def validate(self, changes: ChangeSet) -> ValidationReport:
@@ -171,7 +176,9 @@ class WriteGate:
             report, _delete, _insert = self._check(self.prepare(changes))
         return report
 
-    def _check(self, prepared: Prepared) -> tuple[ValidationReport, list[Quad], list[Quad]]:
+    def _check(
+        self, prepared: Prepared, clock: Stopwatch | None = None
+    ) -> tuple[ValidationReport, list[Quad], list[Quad]]:
         """Reason and validate; the report and the change to ``graph/inferred``."""
         reasoned = self.vocab.is_reasoned_graph
         delete = [q for q in prepared.delete if reasoned(q.graph_name)]
@@ -183,10 +190,13 @@ class WriteGate:
         literal_values = self.guard.individual_values(s for _q, s in pairs)
         if literal_values is not None:
             return literal_values, [], []
+        clock = clock or Stopwatch()
         change = infer_change(self.reasoner, self.store, self.vocab, delete, insert)
+        clock.lap("reason")
         report = self.validator.validate(
             self.store, change.closure, sent=[s for _q, s in pairs], stored=insert
         )
+        clock.lap("validate")
         return report, change.delete, change.insert
 
     def _record(
