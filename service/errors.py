@@ -36,6 +36,7 @@ into these at the one module that imports each engine.
     │   └── StoreUnavailableError     the store (local or remote) cannot be reached
     ├── StoreError (500)              the store failed
     └── ConfigError (500)             invalid settings, raised at start-up
+        └── UnsupportedOntologyError  the reasoner cannot follow the ontology
 """
 
 from __future__ import annotations
@@ -257,3 +258,10 @@ class ConfigError(ParleyError):
 
     title = "Configuration error"
     slug = "config"
+
+
+class UnsupportedOntologyError(ConfigError):
+    """The ontology uses a construct the incremental reasoner does not implement."""
+
+    title = "Unsupported ontology construct"
+    slug = "unsupported-ontology"

@@ -27,18 +27,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from service.entailment import keep_inference
-from service.owlrules import (
-    ClassRule,
-    Expr,
-    Fact,
-    HasValue,
-    Named,
-    Node,
-    Rules,
-    Some,
-    Thing,
-    Union,
-)
+from service.owlclasses import Expr, HasValue, Named, Some, Thing, Union
+from service.owlrules import Fact, Node, Rules
 from service.terms import RDF, NamedNode
 
 _TYPE = RDF.type
@@ -186,14 +176,11 @@ class Reasoner:
             for chain in r.chains_by_second.get(p, ()):
                 for w in list(facts.subjects(chain.first, s)):
                     yield (w, chain.head, o)
-        for rule in self._class_rules(p):
+        for rule in self.rules.class_rules_for(p):
             for node in self.affected(rule.expr, fact, facts):
                 if self.member(node, rule.expr, facts):
                     for cls in rule.supers:
                         yield (node, _TYPE, cls)
-
-    def _class_rules(self, predicate: NamedNode) -> tuple[ClassRule, ...]:
-        return tuple(rule for rule in self.rules.class_rules if predicate in rule.triggers)
 
     # -- backward --------------------------------------------------------------
 

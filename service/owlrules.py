@@ -25,8 +25,10 @@ to one that is kept. ``Rules.individual_valued`` is the set of properties throug
 which that could happen (those with an inverse, symmetric ones, the properties of
 ``someValuesFrom`` restrictions, and what chains and sub-properties connect to
 them): their values must be individuals, never literals or the ontology's own
-terms. The write gate enforces that on every write, which makes the two
-reasoners agree exactly (``tests/test_incremental.py`` checks it).
+terms. ``service.modelguard`` enforces that on every write and on the seed
+data, which makes the two reasoners agree exactly (``tests/test_incremental.py``
+checks it). The ontology's own individuals (roles, verdicts) may carry only
+annotations and types.
 """
 
 from __future__ import annotations
@@ -36,71 +38,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from service.errors import ConfigError
+from service.errors import UnsupportedOntologyError
+from service.owlclasses import ClassRule, Expr, Some, Union, class_rules, named
 from service.terms import OWL, RDF, RDFS, NamedNode, Quad, Term, Triple
 
 #: A node of a fact: any term (RDF-star triple terms pass through untouched).
 Node = Term | Triple
 #: A fact: a generalised triple (the subject may be any term while deriving).
 Fact = tuple[Node, NamedNode, Node]
-
-
-class UnsupportedOntologyError(ConfigError):
-    """The ontology uses a construct the incremental reasoner does not implement."""
-
-    title = "Unsupported ontology construct"
-    slug = "unsupported-ontology"
-
-
-# -- class expressions (subclass side) -----------------------------------------
-
-
-@dataclass(frozen=True)
-class Named:
-    """A named class: membership is a stored ``rdf:type`` fact."""
-
-    cls: NamedNode
-
-
-@dataclass(frozen=True)
-class Thing:
-    """``owl:Thing``: every individual."""
-
-
-@dataclass(frozen=True)
-class HasValue:
-    """``[ owl:onProperty p ; owl:hasValue v ]``."""
-
-    prop: NamedNode
-    value: Term
-
-
-@dataclass(frozen=True)
-class Some:
-    """``[ owl:onProperty p ; owl:someValuesFrom F ]``."""
-
-    prop: NamedNode
-    filler: Expr
-
-
-@dataclass(frozen=True)
-class Union:
-    """``[ owl:unionOf ( ... ) ]``."""
-
-    members: tuple[Expr, ...]
-
-
-Expr = Named | Thing | HasValue | Some | Union
-
-
-@dataclass(frozen=True)
-class ClassRule:
-    """Members of ``expr`` are instances of every class in ``supers``."""
-
-    expr: Expr
-    supers: frozenset[NamedNode]
-    #: Predicates of the facts that can make a node a member.
-    triggers: frozenset[NamedNode]
 
 
 @dataclass(frozen=True)
@@ -243,12 +188,6 @@ def _invert(mapping: Mapping[NamedNode, Iterable[NamedNode]]) -> Table:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def _named(term: Term, what: str) -> NamedNode:
-    if not isinstance(term, NamedNode):
-        raise UnsupportedOntologyError(f"{what} must be a named class or property, not {term}")
-    return term
-
-
 def _freeze(mapping: Mapping[NamedNode, Iterable[NamedNode]]) -> Table:
     return {k: frozenset(v) for k, v in mapping.items()}
 
@@ -274,33 +213,33 @@ def compile_rules(ontology: Iterable[Quad]) -> Rules:
         if p == RDF.type:
             if o in _CHARACTERISTICS:
                 (symmetric if o == OWL.SymmetricProperty else transitive).add(
-                    _named(s, "a property characteristic's subject")
+                    named(s, "a property characteristic's subject")
                 )
             elif (isinstance(o, NamedNode) and o.value.startswith(str(OWL))) and (
                 o not in _DECLARATIONS
             ):
                 raise UnsupportedOntologyError(f"{s} is declared an {o}, which is not supported")
         elif p == RDFS.subClassOf:
-            sup = _named(o, f"the superclass of {s}")
+            sup = named(o, f"the superclass of {s}")
             if isinstance(s, NamedNode):
                 sub_class[s].add(sup)
             else:
                 expr_supers[s].add(sup)
         elif p == OWL.equivalentClass:
-            a, b = _named(s, "an equivalent class"), _named(o, "an equivalent class")
+            a, b = named(s, "an equivalent class"), named(o, "an equivalent class")
             sub_class[a].add(b)
             sub_class[b].add(a)
         elif p == RDFS.subPropertyOf:
-            sub_prop[_named(s, "a sub-property")].add(_named(o, "a super-property"))
+            sub_prop[named(s, "a sub-property")].add(named(o, "a super-property"))
         elif p == OWL.equivalentProperty:
-            a, b = _named(s, "an equivalent property"), _named(o, "an equivalent property")
+            a, b = named(s, "an equivalent property"), named(o, "an equivalent property")
             sub_prop[a].add(b)
             sub_prop[b].add(a)
         elif p in (RDFS.domain, RDFS.range):
             target = domains if p == RDFS.domain else ranges
-            target[_named(s, "a property")].add(_named(o, f"the {p.value} of {s}"))
+            target[named(s, "a property")].add(named(o, f"the {p.value} of {s}"))
         elif p == OWL.inverseOf:
-            a, b = _named(s, "an inverse property"), _named(o, "an inverse property")
+            a, b = named(s, "an inverse property"), named(o, "an inverse property")
             inverses[a].add(b)
             inverses[b].add(a)
         elif p == OWL.propertyChainAxiom:
@@ -311,7 +250,7 @@ def compile_rules(ontology: Iterable[Quad]) -> Rules:
                     "are supported"
                 )
             chains.append(
-                Chain(_named(s, "a chain"), _named(steps[0], "a step"), _named(steps[1], "a step"))
+                Chain(named(s, "a chain"), named(steps[0], "a step"), named(steps[1], "a step"))
             )
         elif p == OWL.unionOf:
             union_members.extend((s, m) for m in g.items(o))
@@ -326,7 +265,7 @@ def compile_rules(ontology: Iterable[Quad]) -> Rules:
             )
         expr_supers.setdefault(member, set())
     super_classes = _closure(sub_class)
-    class_rules = _class_rules(g, expr_supers, union_members, super_classes)
+    compiled = class_rules(g, expr_supers, union_members, super_classes)
     super_props = _closure(sub_prop)
     rules = Rules(
         super_classes=super_classes,
@@ -343,7 +282,7 @@ def compile_rules(ontology: Iterable[Quad]) -> Rules:
         chains_by_first=_group(chains, lambda c: c.first),
         chains_by_second=_group(chains, lambda c: c.second),
         chains_by_head=_group(chains, lambda c: c.head),
-        class_rules=class_rules,
+        class_rules=compiled,
         individual_valued=frozenset(),
         tbox_terms=frozenset(s for s, _p, _o in g.triples if isinstance(s, NamedNode)),
     )
@@ -357,64 +296,6 @@ def _group(chains: list[Chain], key: object) -> dict[NamedNode, tuple[Chain, ...
     for chain in chains:
         out[key(chain)].append(chain)  # type: ignore[operator]
     return {k: tuple(v) for k, v in out.items()}
-
-
-def _expr(g: _Graph, node: Term, unions: Mapping[Term, list[Term]], depth: int = 0) -> Expr:
-    if depth > 10:
-        raise UnsupportedOntologyError(f"class expression {node} nests too deeply")
-    if node == OWL.Thing:
-        return Thing()
-    if isinstance(node, NamedNode):
-        return Named(node)
-    if node in unions:
-        return Union(tuple(_expr(g, m, unions, depth + 1) for m in unions[node]))
-    prop = g.value(node, OWL.onProperty)
-    if prop is None:
-        raise UnsupportedOntologyError(f"the class expression {node} is not supported")
-    prop = _named(prop, "a restriction's property")
-    value = g.value(node, OWL.hasValue)
-    if value is not None:
-        return HasValue(prop, value)
-    filler = g.value(node, OWL.someValuesFrom)
-    if filler is not None:
-        return Some(prop, _expr(g, filler, unions, depth + 1))
-    raise UnsupportedOntologyError(
-        f"the restriction {node} on {prop} is neither hasValue nor someValuesFrom"
-    )
-
-
-def _triggers(expr: Expr) -> frozenset[NamedNode]:
-    if isinstance(expr, Named):
-        return frozenset({RDF.type})
-    if isinstance(expr, HasValue):
-        return frozenset({expr.prop})
-    if isinstance(expr, Some):
-        return frozenset({expr.prop}) | _triggers(expr.filler)
-    if isinstance(expr, Union):
-        return frozenset().union(*(_triggers(m) for m in expr.members))
-    return frozenset()
-
-
-def _class_rules(
-    g: _Graph,
-    expr_supers: Mapping[Term, set[NamedNode]],
-    union_members: list[tuple[Term, Term]],
-    super_classes: Mapping[NamedNode, frozenset[NamedNode]],
-) -> tuple[ClassRule, ...]:
-    unions: dict[Term, list[Term]] = defaultdict(list)
-    for union, member in union_members:
-        unions[union].append(member)
-    rules = []
-    for node in set(expr_supers) | set(unions):
-        direct = set(expr_supers.get(node, ()))
-        if not direct:
-            continue
-        supers = set(direct)
-        for cls in direct:
-            supers |= super_classes.get(cls, _EMPTY)
-        expr = _expr(g, node, unions)
-        rules.append(ClassRule(expr, frozenset(supers), _triggers(expr)))
-    return tuple(sorted(rules, key=repr))
 
 
 def _individual_valued(rules: Rules) -> frozenset[NamedNode]:

@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.datafiles import ModelFiles, load_data, load_ontology
+from service.errors import UnsupportedOntologyError
 from service.formats import TURTLE
 from service.incremental import Reasoner
 from service.inferred import infer_change
-from service.owlrules import UnsupportedOntologyError, compile_rules
+from service.owlrules import compile_rules
 from service.oxigraph_store import OxigraphStore
 from service.rdfio import parse
 from service.reasoning import closure
