@@ -7,9 +7,11 @@ parsed body), then calls ``submit``. The writer decides whether the change is
 accepted and commits it atomically; listeners (the search index) hear about
 every accepted change.
 
-``DirectWriter`` commits without validation: it is the stand-in until the
-write gate (``service.gate``) takes its place, and it already gives every write
-atomicity, serialisation and skolemisation of blank nodes in Parley's graphs.
+The application's writer is the write gate (``service.gate.WriteGate``), which
+validates, reasons and records provenance. ``DirectWriter`` commits without any
+of that (atomically, one write at a time, blank nodes skolemised in Parley's
+graphs); it is kept for tools that load trusted data. Both share
+``SerialWriter``: the write lock and the listeners.
 """
 
 from __future__ import annotations

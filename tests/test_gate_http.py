@@ -428,3 +428,34 @@ def test_parley_load_dry_run(setup: Setup, tmp_path: Path) -> None:
         assert not list(store.quads(setup.vocab.id["claim/Xcd1"], None, None))
     finally:
         store.close()
+
+
+def test_the_validate_page_works_without_javascript(client: httpx.Client) -> None:
+    """The page's form posts the pasted text and its format; the answer is the page."""
+    page = client.get("/validate", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'name="text"' in page.text
+    answer = client.post(
+        "/validate",
+        data={"format": "text/turtle", "text": body(claim(claim_type=""), "v5").decode()},
+        files={"data": ("", b"", "application/octet-stream")},
+        headers={"Accept": "text/html"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert "The data does not conform: 1 result(s)." in answer.text
+
+
+def test_parley_validate_without_a_store(tmp_path: Path, setup: Setup) -> None:
+    """With no store the file is checked against the model files alone."""
+    place = tmp_path / "place.ttl"
+    place.write_bytes(
+        body('id:Tver a parley:City ; rdfs:label "Tver"@en ; dcterms:source <id/x> .')
+    )
+    args = ["--store", str(tmp_path / "none"), "--base-iri", setup.vocab.base]
+    ok = CliRunner().invoke(main, ["validate", str(place), *args])
+    assert (ok.exit_code, ok.stdout.strip()) == (0, "Conforms: yes")
+    place.write_bytes(body("id:Tver a parley:City ."))
+    refused = CliRunner().invoke(main, ["validate", str(place), *args])
+    assert refused.exit_code == 1
+    assert "A place needs an English rdfs:label" in refused.stdout
