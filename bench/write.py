@@ -271,7 +271,7 @@ def measure(size: int, writes: int, validations: int) -> Row:
                 assert response.json()["conforms"] is True, response.text[:2000]
     finally:
         server.stop()
-    count = _count(work)
+    count = _count(store)
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(store, work)
     raw = oxigraph(work)
