@@ -25,7 +25,7 @@ when the shapes are compiled, at start-up.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -35,13 +35,13 @@ from rdflib.namespace import SH as RSH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from service.errors import UnsupportedShapeError
 from service.incremental import Facts
 from service.owlrules import Fact, Node
 from service.shapepaths import (
     EMPTY,
     Path,
     Pred,
-    UnsupportedShapeError,
     evaluate,
     from_shacl,
     from_sparql,
@@ -343,8 +343,3 @@ class ContextPlanner:
             for s in facts.subjects(prop, focus):
                 trace.add((s, prop, focus))
                 break
-
-
-def plan_summary(planner: ContextPlanner) -> Mapping[str, int]:
-    """Steps per shape plan (for diagnostics and tests)."""
-    return {plan.shape: len(plan.steps) for plan in planner.plans}

@@ -36,7 +36,8 @@ into these at the one module that imports each engine.
     │   └── StoreUnavailableError     the store (local or remote) cannot be reached
     ├── StoreError (500)              the store failed
     └── ConfigError (500)             invalid settings, raised at start-up
-        └── UnsupportedOntologyError  the reasoner cannot follow the ontology
+        ├── UnsupportedOntologyError  the reasoner cannot follow the ontology
+        └── UnsupportedShapeError     the gate cannot follow what a shape reads
 """
 
 from __future__ import annotations
@@ -265,3 +266,10 @@ class UnsupportedOntologyError(ConfigError):
 
     title = "Unsupported ontology construct"
     slug = "unsupported-ontology"
+
+
+class UnsupportedShapeError(ConfigError):
+    """A server shape reads the data in a way the write gate cannot follow."""
+
+    title = "Unsupported shape construct"
+    slug = "unsupported-shape"

@@ -20,13 +20,10 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH as RSH
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 
+from service.errors import UnsupportedShapeError
 from service.incremental import Facts
 from service.owlrules import Fact, Node
 from service.terms import NamedNode
-
-
-class UnsupportedShapeError(ValueError):
-    """A server shape reads the data in a way the gate cannot follow."""
 
 
 @dataclass(frozen=True)
