@@ -48,6 +48,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.sparql --size 100000
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache

@@ -7,12 +7,9 @@ and keeps it in ``app.extensions["parley"]``; views read it through
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
 from service import problems
@@ -25,8 +22,6 @@ from service.store import GraphStore
 from service.terms import OWL, RDF, NamedNode
 from service.vocab import Vocab
 from service.writes import Writer
-
-access_log = logging.getLogger("parley.access")
 
 
 @dataclass(frozen=True)
@@ -96,11 +91,12 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.extensions["parley"] = Services(
         settings=settings, vocab=vocab, store=store, writer=writer, search=search
     )
+    from service import endpoint
     from service.views import register_blueprints
 
+    endpoint.install(app, settings, store)  # query pool, rate limit, access log, /metrics
     register_blueprints(app)
     _register_error_handlers(app, settings.base_iri)
-    _register_access_log(app)
     return app
 
 
@@ -116,27 +112,3 @@ def _register_error_handlers(app: Flask, base: str) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         return problems.from_unexpected(error, base)
-
-
-def _register_access_log(app: Flask) -> None:
-    @app.before_request
-    def _start() -> None:
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def _log(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.get("request_id", "-")
-        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        access_log.info(
-            "request",
-            extra={
-                "request_id": g.get("request_id", "-"),
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "ms": round(elapsed_ms, 2),
-                "bytes": response.content_length if response.content_length is not None else -1,
-            },
-        )
-        return response

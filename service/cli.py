@@ -161,6 +161,57 @@ def build(**flags: Any) -> None:
     help="Seconds a query may run before it is stopped.  [default: 30]",
 )
 @click.option(
+    "--query-workers",
+    type=int,
+    envvar="PARLEY_QUERY_WORKERS",
+    show_envvar=True,
+    help="Processes that evaluate client queries (0: in the web process, no hard timeout)."
+    "  [default: 4]",
+)
+@click.option(
+    "--max-concurrent-queries",
+    type=int,
+    envvar="PARLEY_MAX_CONCURRENT_QUERIES",
+    show_envvar=True,
+    help="Queries admitted at once; past it clients get 503 + Retry-After.  [default: 8]",
+)
+@click.option(
+    "--max-result-rows",
+    type=int,
+    envvar="PARLEY_MAX_RESULT_ROWS",
+    show_envvar=True,
+    help="Rows (solutions or triples) of an answer at most; a cut answer says so.  "
+    "[default: 100000]",
+)
+@click.option(
+    "--max-response-bytes",
+    type=int,
+    envvar="PARLEY_MAX_RESPONSE_BYTES",
+    show_envvar=True,
+    help="Bytes of an answer at most.  [default: 64 MiB]",
+)
+@click.option(
+    "--max-body-bytes",
+    type=int,
+    envvar="PARLEY_MAX_BODY_BYTES",
+    show_envvar=True,
+    help="Bytes of a request body at most (413 past it).  [default: 16 MiB]",
+)
+@click.option(
+    "--rate-limit",
+    "rate_limit_per_minute",
+    type=int,
+    envvar="PARLEY_RATE_LIMIT",
+    show_envvar=True,
+    help="Requests per minute per client address to /sparql and /store (0: off).  [default: 0]",
+)
+@click.option(
+    "--outbound-allow",
+    multiple=True,
+    help="A host SERVICE and LOAD may fetch from (repeatable; PARLEY_OUTBOUND_ALLOW takes a "
+    "comma-separated list). Default: none, no outbound request at all.",
+)
+@click.option(
     "--threads",
     type=int,
     envvar="PARLEY_THREADS",
@@ -174,8 +225,10 @@ def build(**flags: Any) -> None:
     show_envvar=True,
 )
 @click.option("--log-level", envvar="PARLEY_LOG_LEVEL", show_envvar=True)
-def serve(write_token_file: Path | None, **flags: Any) -> None:
+def serve(write_token_file: Path | None, outbound_allow: tuple[str, ...], **flags: Any) -> None:
     """Serve the store over HTTP (SPARQL endpoint, pages, writes)."""
+    if outbound_allow:
+        flags["outbound_allow"] = tuple(outbound_allow)
     from service.logsetup import configure_logging
     from service.server import serve as run_server
 
@@ -188,10 +241,7 @@ def serve(write_token_file: Path | None, **flags: Any) -> None:
             settings = settings.replace(write_token=token)
             click.echo(f"Write token (shown once): {token}", err=True)
         configure_logging(settings.log_level, settings.log_format)
-        from service.app import open_store
-        from service.vocab import Vocab
-
-        open_store(settings, Vocab(settings.base_iri)).close()  # fail fast, before gunicorn starts
+        _check_store(settings)  # fail fast, before gunicorn starts
     except ParleyError as error:
         _fail(error)
         return
@@ -199,6 +249,35 @@ def serve(write_token_file: Path | None, **flags: Any) -> None:
         f"Serving {settings.store_path} on http://{settings.host}:{settings.port}/", err=True
     )
     run_server(settings)
+
+
+def _open_and_close(settings: Settings) -> tuple[str, str] | None:
+    from service.app import open_store
+    from service.vocab import Vocab
+
+    try:
+        open_store(settings, Vocab(settings.base_iri)).close()
+    except ParleyError as error:
+        return type(error).__name__, error.detail
+    return None
+
+
+def _check_store(settings: Settings) -> None:
+    """Open the store once in a child process, so a bad store fails before gunicorn starts.
+
+    Not in this process: gunicorn forks its worker from it, and RocksDB's background
+    threads do not survive a fork (the worker's store would then hang on its first flush).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from service import errors
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        failed = pool.submit(_open_and_close, settings).result()
+    if failed is not None:
+        cls = getattr(errors, failed[0], ParleyError)
+        raise cls(failed[1])
 
 
 @main.command()

@@ -14,7 +14,8 @@ into these at the one module that imports each engine.
     │   ├── QuerySyntaxError          a SPARQL query or update does not parse
     │   ├── RdfSyntaxError            an RDF body or file does not parse
     │   ├── ShapesError               a client's shapes cannot be used
-    │   └── ProtocolError             a SPARQL/GSP protocol rule is broken
+    │   ├── ProtocolError             a SPARQL/GSP protocol rule is broken
+    │   └── UpdateFailedError         an update operation cannot apply (CREATE of an existing graph)
     ├── AuthenticationError (401)     no or wrong bearer token for a write
     ├── ForbiddenError (403)
     │   ├── ReadOnlyError             the server was started with --read-only
@@ -97,6 +98,14 @@ class ProtocolError(BadRequestError):
 
     title = "Protocol error"
     slug = "protocol"
+
+
+class UpdateFailedError(BadRequestError):
+    """A SPARQL Update operation cannot be applied (e.g. CREATE of a graph that exists,
+    DROP of one that does not, without SILENT); nothing of the request was written."""
+
+    title = "Update failed"
+    slug = "update-failed"
 
 
 class AuthenticationError(ParleyError):

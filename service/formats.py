@@ -161,7 +161,7 @@ def negotiate(
         )
     if not accept or not accept.strip():
         return candidates[0]
-    parsed = parse_accept_header(accept, MIMEAccept)
+    parsed = parse_accept_header(_without_parameters(accept), MIMEAccept)
     offers: list[str] = []
     owner: dict[str, Format] = {}
     # Every format's own media type ranks before any alias, so "text/*" means CSV, not
@@ -182,6 +182,23 @@ def negotiate(
             supported=[f.media_type for f in candidates],
         )
     return owner[best]
+
+
+def _without_parameters(accept: str) -> str:
+    """An Accept header without media-type parameters other than q.
+
+    ``text/turtle; charset=utf-8`` must match the offer ``text/turtle`` (the GSP tests
+    send it), and werkzeug only matches parameters exactly.
+
+    >>> _without_parameters("text/turtle; charset=utf-8, text/csv;q=0.5")
+    'text/turtle, text/csv;q=0.5'
+    """
+    items = []
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        kept = [p for p in params if p.replace(" ", "").lower().startswith("q=")]
+        items.append(";".join([media, *kept]))
+    return ", ".join(items)
 
 
 def prefers_html(accept: str | None) -> bool:

@@ -19,6 +19,8 @@ Two engine facts shape it:
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -28,7 +30,8 @@ import pyoxigraph
 
 from service.errors import NotAcceptableError, QuerySyntaxError, StoreError
 from service.formats import Format
-from service.rdfio import rdf_format, serialize, syntax_position
+from service.queryjob import Answered, QueryJob
+from service.rdfio import rdf_format, serialize, serialize_capped, syntax_position
 from service.rdfio import results_format as results_format_of
 from service.store import (
     ChangeSet,
@@ -71,6 +74,8 @@ class OxigraphStore:
         self._version = 0
         self._graphs_cache: tuple[int, list[NamedNode | BlankNode]] | None = None
         self._lock = threading.Lock()
+        #: The temporary directory of a ``fork``, removed on ``close``.
+        self._scratch_root: Path | None = None
 
     @classmethod
     def open(cls, path: Path | None, vocab: Vocab) -> OxigraphStore:
@@ -100,7 +105,8 @@ class OxigraphStore:
         if dataset is not None and not dataset.is_default:
             kwargs: dict[str, Any] = {}
             kwargs["default_graph"] = list(dataset.default_graphs or ())
-            kwargs["named_graphs"] = list(dataset.named_graphs or ())
+            if dataset.named_graphs is not None:  # None: every named graph (WITH in an update)
+                kwargs["named_graphs"] = list(dataset.named_graphs)
             return kwargs
         graphs = self.named_graphs()
         if all(self.vocab.is_parley_graph(g) for g in graphs):
@@ -168,6 +174,27 @@ class OxigraphStore:
             raise StoreError(f"the store failed while evaluating the query: {exc}") from exc
         assert body is not None
         return Evaluated(kind, fmt, body)
+
+    def answer(self, job: QueryJob) -> Answered:
+        """Evaluate a client's query; the answer serialised and held to the job's caps."""
+        result = self.raw_query(
+            job.text,
+            dataset=job.dataset,
+            query_has_dataset=job.query_has_dataset,
+            base_iri=job.base_iri,
+        )
+        graph = isinstance(result, pyoxigraph.QueryTriples)
+        fmt = job.graph_format if graph else job.results_format
+        if fmt is None:
+            family = "an RDF format" if graph else "a SPARQL results format"
+            raise NotAcceptableError(
+                f"the query's answer needs {family}; none of them is acceptable",
+            )
+        try:
+            capped = serialize_capped(result, fmt, max_rows=job.max_rows, max_bytes=job.max_bytes)
+        except OSError as exc:
+            raise StoreError(f"the store failed while evaluating the query: {exc}") from exc
+        return Answered(fmt, capped.body, capped.rows, capped.truncated)
 
     def select(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Row]:
         return self.select_with_variables(query, dataset=dataset)[0]
@@ -297,11 +324,26 @@ class OxigraphStore:
         except OSError as exc:
             raise StoreError(f"cannot back the store up to {target}: {exc}") from exc
 
+    def fork(self) -> OxigraphStore:
+        """A private read-write copy (a hard-link checkpoint on disk; a full copy in memory),
+        removed by ``close``. Used to evaluate an update's later operations after earlier ones."""
+        if self.path is None:
+            copy = OxigraphStore(pyoxigraph.Store(), self.vocab, path=None, read_only=False)
+            copy.bulk_extend(self.quads())
+            return copy
+        root = Path(tempfile.mkdtemp(prefix="parley-fork-"))
+        self.backup(root / "store")
+        copy = OxigraphStore.open(root / "store", self.vocab)
+        copy._scratch_root = root
+        return copy
+
     def close(self) -> None:
         """Release the store (RocksDB closes when the last reference goes)."""
         if not self.read_only:
             self._store.flush()
         del self._store
+        if self._scratch_root is not None:
+            shutil.rmtree(self._scratch_root, ignore_errors=True)
 
 
 def canonical_quads(quads: list[Quad]) -> list[Quad]:

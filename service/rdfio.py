@@ -17,6 +17,8 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, cast
 
 import pyoxigraph
 import rdflib
@@ -189,6 +191,117 @@ def from_rdflib(graph: rdflib.Graph, *, to_graph: GraphName | None = None) -> li
             continue
         lines.append(f"{s.n3()} {p.n3()} {o.n3()} .\n")
     return parse("".join(lines).encode("utf-8"), NTRIPLES, graph=to_graph, what="rdflib output")
+
+
+class _CutError(Exception):
+    """Raised inside pyoxigraph's serialiser to stop it at a cap."""
+
+
+class _LineBuffer:
+    """A file-like sink that keeps whole lines up to ``max_lines`` and ``max_bytes``.
+
+    Line-per-item serialisations (TSV rows after a header, N-Triples) are cut
+    at an item boundary, so the kept prefix is still a valid document.
+    """
+
+    def __init__(self, max_lines: int, max_bytes: int) -> None:
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self.data = bytearray()
+        self.lines = 0
+        self.cut: str | None = None
+
+    def write(self, chunk: bytes) -> int:
+        self.data += chunk
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.max_lines or len(self.data) > self.max_bytes:
+            self._trim()
+            raise _CutError
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def _trim(self) -> None:
+        """Keep the longest run of whole lines within both caps; say which cap cut it."""
+        end = kept = 0
+        self.cut = "bytes"
+        while True:
+            if kept == self.max_lines:
+                self.cut = "rows"
+                break
+            nxt = self.data.find(b"\n", end)
+            if nxt < 0 or nxt + 1 > self.max_bytes:
+                break
+            end, kept = nxt + 1, kept + 1
+        del self.data[end:]
+        self.lines = kept
+
+
+@dataclass(frozen=True)
+class Capped:
+    """A serialised answer held to the row and byte caps."""
+
+    body: bytes
+    #: Solutions or triples in ``body``.
+    rows: int
+    #: Why the answer was cut ("rows" or "bytes"), ``None`` when it is complete.
+    truncated: str | None
+
+
+def serialize_capped(
+    result: pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples,
+    fmt: Format,
+    *,
+    max_rows: int,
+    max_bytes: int,
+) -> Capped:
+    """Serialise a query result in ``fmt``, cut to at most ``max_rows`` and ``max_bytes``.
+
+    The result is first written (by pyoxigraph) as TSV or N-Triples, one item per
+    line, into a buffer that stops the serialiser at the caps; the kept lines are
+    then transcoded into ``fmt``. If the transcoded answer is larger than
+    ``max_bytes``, fewer lines are kept, so the answer is always a whole document.
+    """
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        body = result.serialize(format=_RESULTS[fmt.name])
+        assert body is not None
+        return Capped(body, 1, None)
+    graph = isinstance(result, pyoxigraph.QueryTriples)
+    header = 0 if graph else 1
+    sink = _LineBuffer(max_rows + header, max_bytes)
+    sink_io = cast(IO[bytes], sink)
+    try:
+        if isinstance(result, pyoxigraph.QueryTriples):
+            result.serialize(sink_io, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        else:
+            result.serialize(sink_io, format=pyoxigraph.QueryResultsFormat.TSV)
+    except _CutError:
+        pass
+    lines = bytes(sink.data)
+    truncated = sink.cut
+    while True:
+        body = _transcode(lines, fmt, graph=graph)
+        count = lines.count(b"\n") - header
+        if len(body) <= max_bytes or count <= 0:
+            return Capped(body, max(count, 0), truncated)
+        keep = max(0, int(count * max_bytes / len(body) * 0.9))
+        lines = b"".join(lines.splitlines(keepends=True)[: keep + header])
+        truncated = "bytes"
+
+
+def _transcode(lines: bytes, fmt: Format, *, graph: bool) -> bytes:
+    if graph:
+        if fmt.name == NTRIPLES.name:
+            return lines
+        return serialize(pyoxigraph.parse(lines, pyoxigraph.RdfFormat.N_TRIPLES), fmt)
+    if fmt.name == TSV.name:
+        return lines
+    tsv = pyoxigraph.QueryResultsFormat.TSV
+    parsed = pyoxigraph.parse_query_results(lines or b"\n", format=tsv)
+    body = parsed.serialize(format=_RESULTS[fmt.name])
+    assert body is not None
+    return body
 
 
 def term_to_rdflib(term: Term) -> rdflib.term.Identifier:

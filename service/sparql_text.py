@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TOKEN = re.compile(
     r"""
@@ -51,8 +52,14 @@ def tokens(text: str) -> Iterator[Token]:
         yield Token(kind, match.group(), match.start())
 
 
+@lru_cache(maxsize=64)
+def token_list(text: str) -> tuple[Token, ...]:
+    """``tokens`` as a tuple, cached: a request asks several questions of one text."""
+    return tuple(tokens(text))
+
+
 def _keywords(text: str) -> Iterator[tuple[str, Token]]:
-    for token in tokens(text):
+    for token in token_list(text):
         if token.kind == "word" and ":" not in token.text:
             yield token.text.upper(), token
 
@@ -105,7 +112,7 @@ def remote_iris(text: str) -> list[str]:
     """
     prefixes: dict[str, str] = {}
     found: list[str] = []
-    toks = list(tokens(text))
+    toks = token_list(text)
     for i, tok in enumerate(toks):
         word = tok.text.upper() if tok.kind == "word" else ""
         if word == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":

@@ -139,6 +139,10 @@ class GraphStore(Protocol):
     def version(self) -> int:
         """A number that changes with every commit (caches and snapshots key on it)."""
 
+    def fork(self) -> GraphStore:
+        """A private read-write copy, discarded by ``close`` (SPARQL Update evaluates the
+        later operations of a request on it, after the earlier ones' effect)."""
+
     def close(self) -> None:
         """Release the store."""
 

@@ -19,19 +19,24 @@ from service.results_table import from_ntriples, from_results_json
 from service.sparql_text import has_dataset_clause, query_form
 
 
-def render_answer(op: Operation) -> str:
-    """The query page with the answer to ``op`` as a table."""
+def render_answer(op: Operation, *, body: bytes | None = None) -> str:
+    """The query page with the answer to ``op`` as a table.
+
+    ``body`` is the answer already evaluated (SPARQL JSON, or N-Triples for graphs) by
+    the endpoint's query pool, under its time limit and caps.
+    """
     svc = services()
     graphs = query_form(op.text) in ("CONSTRUCT", "DESCRIBE")
-    answer = svc.store.evaluate(
-        op.text,
-        dataset=op.dataset(),
-        query_has_dataset=has_dataset_clause(op.text),
-        results_format=None if graphs else JSON,
-        graph_format=NTRIPLES if graphs else None,
-    )
+    if body is None:
+        body = svc.store.evaluate(
+            op.text,
+            dataset=op.dataset(),
+            query_has_dataset=has_dataset_clause(op.text),
+            results_format=None if graphs else JSON,
+            graph_format=NTRIPLES if graphs else None,
+        ).body
     labels = Labels(svc.store, svc.vocab)
-    table = from_ntriples(answer.body, labels) if graphs else from_results_json(answer.body, labels)
+    table = from_ntriples(body, labels) if graphs else from_results_json(body, labels)
     downloads = [
         (fmt, "/sparql?" + urlencode({"query": op.text, "format": fmt.name}))
         for fmt in (RDF_FORMATS if graphs else RESULT_FORMATS)

@@ -1,0 +1,311 @@
+"""Protection of the public endpoint, against real `parley serve` processes.
+
+The query time limit really stops the work (the worker process is killed and its
+CPU released), caps cut answers into valid documents that say so, and every
+refusal (401, 403, 413, 429, 503, SSRF) is an RFC 9457 problem.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph
+import pytest
+
+from tests.support import ServerProcess, free_port, start_server
+
+pytestmark = pytest.mark.server
+
+UPDATE = {"Content-Type": "application/sparql-update"}
+QUERY = {"Content-Type": "application/sparql-query"}
+JSON_RESULTS = {"Accept": "application/sparql-results+json"}
+#: A four-way cross product over 60 triples: 13 million solutions to count.
+CROSS_PRODUCT = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+)
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    root = tmp_path_factory.mktemp("guarded")
+    args = (
+        "--query-timeout", "2",
+        "--query-workers", "2",
+        "--max-concurrent-queries", "3",
+        "--max-result-rows", "5",
+        "--max-body-bytes", "8192",
+    )  # fmt: skip
+    process = start_server(root / "store", port=free_port(), log_dir=root, extra_args=args)
+    triples = " ".join(f"<http://ex/s{i}> <http://ex/p> {i} ." for i in range(60))
+    with process.client() as http:
+        response = http.post(
+            "/sparql", content=f"INSERT DATA {{ {triples} }}", headers={**UPDATE, **process.auth()}
+        )
+        assert response.status_code == 200, response.text
+    yield process
+    process.stop()
+
+
+def _problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    doc = json.loads(response.content)
+    assert doc["status"] == status
+    assert "/problems/" in str(doc["type"])
+    assert doc["title"]
+    assert doc["detail"]
+    return dict(doc)
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """Child processes of ``pid`` (recursively) and the CPU ticks each has used."""
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] == "Z":
+            continue
+        child = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(child)
+        ticks[child] = int(fields[11]) + int(fields[12])
+    found: dict[int, int] = {}
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found[child] = ticks[child]
+            pending.append(child)
+    return found
+
+
+def test_timeout_kills_the_query_and_others_are_served(guarded: ServerProcess) -> None:
+    outcome: dict[str, httpx.Response] = {}
+
+    def heavy() -> None:
+        with guarded.client() as http:
+            outcome["heavy"] = http.post("/sparql", content=CROSS_PRODUCT, headers=QUERY)
+
+    with guarded.client() as http:  # start every pool worker first: start-up costs CPU too
+        for _ in range(4):
+            http.get("/sparql", params={"query": "ASK {}"}, headers=JSON_RESULTS)
+    time.sleep(0.5)
+    before = _descendants(guarded.process.pid)
+    thread = threading.Thread(target=heavy)
+    thread.start()
+    # Poll (a loaded machine may take a while to schedule the worker) for the process
+    # whose CPU time grows: the one evaluating the query.
+    busy, deadline = 0, time.monotonic() + 1.8
+    while time.monotonic() < deadline and not busy:
+        time.sleep(0.05)
+        during = _descendants(guarded.process.pid)
+        # The evaluating worker is the one whose CPU time keeps climbing (the web
+        # process spends a tick or two dispatching the request, no more).
+        grown = {p: t - before.get(p, 0) for p, t in during.items() if t - before.get(p, 0) >= 5}
+        busy = max(grown, key=lambda p: grown[p]) if grown else 0
+    assert busy, "no worker process is evaluating the query"
+    with guarded.client() as http:  # another client, answered while the heavy query runs
+        light = http.get("/sparql", params={"query": "ASK { ?s ?p 3 }"}, headers=JSON_RESULTS)
+    still_running = thread.is_alive()
+    thread.join(30)
+    assert light.status_code == 200
+    assert json.loads(light.content)["boolean"] is True
+    assert still_running, "the light query should have been answered during the heavy one"
+    doc = _problem(outcome["heavy"], 503)
+    assert doc["type"] == f"{guarded.url}problems/query-timeout"
+    time.sleep(1.0)
+    assert not Path(f"/proc/{busy}").exists() or busy not in _descendants(guarded.process.pid)
+    first = _descendants(guarded.process.pid)
+    time.sleep(0.5)
+    second = _descendants(guarded.process.pid)
+    burnt = sum(second[p] - first[p] for p in second if p in first)
+    assert burnt <= 10, f"processes still used {burnt} CPU ticks after the timeout"
+    metrics = httpx.get(guarded.url + "metrics").text
+    assert "parley_query_timeouts_total 1.0" in metrics
+
+
+def test_concurrency_cap_answers_503_with_retry_after(guarded: ServerProcess) -> None:
+    responses: list[httpx.Response] = []
+
+    def heavy() -> None:
+        with guarded.client() as http:
+            responses.append(http.post("/sparql", content=CROSS_PRODUCT, headers=QUERY))
+
+    threads = [threading.Thread(target=heavy) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.4)
+    with guarded.client() as http:
+        refused = http.get("/sparql", params={"query": "ASK {}"})
+    for thread in threads:
+        thread.join(30)
+    doc = _problem(refused, 503)
+    assert doc["type"] == f"{guarded.url}problems/overloaded"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert all(r.status_code == 503 for r in responses)
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt"),
+    [
+        ("application/sparql-results+json", pyoxigraph.QueryResultsFormat.JSON),
+        ("application/sparql-results+xml", pyoxigraph.QueryResultsFormat.XML),
+        ("text/tab-separated-values", pyoxigraph.QueryResultsFormat.TSV),
+    ],
+)
+def test_row_cap_cuts_a_valid_document_and_says_so(
+    guarded: ServerProcess, accept: str, fmt: pyoxigraph.QueryResultsFormat
+) -> None:
+    with guarded.client() as http:
+        response = http.get(
+            "/sparql", params={"query": "SELECT ?s ?o { ?s ?p ?o }"}, headers={"Accept": accept}
+        )
+    assert response.status_code == 200
+    assert response.headers["Parley-Truncated"].startswith("rows; rows=5")
+    rows = list(pyoxigraph.parse_query_results(response.content, format=fmt))  # type: ignore[arg-type]
+    assert len(rows) == 5
+
+
+def test_row_cap_applies_to_graphs(guarded: ServerProcess) -> None:
+    with guarded.client() as http:
+        response = http.get(
+            "/sparql",
+            params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+            headers={"Accept": "text/turtle"},
+        )
+    assert response.status_code == 200
+    assert "Parley-Truncated" in response.headers
+    assert len(list(pyoxigraph.parse(response.content, pyoxigraph.RdfFormat.TURTLE))) == 5
+
+
+def test_complete_answers_are_not_marked(guarded: ServerProcess) -> None:
+    with guarded.client() as http:
+        response = http.get("/sparql", params={"query": "SELECT ?o { <http://ex/s1> ?p ?o }"})
+    assert response.status_code == 200
+    assert "Parley-Truncated" not in response.headers
+    assert response.headers["Parley-Result-Rows"] == "1"
+
+
+def test_body_cap_is_413(guarded: ServerProcess) -> None:
+    big = "ASK { " + "?s ?p ?o . " * 2000 + "}"
+    with guarded.client() as http:
+        response = http.post("/sparql", content=big, headers=QUERY)
+    _problem(response, 413)
+
+
+def test_query_syntax_error_says_where(guarded: ServerProcess) -> None:
+    with guarded.client() as http:
+        response = http.get("/sparql", params={"query": "SELECT * WHERE {\n  ?s ?p \n}"})
+    doc = _problem(response, 400)
+    assert doc["line"] == 3
+    assert isinstance(doc["column"], int)
+
+
+def test_update_syntax_error_says_where(guarded: ServerProcess) -> None:
+    with guarded.client() as http:
+        response = http.post(
+            "/sparql",
+            content="INSERT DATA { <http://a> <http://b> 1 } ;\nCLEAR XYZ",
+            headers={**UPDATE, **guarded.auth()},
+        )
+    doc = _problem(response, 400)
+    assert doc["line"] == 2
+    assert isinstance(doc["column"], int)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * { SERVICE <http://169.254.169.254/latest/meta-data> { ?s ?p ?o } }",
+        "SELECT * { SERVICE SILENT <http://127.0.0.1:22/> { ?s ?p ?o } }",
+        "SELECT * { SERVICE ?endpoint { ?s ?p ?o } }",
+    ],
+)
+def test_service_to_hosts_not_allowed_is_refused(guarded: ServerProcess, text: str) -> None:
+    with guarded.client() as http:
+        response = http.get("/sparql", params={"query": text})
+    doc = _problem(response, 403)
+    assert doc["type"] == f"{guarded.url}problems/outbound-request"
+
+
+def test_load_is_refused_before_anything_is_written(guarded: ServerProcess) -> None:
+    update = "INSERT DATA { <http://ex/loaded> <http://ex/p> 1 } ; LOAD <http://10.0.0.1/x.ttl>"
+    with guarded.client() as http:
+        response = http.post("/sparql", content=update, headers={**UPDATE, **guarded.auth()})
+        ask = http.get("/sparql", params={"query": "ASK { <http://ex/loaded> ?p ?o }"})
+    _problem(response, 403)
+    assert json.loads(ask.content)["boolean"] is False
+
+
+def test_jsonld_remote_context_is_never_fetched(guarded: ServerProcess) -> None:
+    body = json.dumps({"@context": "http://127.0.0.1:9/context.jsonld", "@id": "http://ex/x"})
+    with guarded.client() as http:
+        response = http.put(
+            "/store",
+            params={"graph": "http://ex/jsonld"},
+            content=body,
+            headers={**guarded.auth(), "Content-Type": "application/ld+json"},
+        )
+    doc = _problem(response, 400)
+    assert "never fetched" in str(doc["detail"])
+
+
+def test_failing_update_changes_nothing(guarded: ServerProcess) -> None:
+    update = (
+        "INSERT DATA { GRAPH <http://ex/atomic> { <http://ex/a> <http://ex/p> 1 } } ;\n"
+        "DELETE WHERE { <http://ex/s1> ?p ?o } ;\n"
+        "CREATE GRAPH <http://ex/atomic>"
+    )
+    with guarded.client() as http:
+        response = http.post("/sparql", content=update, headers={**UPDATE, **guarded.auth()})
+        inserted = http.get("/sparql", params={"query": "ASK { GRAPH ?g { ?s ?p ?o } }"})
+        kept = http.get("/sparql", params={"query": "ASK { <http://ex/s1> ?p 1 }"})
+    doc = _problem(response, 400)
+    assert doc["type"] == f"{guarded.url}problems/update-failed"
+    assert json.loads(inserted.content)["boolean"] is False
+    assert json.loads(kept.content)["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": "Basic eDp5"}, 401)],
+)
+def test_writes_need_the_token(
+    guarded: ServerProcess, headers: dict[str, str], status: int
+) -> None:
+    with guarded.client() as http:
+        update = http.post("/sparql", content="CLEAR ALL", headers={**UPDATE, **headers})
+        gsp = http.delete("/store", params={"default": ""}, headers=headers)
+    for response in (update, gsp):
+        _problem(response, status)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    root = tmp_path_factory.mktemp("limited")
+    args = ("--read-only", "--rate-limit", "4", "--query-workers", "0")
+    process = start_server(root / "store", port=free_port(), log_dir=root, extra_args=args)
+    yield process
+    process.stop()
+
+
+def test_read_only_refuses_writes_and_rate_limit_answers_429(limited: ServerProcess) -> None:
+    with limited.client() as http:
+        write = http.post("/sparql", content="CLEAR ALL", headers={**UPDATE, **limited.auth()})
+        doc = _problem(write, 403)
+        assert doc["type"] == f"{limited.url}problems/read-only"
+        statuses = [http.get("/sparql", params={"query": "ASK {}"}).status_code for _ in range(4)]
+        refused = http.get("/sparql", params={"query": "ASK {}"})
+    assert statuses == [200, 200, 200, 429]  # the refused write counted too
+    _problem(refused, 429)
+    assert int(refused.headers["Retry-After"]) >= 1
