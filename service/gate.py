@@ -272,8 +272,16 @@ class WriteGate(SerialWriter):
     def _check_graph(self, graph: object) -> None:
         if self.vocab.is_build_only_graph(graph):
             assert isinstance(graph, NamedNode)
+            kept = graph in (self.vocab.inferred_graph, self.vocab.provenance_graph)
+            why = (
+                "Parley keeps it (inferences follow from the data: change the statements "
+                "they follow from; an update that matches GRAPH ?g also matches it, so name "
+                "the data graph)"
+                if kept
+                else "the model changes only by `parley build`"
+            )
             raise ProtectedGraphError(
-                f"{graph.value} is written only by `parley build`; write to a data graph "
-                "(graph/reference, graph/claims/<source>, graph/editorial)",
+                f"{graph.value} is not written by clients: {why}. Write to a data graph "
+                "(graph/reference, graph/claims/<source>, graph/editorial).",
                 graph=graph.value,
             )

@@ -1,10 +1,11 @@
 """Helpers for the write gate's tests: the fixture model, write paths, store dumps.
 
 A *write path* turns an example (Turtle and a target graph) into a write
-through one of Parley's doors and says whether it was accepted. Every path
-runs the same examples (``tests/gate_examples.py``); another door (SPARQL
-Update, the Graph Store Protocol) is one more class here and one more name in
-``PATHS``.
+through one of Parley's doors and says whether it was accepted: the gate's
+API, ``POST /data``, ``parley load``, SPARQL Update and the Graph Store
+Protocol. Every path runs the same examples (``tests/gate_examples.py``);
+another door is one more class here and one more entry in
+``tests/test_gate_http.py``'s ``setup``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from click.testing import CliRunner
 from service.cli import main
 from service.datafiles import ModelFiles, load_ontology, load_shapes
 from service.errors import ShapeViolationError
-from service.formats import TURTLE
+from service.formats import NTRIPLES, TURTLE
 from service.gate import WriteGate
 from service.oxigraph_store import OxigraphStore
-from service.rdfio import parse, to_rdflib
+from service.rdfio import parse, serialize, to_rdflib
 from service.settings import PROJECT_ROOT
 from service.store import ChangeSet
 from service.terms import NamedNode, Quad
@@ -105,6 +106,65 @@ class HttpPath:
 
     def close(self) -> None:
         self.client.close()
+
+
+class _ServerPath:
+    """A door on a real server that takes absolute IRIs (N-Triples) and the token."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.client = httpx.Client(base_url=url, timeout=60)
+        self.token = token
+        self.base = url
+
+    def ntriples(self, turtle: bytes) -> str:
+        return serialize(parse(turtle, TURTLE, base_iri=self.base), NTRIPLES).decode()
+
+    def verdict(self, response: httpx.Response, accepted: tuple[int, ...]) -> Verdict:
+        if response.status_code in accepted:
+            return Verdict(True)
+        assert response.status_code == 422, response.text
+        body = response.json()
+        return Verdict(False, [r["message"] for r in body["results"]], body["detail"])
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class SparqlUpdatePath(_ServerPath):
+    """``INSERT DATA`` through the SPARQL endpoint."""
+
+    name = "sparql-update"
+
+    def write(self, turtle: bytes, graph: str) -> Verdict:
+        target = urljoin(self.base, graph)
+        update = f"INSERT DATA {{ GRAPH <{target}> {{ {self.ntriples(turtle)} }} }}"
+        response = self.client.post(
+            "/sparql",
+            content=update.encode(),
+            headers={
+                "Content-Type": "application/sparql-update",
+                "Authorization": f"Bearer {self.token}",
+            },
+        )
+        return self.verdict(response, (200,))
+
+
+class GspPostPath(_ServerPath):
+    """``POST`` to the Graph Store Protocol (indirect graph identification)."""
+
+    name = "gsp-post"
+
+    def write(self, turtle: bytes, graph: str) -> Verdict:
+        response = self.client.post(
+            "/store",
+            params={"graph": urljoin(self.base, graph)},
+            content=self.ntriples(turtle).encode(),
+            headers={
+                "Content-Type": "application/n-triples",
+                "Authorization": f"Bearer {self.token}",
+            },
+        )
+        return self.verdict(response, (201, 204))
 
 
 class CliPath:

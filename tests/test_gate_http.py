@@ -24,7 +24,16 @@ from service.reasoning import closure
 from service.terms import XSD, Literal, NamedNode, Quad
 from service.vocab import Vocab
 from tests.gate_examples import EXAMPLES, PREFIXES, Example, claim
-from tests.gatekit import CliPath, GatePath, HttpPath, WritePath, build_fixture, model_report
+from tests.gatekit import (
+    CliPath,
+    GatePath,
+    GspPostPath,
+    HttpPath,
+    SparqlUpdatePath,
+    WritePath,
+    build_fixture,
+    model_report,
+)
 from tests.support import ServerProcess, base_for, free_port, start_server
 
 pytestmark = pytest.mark.server
@@ -48,13 +57,18 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     gate_store = OxigraphStore.open(build_fixture(root / "gate-store", base), Vocab(base))
     cli_store = build_fixture(root / "cli-store", base)
     http = HttpPath(server.url, server.token)
+    update = SparqlUpdatePath(server.url, server.token)
+    gsp = GspPostPath(server.url, server.token)
     paths: dict[str, WritePath] = {
         "gate": GatePath(gate_store),
         "http-data": http,
         "cli-load": CliPath(cli_store, base, root),
+        "sparql-update": update,
+        "gsp-post": gsp,
     }
     yield Setup(server, Vocab(base), paths, cli_store)
-    http.close()
+    for door in (http, update, gsp):
+        door.close()
     server.stop()
     gate_store.close()
 
@@ -72,7 +86,9 @@ def body(text: str, token: str = "t") -> bytes:
 # -- every shape, through every write path ---------------------------------------------
 
 
-@pytest.mark.parametrize("path_name", ["gate", "http-data", "cli-load"])
+@pytest.mark.parametrize(
+    "path_name", ["gate", "http-data", "cli-load", "sparql-update", "gsp-post"]
+)
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.shape)
 def test_each_shape_through_each_path(setup: Setup, path_name: str, example: Example) -> None:
     path = setup.paths[path_name]
@@ -459,3 +475,40 @@ def test_parley_validate_without_a_store(tmp_path: Path, setup: Setup) -> None:
     refused = CliRunner().invoke(main, ["validate", str(place), *args])
     assert refused.exit_code == 1
     assert "A place needs an English rdfs:label" in refused.stdout
+
+
+def test_deletions_that_break_other_data_are_refused_on_every_door(
+    setup: Setup, client: httpx.Client
+) -> None:
+    """The review cites the editor; the claims are about the events of graph/reference."""
+    before = dump(client)
+    editor = setup.vocab.id["editor/parley"].value
+    update = client.post(
+        "/sparql",
+        content=f"DELETE WHERE {{ GRAPH graph:editorial {{ <{editor}> ?p ?o }} }}".encode(),
+        headers={"Content-Type": "application/sparql-update", **setup.server.auth()},
+    )
+    assert update.status_code == 422, update.text
+    assert {r["focusNode"] for r in update.json()["results"]} == {
+        f"<{setup.vocab.id['review/C1'].value}>"
+    }
+    gsp = client.delete(
+        "/store", params={"graph": setup.vocab.reference_graph.value}, headers=setup.server.auth()
+    )
+    assert gsp.status_code == 422, gsp.text
+    messages = " ".join(r["message"] for r in gsp.json()["results"])
+    assert "An event needs an English rdfs:label" in messages
+    assert dump(client) == before
+
+
+def test_an_update_over_every_graph_is_told_to_name_the_data_graph(
+    setup: Setup, client: httpx.Client
+) -> None:
+    editor = setup.vocab.id["editor/parley"].value
+    response = client.post(
+        "/sparql",
+        content=f"DELETE WHERE {{ GRAPH ?g {{ <{editor}> ?p ?o }} }}".encode(),
+        headers={"Content-Type": "application/sparql-update", **setup.server.auth()},
+    )
+    assert response.status_code == 403
+    assert "name the data graph" in response.json()["detail"]
