@@ -489,9 +489,10 @@ def test_deletions_that_break_other_data_are_refused_on_every_door(
         headers={"Content-Type": "application/sparql-update", **setup.server.auth()},
     )
     assert update.status_code == 422, update.text
-    assert {r["focusNode"] for r in update.json()["results"]} == {
-        f"<{setup.vocab.id['review/C1'].value}>"
-    }
+    focus = {r["focusNode"] for r in update.json()["results"]}
+    # Every review the editor wrote (other tests of this module add some), not the editor.
+    assert f"<{setup.vocab.id['review/C1'].value}>" in focus
+    assert all("/id/review/" in f for f in focus)
     gsp = client.delete(
         "/store", params={"graph": setup.vocab.reference_graph.value}, headers=setup.server.auth()
     )
