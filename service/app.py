@@ -14,13 +14,14 @@ from werkzeug.exceptions import HTTPException
 
 from service import problems
 from service.errors import ConfigError, ParleyError
+from service.gate import WriteGate
 from service.oxigraph_store import OxigraphStore
 from service.search import SearchIndex
 from service.settings import Settings
 from service.store import GraphStore
 from service.terms import OWL, RDF, NamedNode
 from service.vocab import Vocab
-from service.writes import DirectWriter, Writer
+from service.writes import Writer
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Services:
     settings: Settings
     vocab: Vocab
     store: GraphStore
-    #: Every write goes through ``writer.submit`` (the write gate once it lands).
+    #: Every write goes through ``writer.submit``: the write gate (``service.gate``).
     writer: Writer
     #: Full-text search, kept current by listening to the writer.
     search: SearchIndex
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     store = store or open_store(settings, vocab)
-    writer = DirectWriter(store)
+    writer = WriteGate(store)
     search = SearchIndex(store)
     writer.add_listener(search.on_change)
     app.extensions["parley"] = Services(

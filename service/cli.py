@@ -306,7 +306,7 @@ def query(sparql: str, fmt: str | None, **flags: Any) -> None:
 @base_option
 def validate(file: Path, **flags: Any) -> None:
     """Validate an RDF file against the shapes, in the context of the store; exit 1 on violation."""
-    from service.cliquery import validate_file
+    from service.cliwrite import validate_file
 
     try:
         report = validate_file(_settings(**flags), file)
@@ -315,6 +315,26 @@ def validate(file: Path, **flags: Any) -> None:
         return
     click.echo(report.text())
     sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--graph", required=True, help="The graph to write into (graph/reference, ...).")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@store_option
+@base_option
+def load(file: Path, graph: str, dry_run: bool, **flags: Any) -> None:
+    """Validate an RDF file in the context of the store and write it; exit 1 on violation."""
+    import json
+
+    from service.cliwrite import load_file
+
+    try:
+        outcome = load_file(_settings(**flags), file, graph, dry_run=dry_run)
+    except ParleyError as error:
+        _fail(error)
+        return
+    click.echo(json.dumps(outcome.to_json(), indent=1))
 
 
 @main.command()

@@ -1,20 +1,16 @@
-"""What ``parley query``, ``parley validate`` and ``parley stats`` do (no click here)."""
+"""What ``parley query`` and ``parley stats`` do (no click here)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from service.datafiles import ModelFiles, load_ontology, load_shapes
 from service.errors import ConfigError, NotAcceptableError, StoreError
-from service.formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, by_suffix, negotiate
+from service.formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, negotiate
 from service.oxigraph_store import OxigraphStore
-from service.rdfio import parse, to_rdflib
 from service.settings import Settings
 from service.sparql_text import has_dataset_clause, query_form
-from service.terms import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Term
-from service.validation import ShaclValidator, ValidationReport
+from service.terms import BlankNode, DefaultGraph, Literal, NamedNode, Term
 from service.vocab import Vocab
 
 
@@ -117,27 +113,6 @@ def _answer(store: OxigraphStore, sparql: str, fmt_name: str | None) -> str:
     body = [[short(row.get(n), vocab) for n in names] for row in rows]
     plural = "s" if len(rows) != 1 else ""
     return table(names or ["(no variables)"], body) + f"({len(rows)} row{plural})\n"
-
-
-def validate_file(settings: Settings, path: Path) -> ValidationReport:
-    """Validate ``path`` with the shapes, in the context of the built store when there is one."""
-    vocab = Vocab(settings.base_iri)
-    fmt = by_suffix(path.suffix.lstrip(".")) or TURTLE
-    quads = parse(path.read_bytes(), fmt, base_iri=vocab.base, what=str(path))
-    files = ModelFiles(settings.ontology_dir, settings.shapes_dir, settings.data_dir)
-    shapes, ontology = load_shapes(files, vocab), load_ontology(files, vocab)
-    context: list[Quad] = []
-    if settings.store_path is not None and settings.store_path.exists():
-        with local_store(settings) as store:
-            context = [
-                q
-                for q in store.quads()
-                if vocab.is_reasoned_graph(q.graph_name) or q.graph_name == vocab.inferred_graph
-            ]
-    focus: set[Term] = {q.subject for q in quads if isinstance(q.subject, NamedNode)}
-    focus |= {q.object for q in quads if isinstance(q.object, NamedNode)}
-    validator = ShaclValidator(to_rdflib(shapes), ontology)
-    return validator.validate([*context, *quads], focus_nodes=focus)
 
 
 def store_stats(settings: Settings) -> str:

@@ -13,13 +13,15 @@ into these at the one module that imports each engine.
     ├── BadRequestError (400)
     │   ├── QuerySyntaxError          a SPARQL query or update does not parse
     │   ├── RdfSyntaxError            an RDF body or file does not parse
+    │   ├── ShapesError               a client's shapes cannot be used
     │   ├── ProtocolError             a SPARQL/GSP protocol rule is broken
     │   └── UpdateFailedError         an update operation cannot apply (CREATE of an existing graph)
     ├── AuthenticationError (401)     no or wrong bearer token for a write
     ├── ForbiddenError (403)
     │   ├── ReadOnlyError             the server was started with --read-only
     │   ├── OutboundRequestError      SERVICE/LOAD of a host not allow-listed
-    │   └── ProtectedGraphError       a write to a graph only the pipeline writes
+    │   ├── ProtectedGraphError       a write to a graph only the pipeline writes
+    │   └── OntologyStatementError    a write states the model outside the ontology graph
     ├── NotFoundError (404)
     │   ├── EntityNotFoundError       no triple mentions the IRI
     │   └── GraphNotFoundError        the named graph does not exist
@@ -35,6 +37,8 @@ into these at the one module that imports each engine.
     │   └── StoreUnavailableError     the store (local or remote) cannot be reached
     ├── StoreError (500)              the store failed
     └── ConfigError (500)             invalid settings, raised at start-up
+        ├── UnsupportedOntologyError  the reasoner cannot follow the ontology
+        └── UnsupportedShapeError     the gate cannot follow what a shape reads
 """
 
 from __future__ import annotations
@@ -79,6 +83,14 @@ class RdfSyntaxError(BadRequestError):
 
     title = "RDF syntax error"
     slug = "rdf-syntax"
+
+
+class ShapesError(BadRequestError):
+    """Shapes a client sent cannot be used (a SPARQL constraint that does not parse, a
+    malformed shape)."""
+
+    title = "Unusable shapes"
+    slug = "invalid-shapes"
 
 
 class ProtocolError(BadRequestError):
@@ -135,6 +147,14 @@ class ProtectedGraphError(ForbiddenError):
 
     title = "Protected graph"
     slug = "protected-graph"
+
+
+class OntologyStatementError(ForbiddenError):
+    """A write states something about the model (its classes, properties, axioms or
+    the ontology's own terms) in a data graph: the model changes only by a rebuild."""
+
+    title = "Ontology statement refused"
+    slug = "ontology-statement"
 
 
 class NotFoundError(ParleyError):
@@ -248,3 +268,17 @@ class ConfigError(ParleyError):
 
     title = "Configuration error"
     slug = "config"
+
+
+class UnsupportedOntologyError(ConfigError):
+    """The ontology uses a construct the incremental reasoner does not implement."""
+
+    title = "Unsupported ontology construct"
+    slug = "unsupported-ontology"
+
+
+class UnsupportedShapeError(ConfigError):
+    """A server shape reads the data in a way the write gate cannot follow."""
+
+    title = "Unsupported shape construct"
+    slug = "unsupported-shape"

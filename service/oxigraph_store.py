@@ -346,6 +346,41 @@ class OxigraphStore:
             shutil.rmtree(self._scratch_root, ignore_errors=True)
 
 
+def canonical_quads(quads: list[Quad]) -> list[Quad]:
+    """The quads as the store will hold them: typed literals in canonical form.
+
+    Oxigraph rewrites typed literals when it stores them (``"05"^^xsd:integer``
+    reads back as ``"5"``, and every integer type becomes ``xsd:integer``); this
+    asks a scratch in-memory store for that form, so a change can be compared
+    with what the store holds.
+
+    >>> from service.terms import XSD, NamedNode as N
+    >>> q = Quad(N("http://s"), N("http://p"), Literal("05", datatype=XSD.nonNegativeInteger))
+    >>> canonical_quads([q])[0].object
+    <Literal value=5 datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#integer>>
+    """
+    typed = {
+        q.object
+        for q in quads
+        if isinstance(q.object, Literal)
+        and not q.object.language
+        and q.object.datatype.value != "http://www.w3.org/2001/XMLSchema#string"
+    }
+    if not typed:
+        return quads
+    scratch = pyoxigraph.Store()
+    predicate = NamedNode("urn:parley:canonical")
+    originals = {NamedNode(f"urn:parley:literal:{i}"): lit for i, lit in enumerate(typed)}
+    scratch.extend(Quad(s, predicate, lit) for s, lit in originals.items())
+    canonical: dict[object, object] = {originals[q.subject]: q.object for q in scratch}
+    return [
+        q
+        if q.object not in canonical or canonical[q.object] == q.object
+        else Quad(q.subject, q.predicate, canonical[q.object], q.graph_name)  # type: ignore[arg-type]
+        for q in quads
+    ]
+
+
 def _stored_blank_node(identifier: Term) -> BlankNode:
     return BlankNode(identifier.value)
 

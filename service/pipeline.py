@@ -21,6 +21,7 @@ from pathlib import Path
 
 from service.datafiles import ModelFiles, load_data, load_ontology, load_shapes
 from service.errors import ConfigError, ShapeViolationError
+from service.modelguard import check_seed_data
 from service.oxigraph_store import OxigraphStore
 from service.rdfio import to_rdflib
 from service.reasoning import closure
@@ -96,6 +97,8 @@ def build(settings: Settings, progress: Progress | None = None) -> BuildSummary:
     """Build the store at ``settings.store_path`` from the model files.
 
     :raises ShapeViolationError: the data breaks the shapes; nothing was written.
+    :raises OntologyStatementError: a data file states the model (``service.modelguard``).
+    :raises UnsupportedOntologyError: the incremental reasoner cannot follow the ontology.
     """
     if settings.store_path is None:
         raise ConfigError("parley build needs a store directory (--store or PARLEY_STORE)")
@@ -106,6 +109,7 @@ def build(settings: Settings, progress: Progress | None = None) -> BuildSummary:
     with _stage("read", summary, report):
         model = read_model(settings)
     with _stage("validate", summary, report):
+        check_seed_data(model.data, model.ontology, vocab)
         result = validate_model(model)
     if not result.conforms:
         raise ShapeViolationError(

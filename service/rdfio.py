@@ -53,7 +53,10 @@ _RESULTS = {
     CSV.name: pyoxigraph.QueryResultsFormat.CSV,
     TSV.name: pyoxigraph.QueryResultsFormat.TSV,
 }
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _POSITION = re.compile(r"(?:line |at |on line )?(\d+):(\d+)")
+#: pyoxigraph's RDF parsers say "at line 2 column 9".
+_LINE_COLUMN = re.compile(r"line (\d+) column (\d+)")
 
 
 def rdf_format(fmt: Format) -> pyoxigraph.RdfFormat:
@@ -71,10 +74,12 @@ def syntax_position(message: str) -> dict[str, int]:
 
     >>> syntax_position("error at 1:25: expected one of LATERAL")
     {'line': 1, 'column': 25}
+    >>> syntax_position("Parser error at line 2 column 9: . is not a valid RDF object")
+    {'line': 2, 'column': 9}
     >>> syntax_position("no position")
     {}
     """
-    match = _POSITION.search(message)
+    match = _LINE_COLUMN.search(message) or _POSITION.search(message)
     if not match:
         return {}
     return {"line": int(match.group(1)), "column": int(match.group(2))}
@@ -166,6 +171,15 @@ def to_rdflib(statements: Iterable[Quad] | Iterable[Triple]) -> rdflib.Graph:
     graph = rdflib.Graph()
     with literals_verbatim():
         graph.parse(data=data.decode("utf-8"), format="nt")
+    return graph
+
+
+def rdflib_graph(triples: Iterable[tuple[Term, NamedNode, Term]]) -> rdflib.Graph:
+    """An rdflib graph of the triples, built term by term (no serialisation round trip)."""
+    graph = rdflib.Graph()
+    with literals_verbatim():
+        for s, p, o in triples:
+            graph.add((term_to_rdflib(s), rdflib.URIRef(p.value), term_to_rdflib(o)))
     return graph
 
 
@@ -290,15 +304,27 @@ def _transcode(lines: bytes, fmt: Format, *, graph: bool) -> bytes:
     return body
 
 
-def term_to_rdflib(term: Term) -> rdflib.term.Node:
-    """The rdflib term for a pyoxigraph term.
+def term_to_rdflib(term: Term) -> rdflib.term.Identifier:
+    """The rdflib term for a pyoxigraph term, exactly (call it inside
+    ``literals_verbatim()`` for literals to keep their lexical form).
+
+    ``xsd:string`` literals become rdflib's plain literals, as N-Triples reads them.
 
     >>> term_to_rdflib(NamedNode("http://a/b"))
     rdflib.term.URIRef('http://a/b')
+    >>> from service.terms import Literal, XSD
+    >>> with literals_verbatim():
+    ...     term_to_rdflib(Literal("01", datatype=XSD.integer)).n3()
+    '"01"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    >>> term_to_rdflib(Literal("x")).n3()
+    '"x"'
     """
     if isinstance(term, NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, BlankNode):
         return rdflib.BNode(term.value)
-    datatype = rdflib.URIRef(term.datatype.value) if term.language is None else None
-    return rdflib.Literal(term.value, lang=term.language, datatype=datatype)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))

@@ -152,11 +152,13 @@ class SearchIndex:
                     if v.value not in entry[column]:
                         entry[column].append(v.value)
 
-        names = " ".join(NAME_PREDICATES)
-        texts = " ".join(TEXT_PREDICATES)
+        # Alternative paths, not a second VALUES block: Oxigraph joins two VALUES blocks
+        # through a scan (90 ms at 1M triples for 50 subjects; 1.4 ms this way).
+        names = "|".join(NAME_PREDICATES)
+        texts = "|".join(TEXT_PREDICATES)
         select = self.store.select
-        add(select(f"SELECT ?s ?v WHERE {{ {values}VALUES ?p {{ {names} }} ?s ?p ?v }}"), "label")
-        add(select(f"SELECT ?s ?v WHERE {{ {values}VALUES ?p {{ {texts} }} ?s ?p ?v }}"), "body")
+        add(select(f"SELECT ?s ?v WHERE {{ {values}?s {names} ?v }}"), "label")
+        add(select(f"SELECT ?s ?v WHERE {{ {values}?s {texts} ?v }}"), "body")
         add(select(f"SELECT ?s ?v WHERE {{ {values}?s {QUOTE_PATH} ?v }}"), "body")
         kinds = select(
             f"SELECT ?s ?v WHERE {{ {values}GRAPH ?g {{ ?s a ?c }} ?c rdfs:label ?v "

@@ -1,29 +1,34 @@
 """SHACL validation with pyshacl: the only module that imports it.
 
 ``ShaclValidator`` holds the shapes and the ontology (parsed once) and
-validates an rdflib data graph, optionally only at some focus nodes. The
-ontology is merged into the data graph so ``sh:class`` and ``sh:targetClass``
-follow ``rdfs:subClassOf`` and find the concept schemes' members. Every
-call runs inside ``literals_verbatim()``: pyshacl flips rdflib's
-process-global literal normalisation.
+validates data three ways: whole (``parley build``: the ontology merged in, so
+``sh:class`` and ``sh:targetClass`` follow ``rdfs:subClassOf`` and find the
+concept schemes' members), in context (the write gate: a small graph the gate
+cut out of the store, only some focus nodes), and a client's data against the
+client's own shapes. Every call runs inside ``literals_verbatim()``: pyshacl
+flips rdflib's process-global literal normalisation. pyshacl's reports are
+corrected by ``service.shacl_report``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pyshacl
+import pyshacl.shape
 import rdflib
 from rdflib.namespace import RDF
 from rdflib.namespace import SH as RSH
 
-from service.errors import ShapeViolationError
+from service.errors import ShapesError, ShapeViolationError
 from service.oxigraph_store import OxigraphStore
-from service.rdfio import literals_verbatim, term_to_rdflib, to_rdflib
+from service.rdfio import literals_verbatim, rdflib_graph, term_to_rdflib, to_rdflib
+from service.shacl_report import strict_booleans, without_nested_results
 from service.shacl_sparql import evaluate, split_shapes, to_report_triples
-from service.terms import DefaultGraph, Quad, Term
+from service.terms import DefaultGraph, NamedNode, Quad, Term
 from service.vocab import Vocab
 
 
@@ -188,23 +193,114 @@ class ShaclValidator:
         kept = tuple(r for r in report.results if r.focus_node in wanted)
         return ValidationReport(conforms=not kept, results=kept, graph=_report_graph(kept))
 
-    def validate_with_shapes(self, data: Sequence[Quad], shapes: rdflib.Graph) -> ValidationReport:
-        """Validate ``data`` alone against a client's ``shapes`` (no ontology), all in pyshacl."""
-        conforms, report_graph = _pyshacl(to_rdflib(data), shapes)
+    @staticmethod
+    def validate_with_shapes(data: Sequence[Quad], shapes: rdflib.Graph) -> ValidationReport:
+        """Validate ``data`` alone against a client's ``shapes`` (no ontology), all in pyshacl.
+
+        :raises ShapesError: pyshacl cannot use the shapes (it raises plain exceptions
+            for a SPARQL constraint that does not parse, an unknown prefix, ...).
+        """
+        try:
+            conforms, report_graph = _pyshacl(to_rdflib(data), strict_booleans(shapes))
+        except Exception as exc:  # pyshacl's errors about shapes share no type
+            raise ShapesError(f"the shapes cannot be used: {exc}") from exc
+        return report_from_graph(conforms, report_graph)
+
+    def validate_context(
+        self, triples: Iterable[tuple[Term, NamedNode, Term]], focus_nodes: Sequence[NamedNode]
+    ) -> ValidationReport:
+        """Validate ``focus_nodes`` on a graph cut out for them (``service.context``).
+
+        Unlike ``validate``, nothing is merged in (the gate puts in what the shapes
+        read), and only the focus nodes are validated: pyshacl's ``focus_nodes``
+        with its nested-shape filtering corrected (``_focus_filter_on_targets_only``).
+        """
+        if not focus_nodes:
+            return conforming_report()
+        triples = list(triples)
+        focus = [str(n.value) for n in focus_nodes]
+        conforms, report_graph = _pyshacl(
+            rdflib_graph(triples), self.core_shapes, focus_nodes=focus
+        )
+        if self.sparql_constraints:
+            scratch = OxigraphStore.open(None, Vocab("http://scratch.invalid/"))
+            scratch.bulk_extend(Quad(s, p, o) for s, p, o in triples)  # type: ignore[arg-type]
+            violations = evaluate(self.sparql_constraints, scratch, focus=set(focus_nodes))
+            scratch.close()
+            for triple in to_report_triples(violations):
+                report_graph.add(triple)  # type: ignore[arg-type]
+            conforms = conforms and not violations
         return report_from_graph(conforms, report_graph)
 
 
-def _pyshacl(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
-    with literals_verbatim():
+def _pyshacl(
+    data: rdflib.Graph, shapes: rdflib.Graph, *, focus_nodes: list[str] | None = None
+) -> tuple[bool, rdflib.Graph]:
+    options: dict[str, Any] = {} if focus_nodes is None else {"focus_nodes": focus_nodes}
+    with literals_verbatim(), _focus_filter_on_targets_only(focus_nodes is not None):
         conforms, report_graph, _text = pyshacl.validate(
             data,
             shacl_graph=shapes,
             inference="none",
             advanced=False,
             allow_warnings=False,
+            **options,
         )
     assert isinstance(report_graph, rdflib.Graph)
-    return bool(conforms), report_graph
+    report_graph = without_nested_results(report_graph, shapes, data)
+    # Every result is a violation here (warnings and infos are not allowed).
+    return bool(conforms) or not any(report_graph.subjects(RDF.type, RSH.ValidationResult)), (
+        report_graph
+    )
+
+
+@contextmanager
+def _focus_filter_on_targets_only(active: bool) -> Iterator[None]:
+    """Apply pyshacl's ``focus_nodes`` to the shapes' targets only, as it documents.
+
+    pyshacl 0.40.1 filters every shape evaluation by ``focus_nodes``, the nested
+    ones (``sh:node``, ``sh:or``, ``sh:not``, ``sh:qualifiedValueShape``, on value
+    nodes) included: a value node that is not itself a focus node is skipped, the
+    nested shape "conforms", and violations are missed. A shape evaluated on
+    nodes it was handed (``focus`` given) is a nested evaluation: it runs
+    unfiltered here. (``use_shapes`` is no way out: it drops shapes that are
+    referenced by IRI.) Runs under ``literals_verbatim()``'s lock, like every
+    pyshacl call, so swapping the method is safe.
+    """
+    if not active:
+        yield
+        return
+    original = pyshacl.shape.Shape.validate
+
+    def validate(
+        shape: Any,
+        executor: Any,
+        target_graph: Any,
+        focus: Any = None,
+        _evaluation_path: Any = None,
+    ) -> Any:
+        if focus is None or not executor.focus_nodes:
+            return original(shape, executor, target_graph, focus, _evaluation_path)
+        saved, executor.focus_nodes = executor.focus_nodes, None
+        try:
+            return original(shape, executor, target_graph, focus, _evaluation_path)
+        finally:
+            executor.focus_nodes = saved
+
+    pyshacl.shape.Shape.validate = validate  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        pyshacl.shape.Shape.validate = original  # type: ignore[method-assign]
+
+
+def conforming_report() -> ValidationReport:
+    """The report of a validation that found nothing to check, or nothing wrong."""
+    graph = rdflib.Graph()
+    node = rdflib.BNode()
+    graph.add((node, rdflib.RDF.type, RSH.ValidationReport))
+    graph.add((node, RSH.conforms, rdflib.Literal(True)))
+    return ValidationReport(conforms=True, results=(), graph=graph)
 
 
 def _report_graph(results: Sequence[ValidationResult]) -> rdflib.Graph:

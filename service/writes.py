@@ -7,9 +7,11 @@ parsed body), then calls ``submit``. The writer decides whether the change is
 accepted and commits it atomically; listeners (the search index) hear about
 every accepted change.
 
-``DirectWriter`` commits without validation: it is the stand-in until the
-write gate (``service.gate``) takes its place, and it already gives every write
-atomicity, serialisation and skolemisation of blank nodes in Parley's graphs.
+The application's writer is the write gate (``service.gate.WriteGate``), which
+validates, reasons and records provenance. ``DirectWriter`` commits without any
+of that (atomically, one write at a time, blank nodes skolemised in Parley's
+graphs); it is kept for tools that load trusted data. Both share
+``SerialWriter``: the write lock and the listeners.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class WriteOutcome:
     record: str | None = None
     #: The change as it was (or would be) committed, blank nodes skolemised.
     changes: ChangeSet = field(default_factory=ChangeSet)
+    #: Milliseconds each stage took (for a ``Server-Timing`` header), by stage name.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,11 +74,10 @@ class Writer(Protocol):
         current state and submitting it, so no other write lands in between."""
 
 
-class DirectWriter:
-    """Commits every change as it is, atomically and one at a time."""
+class SerialWriter:
+    """What every writer shares: one write at a time (a re-entrant lock), and listeners."""
 
-    def __init__(self, store: GraphStore) -> None:
-        self.store = store
+    def __init__(self) -> None:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
 
@@ -85,6 +88,19 @@ class DirectWriter:
     def exclusive(self) -> Iterator[None]:
         with self._lock:
             yield
+
+    def notify(self, changes: ChangeSet) -> None:
+        """Tell every listener about a committed change."""
+        for listener in self._listeners:
+            listener(changes)
+
+
+class DirectWriter(SerialWriter):
+    """Commits every change as it is, atomically and one at a time."""
+
+    def __init__(self, store: GraphStore) -> None:
+        super().__init__()
+        self.store = store
 
     def submit(
         self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
@@ -100,6 +116,5 @@ class DirectWriter:
             return WriteOutcome(len(prepared.insert), len(prepared.delete), False, changes=prepared)
         with self._lock:
             self.store.commit(prepared)
-        for listener in self._listeners:
-            listener(prepared)
+        self.notify(prepared)
         return WriteOutcome(len(prepared.insert), len(prepared.delete), True, changes=prepared)

@@ -208,12 +208,22 @@ CASES = [
         add="<id/claim/fail#evidence-1> oa:hasSelector <id/claim/fail#quote-1> .",
     ),
     Case(
-        "offsets typed as integers",
+        # xsd:integer is accepted when not negative: the store keeps every integer type
+        # as xsd:integer, so that is how stored offsets read back.
+        "offsets typed as strings",
         "id/claim/fail#evidence-1",
         "oa:hasSelector",
         "EvidenceShape",
         remove=(("id/claim/fail#position-1", "oa:end"),),
-        add="<id/claim/fail#position-1> oa:end 30 .",
+        add='<id/claim/fail#position-1> oa:end "30" .',
+    ),
+    Case(
+        "negative offsets",
+        "id/claim/fail#evidence-1",
+        "oa:hasSelector",
+        "EvidenceShape",
+        remove=(("id/claim/fail#position-1", "oa:start"),),
+        add="<id/claim/fail#position-1> oa:start -1 .",
     ),
     Case(
         "evidence with no source",

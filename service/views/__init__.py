@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from service.views import browse, gsp, meta, pages, sparql
+    from service.views import browse, data, gsp, meta, pages, sparql
 
     app.register_blueprint(meta.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(gsp.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(browse.bp)
+    app.register_blueprint(data.bp)

@@ -1,0 +1,220 @@
+"""Helpers for the write gate's tests: the fixture model, write paths, store dumps.
+
+A *write path* turns an example (Turtle and a target graph) into a write
+through one of Parley's doors and says whether it was accepted: the gate's
+API, ``POST /data``, ``parley load``, SPARQL Update and the Graph Store
+Protocol. Every path runs the same examples (``tests/gate_examples.py``);
+another door is one more class here and one more entry in
+``tests/test_gate_http.py``'s ``setup``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urljoin
+
+import httpx
+from click.testing import CliRunner
+
+from service.cli import main
+from service.datafiles import ModelFiles, load_ontology, load_shapes
+from service.errors import ShapeViolationError
+from service.formats import NTRIPLES, TURTLE
+from service.gate import WriteGate
+from service.oxigraph_store import OxigraphStore
+from service.rdfio import parse, serialize, to_rdflib
+from service.settings import PROJECT_ROOT
+from service.store import ChangeSet
+from service.terms import NamedNode, Quad
+from service.validation import ShaclValidator, ValidationReport
+from service.vocab import Vocab
+from tests.support import build_store
+
+FIXTURE_DATA = PROJECT_ROOT / "tests" / "fixtures" / "gate" / "data"
+
+
+def build_fixture(path: Path, base_iri: str) -> Path:
+    """The gate's fixture model, built into ``path`` for ``base_iri``."""
+    build_store(path, base_iri, data_dir=FIXTURE_DATA)
+    return path
+
+
+@dataclass
+class Verdict:
+    """What a write path answered."""
+
+    accepted: bool
+    messages: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+class WritePath(Protocol):
+    """One of Parley's doors for writes."""
+
+    name: str
+
+    def write(self, turtle: bytes, graph: str) -> Verdict: ...
+
+
+class GatePath:
+    """``WriteGate.submit`` on a store opened in the test process."""
+
+    name = "gate"
+
+    def __init__(self, store: OxigraphStore) -> None:
+        self.store = store
+        self.gate = WriteGate(store)
+
+    def write(self, turtle: bytes, graph: str) -> Verdict:
+        vocab = self.store.vocab
+        target = NamedNode(urljoin(vocab.base, graph))
+        quads = parse(turtle, TURTLE, base_iri=vocab.base, graph=target)
+        try:
+            self.gate.submit(
+                ChangeSet(insert=quads), agent=vocab.base + "id/agent/test", operation="test"
+            )
+        except ShapeViolationError as error:
+            return Verdict(False, [r["message"] for r in error.extras["results"]], error.detail)
+        return Verdict(True)
+
+
+class HttpPath:
+    """``POST /data`` on a real server."""
+
+    name = "http-data"
+
+    def __init__(self, url: str, token: str) -> None:
+        self.client = httpx.Client(base_url=url, timeout=60)
+        self.token = token
+
+    def write(self, turtle: bytes, graph: str) -> Verdict:
+        response = self.client.post(
+            "/data",
+            params={"graph": graph},
+            content=turtle,
+            headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {self.token}"},
+        )
+        if response.status_code == 201:
+            return Verdict(True)
+        assert response.status_code == 422, response.text
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        body = response.json()
+        return Verdict(False, [r["message"] for r in body["results"]], body["detail"])
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _ServerPath:
+    """A door on a real server that takes absolute IRIs (N-Triples) and the token."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.client = httpx.Client(base_url=url, timeout=60)
+        self.token = token
+        self.base = url
+
+    def ntriples(self, turtle: bytes) -> str:
+        return serialize(parse(turtle, TURTLE, base_iri=self.base), NTRIPLES).decode()
+
+    def verdict(self, response: httpx.Response, accepted: tuple[int, ...]) -> Verdict:
+        if response.status_code in accepted:
+            return Verdict(True)
+        assert response.status_code == 422, response.text
+        body = response.json()
+        return Verdict(False, [r["message"] for r in body["results"]], body["detail"])
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class SparqlUpdatePath(_ServerPath):
+    """``INSERT DATA`` through the SPARQL endpoint."""
+
+    name = "sparql-update"
+
+    def write(self, turtle: bytes, graph: str) -> Verdict:
+        target = urljoin(self.base, graph)
+        update = f"INSERT DATA {{ GRAPH <{target}> {{ {self.ntriples(turtle)} }} }}"
+        response = self.client.post(
+            "/sparql",
+            content=update.encode(),
+            headers={
+                "Content-Type": "application/sparql-update",
+                "Authorization": f"Bearer {self.token}",
+            },
+        )
+        return self.verdict(response, (200,))
+
+
+class GspPostPath(_ServerPath):
+    """``POST`` to the Graph Store Protocol (indirect graph identification)."""
+
+    name = "gsp-post"
+
+    def write(self, turtle: bytes, graph: str) -> Verdict:
+        response = self.client.post(
+            "/store",
+            params={"graph": urljoin(self.base, graph)},
+            content=self.ntriples(turtle).encode(),
+            headers={
+                "Content-Type": "application/n-triples",
+                "Authorization": f"Bearer {self.token}",
+            },
+        )
+        return self.verdict(response, (201, 204))
+
+
+class CliPath:
+    """``parley load`` on a store directory."""
+
+    name = "cli-load"
+
+    def __init__(self, store: Path, base_iri: str, scratch: Path) -> None:
+        self.store = store
+        self.base_iri = base_iri
+        self.scratch = scratch
+
+    def write(self, turtle: bytes, graph: str) -> Verdict:
+        file = self.scratch / "write.ttl"
+        file.write_bytes(turtle)
+        args = ["load", str(file), "--graph", graph, "--store", str(self.store)]
+        result = CliRunner().invoke(main, [*args, "--base-iri", self.base_iri])
+        if result.exit_code == 0:
+            assert json.loads(result.stdout)["committed"] is True
+            return Verdict(True)
+        assert result.exit_code == 1, result.output
+        return Verdict(False, [result.stderr], result.stderr)
+
+
+def data_quads(store: OxigraphStore) -> list[Quad]:
+    """The asserted data graphs and the inferred graph (what validation sees)."""
+    vocab = store.vocab
+    return [
+        q
+        for q in store.quads()
+        if vocab.is_reasoned_graph(q.graph_name) or q.graph_name == vocab.inferred_graph
+    ]
+
+
+def full_report(store: OxigraphStore) -> ValidationReport:
+    """The whole store validated at once (the reference the gate's verdicts must match)."""
+    vocab = store.vocab
+    shapes = list(store.quads(None, None, None, vocab.shapes_graph))
+    ontology = list(store.quads(None, None, None, vocab.ontology_graph))
+    validator = ShaclValidator(to_rdflib(shapes), ontology)
+    return validator.validate(data_quads(store))
+
+
+def model_report(vocab: Vocab, data: list[Quad]) -> ValidationReport:
+    """``data`` validated against the project's shapes and ontology files."""
+    files = ModelFiles(PROJECT_ROOT / "ontology", PROJECT_ROOT / "shapes", FIXTURE_DATA)
+    validator = ShaclValidator(to_rdflib(load_shapes(files, vocab)), load_ontology(files, vocab))
+    return validator.validate(data)
+
+
+def dump(store: OxigraphStore) -> set[Quad]:
+    """Every quad of the store."""
+    return set(store.quads())

@@ -1,0 +1,128 @@
+"""A write interrupted by killing the server: after a restart the store holds all of
+it or none of it.
+
+The write is one ``POST /data`` whose body holds a claim for Parley's graphs and
+a bulk of quads for a client graph, so validation, reasoning and a large
+commit all take time; the server (gunicorn's master and the worker that owns
+the store) is killed with SIGKILL at several moments during it. The store is
+then opened again (RocksDB recovers from its log) and compared with its state
+before the write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.formats import NQUADS, TURTLE
+from service.oxigraph_store import OxigraphStore
+from service.rdfio import parse, serialize
+from service.terms import Literal, NamedNode, Quad
+from service.vocab import Vocab
+from tests.gate_examples import PREFIXES, claim
+from tests.gatekit import build_fixture
+from tests.support import ServerProcess, base_for, free_port, start_server
+
+pytestmark = pytest.mark.server
+
+BULK = NamedNode("http://example.org/bulk")
+BULK_SIZE = 40_000
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.extend(int(t) for t in text)
+    return found
+
+
+def _kill(server: ServerProcess) -> None:
+    """SIGKILL the master first (so it starts no new worker), then its workers."""
+    workers = _children(server.process.pid)
+    os.kill(server.process.pid, signal.SIGKILL)
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    server.process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _dump(path: Path, vocab: Vocab) -> set[Quad]:
+    store = OxigraphStore.open(path, vocab)
+    try:
+        return set(store.quads())
+    finally:
+        store.close()
+
+
+def _body(vocab: Vocab, token: str) -> bytes:
+    claim_quads = parse(
+        (PREFIXES + claim().replace("{k}", token)).encode(), TURTLE, base_iri=vocab.base
+    )
+    note = NamedNode("http://example.org/note")
+    bulk = [
+        Quad(NamedNode(f"http://example.org/n{i}"), note, Literal(str(i)), BULK)
+        for i in range(BULK_SIZE)
+    ]
+    return serialize([*claim_quads, *bulk], NQUADS)
+
+
+#: Before the commit, around it, and after it (about 0.6-1.2 s into the write here).
+@pytest.mark.parametrize("delay", [0.3, 0.9, 2.0])
+def test_a_killed_write_is_all_or_nothing(tmp_path: Path, delay: float) -> None:
+    port = free_port()
+    vocab = Vocab(base_for(port))
+    store = build_fixture(tmp_path / "store", vocab.base)
+    before = _dump(store, vocab)
+    server = start_server(store, port=port, log_dir=tmp_path)
+    body = _body(vocab, "k")
+    answers: list[int] = []
+
+    def write() -> None:
+        try:
+            response = httpx.post(
+                server.url + "data",
+                params={"graph": "graph/claims/article"},
+                content=body,
+                headers={"Content-Type": NQUADS.media_type, **server.auth()},
+                timeout=120,
+            )
+            answers.append(response.status_code)
+        except httpx.HTTPError:
+            answers.append(0)  # the server died under the request
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    time.sleep(delay)
+    _kill(server)
+    thread.join(timeout=60)
+    after = _dump(store, vocab)
+    added = after - before
+    claim_iri = vocab.id["claim/Xk"]
+    if not added:
+        assert after == before
+        assert answers != [201]  # a write the client saw accepted is stored
+    else:
+        assert before <= after  # nothing was lost
+        assert {q for q in added if q.graph_name == BULK} == {
+            q for q in parse(body, NQUADS) if q.graph_name == BULK
+        }
+        assert any(q.subject == claim_iri for q in added)
+        assert any(q.graph_name == vocab.inferred_graph for q in added)
+        assert any(q.graph_name == vocab.provenance_graph for q in added)
+    # The store still serves after the crash.
+    again = start_server(store, port=port, log_dir=tmp_path)
+    try:
+        assert httpx.get(again.url + "health", timeout=10).status_code == 200
+    finally:
+        again.stop()

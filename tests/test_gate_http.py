@@ -1,0 +1,515 @@
+"""The write gate through its doors: ``POST /data`` and ``POST /validate`` on a real
+server, ``parley load`` and ``parley validate`` on a store, and the gate API.
+
+One server per module, on the gate's fixture model built for its port.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from service.cli import main
+from service.formats import NQUADS, NTRIPLES, TURTLE
+from service.oxigraph_store import OxigraphStore
+from service.rdfio import parse, serialize
+from service.reasoning import closure
+from service.terms import XSD, Literal, NamedNode, Quad
+from service.vocab import Vocab
+from tests.gate_examples import EXAMPLES, PREFIXES, Example, claim
+from tests.gatekit import (
+    CliPath,
+    GatePath,
+    GspPostPath,
+    HttpPath,
+    SparqlUpdatePath,
+    WritePath,
+    build_fixture,
+    model_report,
+)
+from tests.support import ServerProcess, base_for, free_port, start_server
+
+pytestmark = pytest.mark.server
+
+
+@dataclass
+class Setup:
+    server: ServerProcess
+    vocab: Vocab
+    paths: dict[str, WritePath]
+    cli_store: Path
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    root = tmp_path_factory.mktemp("gate-http")
+    port = free_port()
+    base = base_for(port)
+    store = build_fixture(root / "server-store", base)
+    server = start_server(store, port=port, log_dir=root)
+    gate_store = OxigraphStore.open(build_fixture(root / "gate-store", base), Vocab(base))
+    cli_store = build_fixture(root / "cli-store", base)
+    http = HttpPath(server.url, server.token)
+    update = SparqlUpdatePath(server.url, server.token)
+    gsp = GspPostPath(server.url, server.token)
+    paths: dict[str, WritePath] = {
+        "gate": GatePath(gate_store),
+        "http-data": http,
+        "cli-load": CliPath(cli_store, base, root),
+        "sparql-update": update,
+        "gsp-post": gsp,
+    }
+    yield Setup(server, Vocab(base), paths, cli_store)
+    for door in (http, update, gsp):
+        door.close()
+    server.stop()
+    gate_store.close()
+
+
+@pytest.fixture
+def client(setup: Setup) -> Iterator[httpx.Client]:
+    with setup.server.client() as c:
+        yield c
+
+
+def body(text: str, token: str = "t") -> bytes:
+    return (PREFIXES + text.replace("{k}", token)).encode()
+
+
+# -- every shape, through every write path ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path_name", ["gate", "http-data", "cli-load", "sparql-update", "gsp-post"]
+)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.shape)
+def test_each_shape_through_each_path(setup: Setup, path_name: str, example: Example) -> None:
+    path = setup.paths[path_name]
+    n = EXAMPLES.index(example)
+    token = f"{path_name.replace('-', '')}{n}"
+    valid = path.write(
+        example.text("valid", token + "v"), example.graph.replace("{k}", token + "v")
+    )
+    assert valid.accepted, valid.messages
+    invalid = path.write(
+        example.text("invalid", token + "i"), example.graph.replace("{k}", token + "i")
+    )
+    assert not invalid.accepted
+    assert any(example.message in m for m in invalid.messages), invalid.messages
+
+
+# -- POST /data ---------------------------------------------------------------------------
+
+
+def dump(client: httpx.Client) -> set[tuple[str, ...]]:
+    """Every quad of the server's store, through SPARQL."""
+    response = client.get(
+        "/sparql",
+        params={"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert response.status_code == 200
+    rows = response.json()["results"]["bindings"]
+    return {tuple(json.dumps(row[v], sort_keys=True) for v in ("s", "p", "o", "g")) for row in rows}
+
+
+def post_data(
+    setup: Setup,
+    client: httpx.Client,
+    data: bytes,
+    graph: str = "graph/claims/article",
+    content_type: str = "text/turtle",
+    **params: str,
+) -> httpx.Response:
+    return client.post(
+        "/data",
+        params={"graph": graph, **params},
+        content=data,
+        headers={"Content-Type": content_type, **setup.server.auth()},
+    )
+
+
+def test_a_refused_write_leaves_the_store_as_it_was(setup: Setup, client: httpx.Client) -> None:
+    before = dump(client)
+    response = post_data(setup, client, body(claim(quote="a good basis for war"), "r1"))
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["conforms"] is False
+    assert problem["results"][0]["sourceShape"].endswith("shapes#EvidenceShape>")
+    assert dump(client) == before
+
+
+def test_a_dry_run_answers_without_writing(setup: Setup, client: httpx.Client) -> None:
+    before = dump(client)
+    response = post_data(setup, client, body(claim(), "d1"), **{"dry-run": "true"})
+    assert response.status_code == 200
+    outcome = response.json()
+    assert outcome["committed"] is False
+    assert outcome["added"] == len(parse(body(claim(), "d1"), TURTLE, base_iri=setup.vocab.base))
+    assert outcome["inferredAdded"] > 0
+    assert dump(client) == before
+    refused = post_data(setup, client, body(claim(claim_type=""), "d2"), **{"dry-run": "true"})
+    assert refused.status_code == 422
+
+
+def test_an_accepted_write_answers_201_with_its_counts(setup: Setup, client: httpx.Client) -> None:
+    response = post_data(setup, client, body(claim(), "w1"))
+    assert response.status_code == 201
+    outcome = response.json()
+    assert outcome["committed"] is True
+    assert outcome["record"].startswith(setup.vocab.provenance_graph.value + "#write-")
+    assert outcome["graph"] == setup.vocab.claims_graph("article").value
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"Authorization": "Bearer wrong"}, 401)],
+)
+def test_writes_need_the_token(
+    setup: Setup, client: httpx.Client, headers: dict[str, str], status: int
+) -> None:
+    response = client.post(
+        "/data",
+        params={"graph": "graph/reference"},
+        content=body(claim(), "a1"),
+        headers={"Content-Type": "text/turtle", **headers},
+    )
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_bad_requests(setup: Setup, client: httpx.Client) -> None:
+    no_graph = client.post(
+        "/data", content=b"", headers={"Content-Type": "text/turtle", **setup.server.auth()}
+    )
+    assert no_graph.status_code == 400
+    protected = post_data(setup, client, body(claim(), "b1"), graph="graph/inferred")
+    assert protected.status_code == 403
+    assert protected.json()["type"].endswith("/problems/protected-graph")
+    model = post_data(setup, client, body("id:X rdfs:subClassOf parley:Claim ."))
+    assert model.status_code == 403
+    assert model.json()["type"].endswith("/problems/ontology-statement")
+    syntax = post_data(setup, client, b"<a> <b> .")
+    assert syntax.status_code == 400
+    assert (syntax.json()["line"], syntax.json()["column"]) == (1, 9)
+    media = post_data(setup, client, b"{}", content_type="application/x-unknown")
+    assert media.status_code == 415
+
+
+def test_quad_formats_keep_their_graphs(setup: Setup, client: httpx.Client) -> None:
+    vocab = setup.vocab
+    quads = parse(body(claim(), "q1"), TURTLE, base_iri=vocab.base)
+    own = NamedNode("http://example.org/notes")
+    note = Quad(vocab.id["claim/Xq1"], NamedNode("http://example.org/note"), Literal("x"), own)
+    # The claim in the default graph (it goes to ?graph), the note in its own graph.
+    nquads = serialize([*quads, note], NQUADS)
+    response = post_data(setup, client, nquads, content_type="application/n-quads")
+    assert response.status_code == 201, response.text
+    ask = client.get(
+        "/sparql",
+        params={
+            "query": f"ASK {{ GRAPH <{own.value}> {{ ?s ?p 'x' }} "
+            f"GRAPH <{vocab.claims_graph('article').value}> {{ ?c a parley:Claim }} }}"
+        },
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert ask.json()["boolean"] is True
+
+
+def test_concurrent_writers_all_land(setup: Setup, client: httpx.Client) -> None:
+    tokens = [f"c{n}" for n in range(8)]
+
+    def write(token: str) -> int:
+        with setup.server.client() as own:
+            return post_data(setup, own, body(claim(), token)).status_code
+
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        statuses = list(pool.map(write, tokens))
+    assert statuses == [201] * len(tokens)
+    found = client.get(
+        "/sparql",
+        params={
+            "query": "SELECT ?c WHERE { ?c a parley:Claim ; parley:hasEvidence ?e . "
+            "?e oa:hasSelector ?s . FILTER(STRENDS(STR(?c), 'Xc0') || "
+            + " || ".join(f"STRENDS(STR(?c), 'X{t}')" for t in tokens)
+            + ") }"
+        },
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    claims = {row["c"]["value"] for row in found.json()["results"]["bindings"]}
+    assert claims == {setup.vocab.id[f"claim/X{t}"].value for t in tokens}
+    # The store as a whole still holds to the shapes.
+    assert model_report(setup.vocab, server_data(client, setup.vocab)).conforms
+
+
+def server_data(client: httpx.Client, vocab: Vocab) -> list[Quad]:
+    """The data graphs and the inferred graph of the server's store."""
+    response = client.get(
+        "/sparql",
+        params={
+            "query": "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
+            "FILTER(?g NOT IN (graph:ontology, graph:shapes, graph:provenance)"
+            " && STRSTARTS(STR(?g), STR(graph:))) }"
+        },
+        headers={"Accept": "application/n-triples"},
+    )
+    assert response.status_code == 200
+    return parse(response.content, NTRIPLES)
+
+
+def graph_quads(client: httpx.Client, graph: NamedNode) -> list[Quad]:
+    response = client.get(
+        "/sparql",
+        params={
+            "query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}"
+        },
+        headers={"Accept": "application/n-triples"},
+    )
+    return parse(response.content, NTRIPLES, graph=graph)
+
+
+def test_inferred_graph_matches_the_reference_after_writes(
+    setup: Setup, client: httpx.Client
+) -> None:
+    vocab = setup.vocab
+    predicted = claim().replace("modality-asserted", "modality-predicted")
+    assert post_data(setup, client, body(predicted, "i1")).status_code == 201
+    data = server_data(client, vocab)
+    inferred = {q.triple for q in graph_quads(client, vocab.inferred_graph)}
+    asserted = [q for q in data if q.triple not in inferred]
+    ontology = graph_quads(client, vocab.ontology_graph)
+    want = {q.triple for q in closure(asserted, ontology, vocab.inferred_graph)}
+    assert sorted(map(str, inferred - want)) == []
+    assert sorted(map(str, want - inferred)) == []
+
+
+def test_provenance_is_queryable(setup: Setup, client: httpx.Client) -> None:
+    response = post_data(setup, client, body(claim(), "p1"))
+    record = response.json()["record"]
+    query = f"""SELECT ?s ?p ?o ?g WHERE {{ GRAPH graph:provenance {{
+        <{record}> a parley:WriteRecord ; parley:addedStatement ?st ; prov:startedAtTime ?t .
+        ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; parley:inGraph ?g }} }}"""
+    rows = client.get(
+        "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    ).json()["results"]["bindings"]
+    sent = parse(body(claim(), "p1"), TURTLE, base_iri=setup.vocab.base)
+    assert len(rows) == len(sent)
+    subjects = {row["s"]["value"] for row in rows}
+    assert setup.vocab.id["claim/Xp1"].value in subjects
+    assert {row["g"]["value"] for row in rows} == {setup.vocab.claims_graph("article").value}
+
+
+# -- POST /validate ----------------------------------------------------------------------
+
+
+def test_validate_answers_json_and_writes_nothing(setup: Setup, client: httpx.Client) -> None:
+    before = dump(client)
+    ok = client.post(
+        "/validate", content=body(claim(), "v1"), headers={"Content-Type": "text/turtle"}
+    )
+    assert ok.status_code == 200
+    assert ok.json() == {"conforms": True, "results": []}
+    bad = client.post(
+        "/validate",
+        content=body(claim(claim_type=""), "v2"),
+        headers={"Content-Type": "text/turtle"},
+    )
+    assert bad.status_code == 200
+    report = bad.json()
+    assert report["conforms"] is False
+    result = report["results"][0]
+    assert set(result) == {
+        "focusNode",
+        "resultPath",
+        "value",
+        "sourceConstraintComponent",
+        "sourceShape",
+        "resultSeverity",
+        "message",
+    }
+    assert result["resultPath"].endswith("ontology#claimType>")
+    assert result["sourceConstraintComponent"].endswith("#MinCountConstraintComponent>")
+    assert dump(client) == before
+
+
+def test_validate_in_context_sees_the_store(setup: Setup, client: httpx.Client) -> None:
+    """The claimant is an actor the store holds: sh:class holds only in context."""
+    in_context = client.post(
+        "/validate", content=body(claim(), "v3"), headers={"Content-Type": "text/turtle"}
+    )
+    assert in_context.json()["conforms"] is True
+    shapes = body(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> . [] a sh:NodeShape ; "
+        "sh:targetClass parley:Claim ; sh:property [ sh:path parley:claimant ; "
+        "sh:class parley:Agent ] ."
+    )
+    alone = client.post(
+        "/validate",
+        files={
+            "data": ("data.ttl", body(claim(), "v3"), "text/turtle"),
+            "shapes": ("shapes.ttl", shapes, "text/turtle"),
+        },
+    )
+    assert alone.status_code == 200
+    report = alone.json()
+    assert report["conforms"] is False
+    assert [r["value"] for r in report["results"]] == [f"<{setup.vocab.id.Trump.value}>"]
+
+
+def test_unusable_client_shapes_are_a_400(client: httpx.Client) -> None:
+    shapes = (
+        b"@prefix sh: <http://www.w3.org/ns/shacl#> . <http://x/S> a sh:NodeShape ; "
+        b"sh:targetNode <http://x/a> ; "
+        b"sh:sparql [ sh:select 'SELECT $this WHERE { $this nope:p ?o }' ] ."
+    )
+    response = client.post(
+        "/validate",
+        files={
+            "data": ("d.ttl", b"<http://x/a> <http://x/p> 1 .", "text/turtle"),
+            "shapes": ("s.ttl", shapes, "text/turtle"),
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/problems/invalid-shapes")
+
+
+def test_validate_speaks_rdf_and_html(setup: Setup, client: httpx.Client) -> None:
+    data = body(claim(claim_type=""), "v4")
+    as_turtle = client.post(
+        "/validate", content=data, headers={"Content-Type": "text/turtle", "Accept": "text/turtle"}
+    )
+    assert as_turtle.headers["Content-Type"].startswith("text/turtle")
+    graph = parse(as_turtle.content, TURTLE)
+    sh = "http://www.w3.org/ns/shacl#"
+    conforms = [q.object for q in graph if q.predicate == NamedNode(sh + "conforms")]
+    assert conforms == [Literal("false", datatype=XSD.boolean)]
+    as_html = client.post(
+        "/validate", content=data, headers={"Content-Type": "text/turtle", "Accept": "text/html"}
+    )
+    assert as_html.headers["Content-Type"].startswith("text/html")
+    assert "The data does not conform: 1 result(s)." in as_html.text
+    assert "exactly one parley:claimType" in as_html.text
+    ntriples = serialize(parse(data, TURTLE, base_iri=setup.vocab.base), NTRIPLES)
+    multipart = client.post(
+        "/validate", files={"data": ("data.nt", ntriples, "application/n-triples")}
+    )
+    assert multipart.json()["conforms"] is False
+
+
+def test_validate_reports_syntax_errors_with_their_position(client: httpx.Client) -> None:
+    response = client.post(
+        "/validate",
+        content=b"@prefix x: <http://x/> .\nx:a x:b .",
+        headers={"Content-Type": "text/turtle"},
+    )
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["line"] == 2
+    assert "column" in problem
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def test_parley_validate(setup: Setup, tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.ttl", tmp_path / "bad.ttl"
+    good.write_bytes(body(claim(), "cv1"))
+    bad.write_bytes(body(claim(quote="a good basis for war"), "cv2"))
+    args = ["--store", str(setup.cli_store), "--base-iri", setup.vocab.base]
+    ok = CliRunner().invoke(main, ["validate", str(good), *args])
+    assert (ok.exit_code, ok.stdout.strip()) == (0, "Conforms: yes")
+    refused = CliRunner().invoke(main, ["validate", str(bad), *args])
+    assert refused.exit_code == 1
+    assert "is not the text of its source" in refused.stdout
+
+
+def test_parley_load_dry_run(setup: Setup, tmp_path: Path) -> None:
+    file = tmp_path / "claim.ttl"
+    file.write_bytes(body(claim(), "cd1"))
+    args = ["--store", str(setup.cli_store), "--base-iri", setup.vocab.base]
+    result = CliRunner().invoke(
+        main, ["load", str(file), "--graph", "graph/claims/article", "--dry-run", *args]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["committed"] is False
+    store = OxigraphStore.open(setup.cli_store, setup.vocab)
+    try:
+        assert not list(store.quads(setup.vocab.id["claim/Xcd1"], None, None))
+    finally:
+        store.close()
+
+
+def test_the_validate_page_works_without_javascript(client: httpx.Client) -> None:
+    """The page's form posts the pasted text and its format; the answer is the page."""
+    page = client.get("/validate", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'name="text"' in page.text
+    answer = client.post(
+        "/validate",
+        data={"format": "text/turtle", "text": body(claim(claim_type=""), "v5").decode()},
+        files={"data": ("", b"", "application/octet-stream")},
+        headers={"Accept": "text/html"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert "The data does not conform: 1 result(s)." in answer.text
+
+
+def test_parley_validate_without_a_store(tmp_path: Path, setup: Setup) -> None:
+    """With no store the file is checked against the model files alone."""
+    place = tmp_path / "place.ttl"
+    place.write_bytes(
+        body('id:Tver a parley:City ; rdfs:label "Tver"@en ; dcterms:source <id/x> .')
+    )
+    args = ["--store", str(tmp_path / "none"), "--base-iri", setup.vocab.base]
+    ok = CliRunner().invoke(main, ["validate", str(place), *args])
+    assert (ok.exit_code, ok.stdout.strip()) == (0, "Conforms: yes")
+    place.write_bytes(body("id:Tver a parley:City ."))
+    refused = CliRunner().invoke(main, ["validate", str(place), *args])
+    assert refused.exit_code == 1
+    assert "A place needs an English rdfs:label" in refused.stdout
+
+
+def test_deletions_that_break_other_data_are_refused_on_every_door(
+    setup: Setup, client: httpx.Client
+) -> None:
+    """The review cites the editor; the claims are about the events of graph/reference."""
+    before = dump(client)
+    editor = setup.vocab.id["editor/parley"].value
+    update = client.post(
+        "/sparql",
+        content=f"DELETE WHERE {{ GRAPH graph:editorial {{ <{editor}> ?p ?o }} }}".encode(),
+        headers={"Content-Type": "application/sparql-update", **setup.server.auth()},
+    )
+    assert update.status_code == 422, update.text
+    focus = {r["focusNode"] for r in update.json()["results"]}
+    # Every review the editor wrote (other tests of this module add some), not the editor.
+    assert f"<{setup.vocab.id['review/C1'].value}>" in focus
+    assert all("/id/review/" in f for f in focus)
+    gsp = client.delete(
+        "/store", params={"graph": setup.vocab.reference_graph.value}, headers=setup.server.auth()
+    )
+    assert gsp.status_code == 422, gsp.text
+    messages = " ".join(r["message"] for r in gsp.json()["results"])
+    assert "An event needs an English rdfs:label" in messages
+    assert dump(client) == before
+
+
+def test_an_update_over_every_graph_is_told_to_name_the_data_graph(
+    setup: Setup, client: httpx.Client
+) -> None:
+    editor = setup.vocab.id["editor/parley"].value
+    response = client.post(
+        "/sparql",
+        content=f"DELETE WHERE {{ GRAPH ?g {{ <{editor}> ?p ?o }} }}".encode(),
+        headers={"Content-Type": "application/sparql-update", **setup.server.auth()},
+    )
+    assert response.status_code == 403
+    assert "name the data graph" in response.json()["detail"]
