@@ -39,7 +39,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.synth import generate
+from bench.synth import WORDS, generate
 from service.oxigraph_store import OxigraphStore
 from service.vocab import Vocab
 
@@ -60,7 +60,9 @@ class Mix:
     events: int
 
 
-#: The fixed query mix; {actor}, {event}, {start}, {end} and {digit} vary per request.
+#: The fixed query mix; {actor}, {event}, {start}, {end}, {word} and {word2} vary per request.
+#: The text regex scans the claims' text (their quotes), as a person searching what was
+#: said would; the measurements in shared/design/measurements.md used the same scan.
 QUERY_MIX = {
     "point lookup": "SELECT ?p ?o WHERE {{ {actor} ?p ?o }}",
     "claims by claimant": """SELECT ?claim ?label WHERE {{
@@ -76,8 +78,9 @@ QUERY_MIX = {
         OPTIONAL {{ ?claim parley:aboutPlace ?place }} }}""",
     "property path": """SELECT ?place WHERE {{
         {event} parley:subEventOf*/parley:occurredAt/parley:locatedIn? ?place }}""",
-    "text regex": """SELECT ?a ?label WHERE {{ ?a rdfs:label ?label
-        FILTER(regex(?label, "^Actor {digit}[0-9]* (envoy|talks)", "i")) }}""",
+    "text regex": """SELECT ?claim ?quote WHERE {{
+        ?claim parley:hasEvidence/oa:hasSelector/oa:exact ?quote
+        FILTER(regex(?quote, "{word} {word2}", "i")) }}""",
 }
 
 
@@ -92,7 +95,8 @@ def _queries(base: str, mix: Mix) -> dict[str, Callable[[random.Random], str]]:
                 event=f"<{base}id/synth/event-{rng.randrange(mix.events)}>",
                 start=f"{year}-{month:02d}-01",
                 end=f"{year}-{month + 1:02d}-01",
-                digit=rng.randrange(1, 10),
+                word=rng.choice(WORDS),
+                word2=rng.choice(WORDS),
             )
 
         return render

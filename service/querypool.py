@@ -1,16 +1,18 @@
-"""Client queries in supervised worker processes, with a time limit that stops the work.
+"""Client queries in a supervised worker process, with a time limit that stops the work.
 
 pyoxigraph cannot cancel a running query, so a query that must be stopped
-has to be in a process that can be killed. ``QueryPool`` keeps
-``Settings.query_workers`` worker processes (``service.queryworker``), each
-reading a snapshot of the store (``service.snapshots``). A request takes an
-idle worker, sends it the job and waits for the answer up to the deadline;
-past it the worker is killed with SIGKILL (its CPU is released at once), a
-replacement is started in the background, and the client gets 503. Other
-requests are served by the other workers meanwhile.
+has to be in a process that can be killed. Client queries run in one query
+process (``service.queryworker``) on up to ``Settings.query_workers``
+threads, all reading one snapshot of the store (``service.snapshots``) and
+sharing its caches, as Oxigraph's own server shares them between its threads.
+A request sends its job (tagged with an id) and waits for the answer up to
+its deadline. Past it, the query process is killed with SIGKILL (its CPU is
+released at once) and a replacement is forked; the client gets 503. The
+other queries the process was running only read, so they are sent again to
+the replacement, each within its own time limit: they are answered, late.
 
 Admission: at most ``max_concurrent_queries`` queries are admitted (running
-or waiting for a worker); past that a client gets 503 with ``Retry-After``.
+or queued); past that a client gets 503 with ``Retry-After``.
 
 With ``query_workers = 0`` (or an in-memory store, which cannot be
 snapshotted) queries run in the web process, without a hard time limit.
@@ -18,11 +20,12 @@ snapshotted) queries run in the web process, without a hard time limit.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
 import queue
-import select
 import signal
 import threading
 import time
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from service import errors
 from service.errors import OverloadedError, ParleyError, QueryTimeoutError, StoreError
@@ -44,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a client is told to wait when the endpoint is saturated.
 RETRY_AFTER_S = 2
+#: Times a query is sent again after its process was stopped under it.
+MAX_RETRIES = 2
 
 
 @dataclass
@@ -57,22 +62,65 @@ class Streamed:
     chunks: Iterator[bytes]
 
 
-@dataclass
-class _Worker:
-    process: BaseProcess
-    conn: Connection
-    #: One poll object per worker: ``Connection.poll`` builds and registers a new
-    #: selector on every call, which cost more than a cheap query's evaluation.
-    poller: select.poll
+class _QueryProcess:
+    """The query process, and the jobs it is running; one reader thread routes its replies."""
 
-    @classmethod
-    def of(cls, process: BaseProcess, conn: Connection) -> _Worker:
-        poller = select.poll()
-        poller.register(conn.fileno(), select.POLLIN)
-        return cls(process, conn, poller)
+    def __init__(self, process: BaseProcess, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self._send_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._waiting: dict[int, queue.SimpleQueue[tuple[Any, ...]]] = {}
+        self.alive = True
+        threading.Thread(target=self._read, name="query-replies", daemon=True).start()
 
-    def readable(self, seconds: float) -> bool:
-        return bool(self.poller.poll(max(0, int(seconds * 1000))))
+    def submit(
+        self, job_id: int, snapshot: Path, wire: object
+    ) -> queue.SimpleQueue[tuple[Any, ...]]:
+        replies: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        with self._lock:
+            if not self.alive:
+                replies.put(("gone",))
+                return replies
+            self._waiting[job_id] = replies
+        try:
+            with self._send_lock:
+                self.conn.send((job_id, str(snapshot), wire))
+        except (OSError, ValueError):
+            self.forget(job_id)
+            replies.put(("gone",))
+        return replies
+
+    def forget(self, job_id: int) -> None:
+        with self._lock:
+            self._waiting.pop(job_id, None)
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            with self._lock:
+                replies = self._waiting.get(message[0])
+            if replies is not None:
+                replies.put(message[1:])
+        # The process is gone (killed, or crashed): every job still waiting is told.
+        with self._lock:
+            self.alive = False
+            waiting, self._waiting = list(self._waiting.values()), {}
+        for replies in waiting:
+            replies.put(("gone",))
+
+    def kill(self) -> None:
+        pid = self.process.pid
+        if pid is not None and self.process.is_alive():
+            # It may have died (and not been reaped) since is_alive() looked.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.join(timeout=5)
+        self.conn.close()
+        logger.info("query process %s stopped", pid)
 
 
 def _error(name: str, detail: str, extras: dict[str, object]) -> ParleyError:
@@ -106,8 +154,10 @@ class QueryPool:
         self.on_timeout = on_timeout
         self._admitted = 0
         self._admit_lock = threading.Lock()
-        self._idle: queue.Queue[_Worker] = queue.Queue()
         self._closed = False
+        self._job_ids = itertools.count(1)
+        self._process_lock = threading.Lock()
+        self._process: _QueryProcess | None = None
         self.workers = workers if store.path is not None else 0
         self.snapshots: Snapshots | None = None
         if self.workers:
@@ -115,7 +165,7 @@ class QueryPool:
             self.snapshots = Snapshots(store, store.path.with_name(store.path.name + ".snapshots"))
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["service.queryworker"])
-            threading.Thread(target=self._start_workers, daemon=True).start()
+            threading.Thread(target=self._current, daemon=True).start()
 
     # -- admission ---------------------------------------------------------
 
@@ -164,119 +214,125 @@ class QueryPool:
     def _run_in_worker(self, job: QueryJob) -> Streamed:
         assert self.snapshots is not None
         deadline = time.monotonic() + self.timeout_s
-        try:
-            worker = self._idle.get(timeout=self.timeout_s)
-        except queue.Empty:
-            error = OverloadedError(
-                "no query worker became free within the time limit; try again later",
-                retryAfter=RETRY_AFTER_S,
-            )
-            error.headers["Retry-After"] = str(RETRY_AFTER_S)
-            raise error from None
-        snapshot = self.snapshots.acquire()
-        try:
-            worker.conn.send((str(snapshot), job.to_wire()))
-            message = cast(tuple[Any, ...], self._receive(worker, deadline, lambda c: c.recv()))
-        except BaseException:
+        wire = job.to_wire()
+        for attempt in itertools.count():
+            process = self._current()
+            job_id = next(self._job_ids)
+            snapshot = self.snapshots.acquire()
+            replies = process.submit(job_id, snapshot, wire)
+            reply = self._wait(replies, deadline)
+            if reply is None:  # past the limit: stop the work (and whatever shares its process)
+                process.forget(job_id)
+                self.snapshots.release(snapshot)
+                self._replace(process)
+                self.on_timeout()
+                raise QueryTimeoutError(
+                    f"the query ran longer than the {self.timeout_s:g} s limit and was stopped; "
+                    "narrow it (LIMIT, more selective patterns) and try again",
+                    timeoutSeconds=self.timeout_s,
+                )
+            if reply[0] != "gone":
+                break
+            # Another query's time limit (or a crash) took the process down: run this one
+            # again on the replacement, within what is left of its own limit; a query
+            # that keeps losing its process (it crashes it) is given up.
             self.snapshots.release(snapshot)
-            raise
-        if message[0] == "error":
+            self._replace(process)
+            if attempt >= MAX_RETRIES:
+                raise StoreError("the query process stopped while evaluating the query")
+        assert reply is not None  # the loop leaves only with a reply
+        if reply[0] == "error":
+            process.forget(job_id)
             self.snapshots.release(snapshot)
-            self._idle.put(worker)
-            raise _error(message[1], message[2], message[3])
-        _, fmt_name, rows, truncated, size, body = message
+            raise _error(reply[1], reply[2], reply[3])
+        _, fmt_name, rows, truncated, size, body = reply
         if body is not None:  # the whole answer came in one message
-            self._finish(worker, snapshot, healthy=True)
+            process.forget(job_id)
+            self.snapshots.release(snapshot)
+            self._leave()
             return Streamed(_format(fmt_name), rows, truncated, size, iter([body]))
-        chunks = self._chunks(worker, snapshot, deadline)
+        chunks = _Body(self, process, job_id, replies, snapshot, deadline)
         return Streamed(_format(fmt_name), rows, truncated, size, chunks)
 
-    def _receive(
-        self, worker: _Worker, deadline: float, read: Callable[[Connection], object]
-    ) -> object:
-        """One message from a worker before the deadline, or kill it and raise 503."""
-        remaining = deadline - time.monotonic()
+    @staticmethod
+    def _wait(
+        replies: queue.SimpleQueue[tuple[Any, ...]], deadline: float
+    ) -> tuple[Any, ...] | None:
+        """The next reply before the deadline, or ``None``."""
         try:
-            if remaining > 0 and worker.readable(remaining):
-                return read(worker.conn)
-        except (EOFError, OSError) as exc:
-            self._replace(worker)
-            raise StoreError(f"the query worker died while evaluating the query: {exc}") from exc
-        self._replace(worker)
-        self.on_timeout()
-        raise QueryTimeoutError(
-            f"the query ran longer than the {self.timeout_s:g} s limit and was stopped; "
-            "narrow it (LIMIT, more selective patterns) and try again",
-            timeoutSeconds=self.timeout_s,
-        )
+            return replies.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return None
 
-    def _chunks(self, worker: _Worker, snapshot: Path, deadline: float) -> _Body:
-        return _Body(self, worker, snapshot, deadline)
-
-    def _finish(self, worker: _Worker, snapshot: Path, healthy: bool) -> None:
+    def _finish(self, process: _QueryProcess, job_id: int, snapshot: Path) -> None:
         assert self.snapshots is not None
+        process.forget(job_id)
         self.snapshots.release(snapshot)
         self._leave()
-        if healthy:
-            self._idle.put(worker)
-        elif worker.process.is_alive():
-            self._replace(worker)  # the client went away mid-answer
 
-    # -- workers -------------------------------------------------------------
+    # -- the query process ---------------------------------------------------
 
-    def _spawn(self) -> _Worker:
+    def _current(self) -> _QueryProcess:
+        with self._process_lock:
+            if self._process is None or not self._process.alive:
+                self._process = self._spawn()
+            return self._process
+
+    def _spawn(self) -> _QueryProcess:
         from service.queryworker import worker_main
 
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=worker_main, args=(child, self.base_iri), daemon=True, name="parley-query"
+            target=worker_main,
+            args=(child, self.base_iri, self.workers),
+            daemon=True,
+            name="parley-query",
         )
         process.start()
         child.close()
-        return _Worker.of(process, parent)
+        return _QueryProcess(process, parent)
 
-    def _start_workers(self) -> None:
-        for _ in range(self.workers):
-            if self._closed:
-                return
-            self._idle.put(self._spawn())
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill a worker (SIGKILL: the engine cannot be interrupted) and start another."""
-        pid = worker.process.pid
-        if pid is not None and worker.process.is_alive():
-            os.kill(pid, signal.SIGKILL)
-        worker.process.join(timeout=5)
-        worker.conn.close()
-        logger.info("query worker %s stopped", pid)
-        if not self._closed:
-            threading.Thread(target=lambda: self._idle.put(self._spawn()), daemon=True).start()
+    def _replace(self, process: _QueryProcess) -> None:
+        """Kill ``process`` (SIGKILL: the engine cannot be interrupted) if it is still the
+        current one, and fork a replacement."""
+        with self._process_lock:
+            if self._process is process:
+                process.kill()
+                self._process = None if self._closed else self._spawn()
 
     def worker_pids(self) -> list[int]:
-        """Process ids of the idle workers (for tests and metrics)."""
-        return [w.process.pid for w in list(self._idle.queue) if w.process.pid is not None]
+        """Process id of the query process (for tests and metrics)."""
+        process = self._process
+        return [process.process.pid] if process is not None and process.process.pid else []
 
     def close(self) -> None:
         self._closed = True
-        while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            worker.conn.close()
-            worker.process.join(timeout=2)
-            if worker.process.is_alive():
-                worker.process.kill()
+        with self._process_lock:
+            process, self._process = self._process, None
+        if process is not None:
+            process.conn.close()
+            process.process.join(timeout=2)
+            if process.process.is_alive():
+                process.process.kill()
         if self.snapshots is not None:
             self.snapshots.close()
 
 
 class _Body:
-    """The body chunks of a worker's answer; releases the worker when done or closed
-    (WSGI servers call ``close``, even when they never iterate, as for HEAD)."""
+    """The body chunks of a large answer; releases the job when done or closed (WSGI
+    servers call ``close``, even when they never iterate, as for HEAD)."""
 
-    def __init__(self, pool: QueryPool, worker: _Worker, snapshot: Path, deadline: float) -> None:
-        self.pool, self.worker, self.snapshot, self.deadline = pool, worker, snapshot, deadline
+    def __init__(
+        self,
+        pool: QueryPool,
+        process: _QueryProcess,
+        job_id: int,
+        replies: queue.SimpleQueue[tuple[Any, ...]],
+        snapshot: Path,
+        deadline: float,
+    ) -> None:
+        self.pool, self.process, self.job_id = pool, process, job_id
+        self.replies, self.snapshot, self.deadline = replies, snapshot, deadline
         self.done = False
 
     def __iter__(self) -> _Body:
@@ -285,21 +341,19 @@ class _Body:
     def __next__(self) -> bytes:
         if self.done:
             raise StopIteration
-        try:
-            chunk = self.pool._receive(self.worker, self.deadline, lambda c: c.recv_bytes())
-        except (QueryTimeoutError, StoreError):
-            # Headers are sent: the answer ends early (the worker was replaced).
-            self.done = True
-            self.pool._finish(self.worker, self.snapshot, healthy=False)
-            raise StopIteration from None
-        assert isinstance(chunk, bytes)
-        if not chunk:
-            self.done = True
-            self.pool._finish(self.worker, self.snapshot, healthy=True)
-            raise StopIteration
-        return chunk
+        reply = self.pool._wait(self.replies, self.deadline)
+        if reply is not None and reply[0] == "chunk":
+            assert isinstance(reply[1], bytes)
+            return reply[1]
+        # The end, or (headers are sent) an answer that ends early: past the limit, the
+        # process is stopped; a process gone for another reason just ends the stream.
+        self.done = True
+        self.pool._finish(self.process, self.job_id, self.snapshot)
+        if reply is None:
+            self.pool._replace(self.process)
+        raise StopIteration
 
     def close(self) -> None:
         if not self.done:
             self.done = True
-            self.pool._finish(self.worker, self.snapshot, healthy=False)
+            self.pool._finish(self.process, self.job_id, self.snapshot)

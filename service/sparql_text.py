@@ -72,6 +72,8 @@ def has_dataset_clause(query: str) -> bool:
     >>> has_dataset_clause('SELECT * WHERE { ?s <http://ex/FROM> "FROM" } # FROM')
     False
     """
+    if "from" not in query.lower():  # most queries: no tokenising at all
+        return False
     return any(word == "FROM" for word, _ in _keywords(query))
 
 
@@ -81,7 +83,8 @@ def query_form(query: str) -> str | None:
     >>> query_form("PREFIX a: <http://a#> ASK { ?s ?p ?o }")
     'ASK'
     """
-    for word, _ in _keywords(query):
+    for token in tokens(query):  # lazily: the form follows the prologue
+        word = token.text.upper() if token.kind == "word" else ""
         if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
             return word
     return None
@@ -95,6 +98,9 @@ def update_has_using_or_with(update: str) -> bool:
     >>> update_has_using_or_with("INSERT DATA { <a> <b> 'USING' }")
     False
     """
+    lowered = update.lower()
+    if "using" not in lowered and "with" not in lowered:
+        return False
     return any(word in ("USING", "WITH") for word, _ in _keywords(update))
 
 
@@ -110,6 +116,9 @@ def remote_iris(text: str) -> list[str]:
     >>> remote_iris("PREFIX e: <http://e/> SELECT * { SERVICE e:s { } }")
     ['http://e/s']
     """
+    lowered = text.lower()
+    if "service" not in lowered and "load" not in lowered:  # most requests: nothing to fetch
+        return []
     prefixes: dict[str, str] = {}
     found: list[str] = []
     toks = token_list(text)

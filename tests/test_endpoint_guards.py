@@ -8,6 +8,8 @@ refusal (401, 403, 413, 429, 503, SSRF) is an RFC 9457 problem.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -131,6 +133,56 @@ def test_timeout_kills_the_query_and_others_are_served(guarded: ServerProcess) -
     assert burnt <= 10, f"processes still used {burnt} CPU ticks after the timeout"
     metrics = httpx.get(guarded.url + "metrics").text
     assert "parley_query_timeouts_total 1.0" in metrics
+
+
+def test_queries_sharing_a_stopped_process_are_answered_on_its_replacement(
+    tmp_path: Path,
+) -> None:
+    """Queries share one query process; when it is stopped under a query (as a time limit
+    stops it), that query is run again on the replacement and its client still gets the
+    answer."""
+    server = start_server(
+        tmp_path / "store", port=free_port(), log_dir=tmp_path, extra_args=("--query-timeout", "60")
+    )
+    try:
+        triples = " ".join(f"<http://ex/s{i}> <http://ex/p> {i} ." for i in range(60))
+        with server.client() as http:
+            inserted = http.post(
+                "/sparql",
+                content=f"INSERT DATA {{ {triples} }}",
+                headers={**UPDATE, **server.auth()},
+            )
+            assert inserted.status_code == 200
+            http.get("/sparql", params={"query": "ASK {}"}, headers=JSON_RESULTS)  # start it
+        outcome: dict[str, httpx.Response] = {}
+        four_way = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+        def slow() -> None:  # about a second of work: 60^4 solutions counted
+            with server.client() as http:
+                outcome["slow"] = http.post(
+                    "/sparql", content=four_way, headers={**QUERY, **JSON_RESULTS}
+                )
+
+        before = _descendants(server.process.pid)
+        thread = threading.Thread(target=slow)
+        thread.start()
+        busy, deadline = 0, time.monotonic() + 5
+        while time.monotonic() < deadline and not busy:
+            time.sleep(0.05)
+            during = _descendants(server.process.pid)
+            grown = {
+                p: t - before.get(p, 0) for p, t in during.items() if t - before.get(p, 0) >= 5
+            }
+            busy = max(grown, key=lambda p: grown[p]) if grown else 0
+        assert busy, "no process is evaluating the query"
+        os.kill(busy, signal.SIGKILL)  # what a time limit does to the process
+        thread.join(60)
+        answer = outcome["slow"]
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["results"]["bindings"][0]["n"]["value"] == str(60**4)
+        assert busy not in _descendants(server.process.pid)
+    finally:
+        server.stop()
 
 
 def test_concurrency_cap_answers_503_with_retry_after(guarded: ServerProcess) -> None:
