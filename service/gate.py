@@ -104,8 +104,7 @@ class WriteGate(SerialWriter):
     """Validates every change in context and commits it with its inferences and provenance."""
 
     def __init__(self, store: GraphStore, model: GateModel | None = None) -> None:
-        super().__init__()
-        self.store = store
+        super().__init__(store)
         self.vocab = store.vocab
         model = model or GateModel.from_store(store)
         self.rules = model.rules
@@ -126,7 +125,7 @@ class WriteGate(SerialWriter):
         """
         started = datetime.now(UTC)
         clock = Stopwatch()
-        with self._lock:
+        with self.exclusive():
             clock.lap("wait")
             prepared = self.prepare(changes)
             clock.lap("prepare")
