@@ -125,7 +125,7 @@ class WriteGate(SerialWriter):
         """
         started = datetime.now(UTC)
         clock = Stopwatch()
-        with self.exclusive():
+        with self.exclusive(), self.store.reads():
             clock.lap("wait")
             prepared = self.prepare(changes)
             clock.lap("prepare")
@@ -175,7 +175,8 @@ class WriteGate(SerialWriter):
         It does not take the write lock: a large validation (seconds for 10k triples)
         must not hold writers up. A write that lands meanwhile may or may not be seen.
         """
-        report, _delete, _insert = self._check(self.prepare(changes))
+        with self.store.reads():
+            report, _delete, _insert = self._check(self.prepare(changes))
         return report
 
     def _check(

@@ -36,7 +36,9 @@ from service.errors import RemoteStoreLimitError, StoreUnavailableError, WriteCo
 from service.formats import NTRIPLES
 from service.rdfio import parse_solutions, serialize
 from service.store import ChangeSet, has_blank_node, quad_block
-from service.terms import RDF, XSD, Literal, NamedNode, Quad
+from service.terms import RDF, XSD, BlankNode, Literal, NamedNode, Quad
+
+GraphTerm = NamedNode | BlankNode
 
 if TYPE_CHECKING:
     from service.remote_store import RemoteStore
@@ -344,3 +346,60 @@ def _datetime(t: datetime) -> Literal:
 
 def _int(term: object) -> int:
     return int(term.value) if isinstance(term, Literal) else 0
+
+
+class ReadCache:
+    """A thread's cache of lookups by node, while it reads a state it treats as fixed
+    (``RemoteStore.reads``)."""
+
+    def __init__(self, store: RemoteStore) -> None:
+        self.store = store
+        self._local = threading.local()
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        if depth == 0:
+            local.by_subject, local.by_object, local.graphs = {}, {}, None
+        local.depth = depth + 1
+        try:
+            yield
+        finally:
+            local.depth -= 1
+            if local.depth == 0:
+                local.by_subject = local.by_object = local.graphs = None
+
+    def clear(self) -> None:
+        if getattr(self._local, "depth", 0):
+            self._local.by_subject, self._local.by_object = {}, {}
+            self._local.graphs = None
+
+    def graphs(self, read: Callable[[], list[GraphTerm]]) -> list[GraphTerm]:
+        """The named graphs, read once per block (every query's dataset names them)."""
+        if not getattr(self._local, "depth", 0):
+            return read()
+        if self._local.graphs is None:
+            self._local.graphs = read()
+        found: list[GraphTerm] = self._local.graphs
+        return found
+
+    def lookup(self, subject: object, predicate: object, obj: object) -> list[Quad] | None:
+        """Every quad of the pattern's node, from the cache (read once); ``None`` when the
+        pattern is not cached (no cache active, or a lookup by class, which can be huge)."""
+        if not getattr(self._local, "depth", 0):
+            return None
+        fetch: tuple[NamedNode | None, None, NamedNode | None]
+        if isinstance(subject, NamedNode):
+            table, key = self._local.by_subject, subject
+            fetch = (subject, None, None)
+        elif subject is None and isinstance(obj, NamedNode) and predicate != RDF.type:
+            table, key = self._local.by_object, obj
+            fetch = (None, None, obj)
+        else:
+            return None
+        found: list[Quad] | None = table.get(key)
+        if found is None:
+            found = list(self.store._quads(*fetch))
+            table[key] = found
+        return found

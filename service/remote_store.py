@@ -37,7 +37,7 @@ from service.rdfio import (
     serialize,
     serialize_capped,
 )
-from service.remote_commit import Lease, RemoteWrites
+from service.remote_commit import Lease, ReadCache, RemoteWrites
 from service.settings import Settings
 from service.sparql_client import Endpoints, SparqlClient
 from service.sparql_text import query_form
@@ -74,6 +74,7 @@ class RemoteStore:
         self.default_graph = vocab.graph("default")
         self.writes = RemoteWrites(self)
         self.lease = Lease(self)
+        self._reads = ReadCache(self)
 
     @classmethod
     def connect(cls, settings: Settings, vocab: Vocab) -> RemoteStore:
@@ -187,7 +188,33 @@ class RemoteStore:
         )
         return Evaluated(kind, fmt, lines.body)
 
+    def reads(self) -> AbstractContextManager[None]:
+        """Within the block, this thread's pattern lookups by subject (or by object) are
+        answered from one query per node: the gate's reasoning and context lookups are
+        hundreds of small ones, each a round trip. The block sees the store as it was
+        when first read (a writer holds the lease; a commit clears the cache)."""
+        return self._reads.active()
+
     def quads(
+        self,
+        subject: Subject | None = None,
+        predicate: NamedNode | None = None,
+        obj: Term | None = None,
+        graph: GraphName | None = None,
+    ) -> Iterator[Quad]:
+        cached = self._reads.lookup(subject, predicate, obj)
+        if cached is not None:
+            for q in cached:
+                if (
+                    (predicate is None or q.predicate == predicate)
+                    and (obj is None or q.object == obj)
+                    and (graph is None or q.graph_name == graph)
+                ):
+                    yield q
+            return
+        yield from self._quads(subject, predicate, obj, graph)
+
+    def _quads(
         self,
         subject: Subject | None = None,
         predicate: NamedNode | None = None,
@@ -215,6 +242,9 @@ class RemoteStore:
             yield Quad(got_s, got_p, got_o, self.from_store(got_g))
 
     def named_graphs(self) -> list[NamedNode | BlankNode]:
+        return self._reads.graphs(self._named_graphs)
+
+    def _named_graphs(self) -> list[NamedNode | BlankNode]:
         _names, rows = parse_solutions(
             self.client.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", accept=TSV_RESULTS)
         )
@@ -249,7 +279,10 @@ class RemoteStore:
         return self.lease.held()
 
     def commit(self, changes: ChangeSet, *, expected_version: int | None = None) -> None:
-        self.writes.commit(changes, expected_version=expected_version)
+        try:
+            self.writes.commit(changes, expected_version=expected_version)
+        finally:
+            self._reads.clear()
 
     def changes_since(self, version: int) -> tuple[int, list[NamedNode] | None]:
         """The store's version and the IRIs written since ``version`` (``None``: too much
