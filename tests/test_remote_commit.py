@@ -154,7 +154,8 @@ def test_build_loads_in_batches_with_progress(
     seen: list[int] = []
     quads = [quad(n) for n in range(12_000)] + [Quad(BlankNode("z"), P, Literal("z"), G)]
     a.replace_all(quads, progress=seen.append)
-    assert seen[-1] == len(quads) and len(seen) >= 3
+    assert seen[-1] == len(quads)
+    assert len(seen) >= 3
     assert b.count(G) == len(quads)
     assert b.version() == before + 1
     assert b.changes_since(before)[1] is None  # a rebuild: readers re-read everything
