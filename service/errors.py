@@ -36,6 +36,7 @@ into these at the one module that imports each engine.
     │   ├── QueryTimeoutError         the query ran past its time limit and was stopped
     │   ├── OverloadedError           too many queries at once
     │   ├── StoreUnavailableError     the store (local or remote) cannot be reached
+    │   │   └── StoreAnswerError      a remote store's answer broke off mid-way
     │   └── WriteConflictError        other replicas kept writing first; try again
     ├── StoreError (500)              the store failed
     └── ConfigError (500)             invalid settings, raised at start-up
@@ -264,6 +265,14 @@ class StoreUnavailableError(ServiceUnavailableError):
 
     title = "Store unavailable"
     slug = "store-unavailable"
+
+
+class StoreAnswerError(StoreUnavailableError):
+    """A remote store's answer broke off or does not parse (a store that stops a query at
+    its own time limit writes its message into an answer it has begun)."""
+
+    title = "Store answer broken off"
+    slug = "store-answer-broken"
 
 
 class WriteConflictError(ServiceUnavailableError):

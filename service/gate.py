@@ -44,7 +44,7 @@ from service.modelguard import ModelGuard
 from service.owlrules import Rules, compile_rules
 from service.oxigraph_store import canonical_quads
 from service.provenance import write_record
-from service.store import ChangeSet, GraphStore
+from service.store import ChangeSet, GraphStore, has_blank_node
 from service.terms import NamedNode, Quad, Triple
 from service.validation import ValidationReport, conforming_report
 from service.writes import SerialWriter, WriteOutcome
@@ -254,7 +254,9 @@ class WriteGate(SerialWriter):
         delete = [q for q in dict.fromkeys(delete) if q not in inserted]
         pairs: dict[Quad, Quad] = {}
         for canonical, original in zip(stored, sent, strict=True):
-            if canonical not in pairs and not self._holds(canonical):
+            # A client's blank node is a new node: never one the store holds already.
+            fresh = has_blank_node(canonical) or not self._holds(canonical)
+            if canonical not in pairs and fresh:
                 pairs[canonical] = original
         refilled = {q.graph_name for q in stored}
         return Prepared(

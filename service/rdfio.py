@@ -23,7 +23,7 @@ from typing import IO, cast
 import pyoxigraph
 import rdflib
 
-from service.errors import RdfSyntaxError, StoreError
+from service.errors import RdfSyntaxError, StoreAnswerError, StoreError
 from service.formats import (
     CSV,
     JSON,
@@ -302,7 +302,10 @@ def capped_from_lines(
             sink.write(chunk)
     except _CutError:
         pass
-    return _fit(bytes(sink.data), sink.cut, fmt, graph=graph, max_bytes=max_bytes)
+    try:
+        return _fit(bytes(sink.data), sink.cut, fmt, graph=graph, max_bytes=max_bytes)
+    except SyntaxError as exc:  # e.g. a store that stops a query writes a message mid-answer
+        raise StoreAnswerError(f"the store's answer broke off: {exc}") from exc
 
 
 def _fit(

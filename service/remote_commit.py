@@ -11,7 +11,9 @@ computed against, and the last operation moves the version on, all in one
 update request, which the store applies atomically. A commit that was not
 applied raises ``WriteConflictError`` and nothing of it is stored.
 
-All state lives in ``graph/provenance``: ``#head`` carries the version and the
+All state lives in a graph of its own (``{base}.well-known/parley/store-state``,
+outside Parley's graphs, so queries, graph listings and ``DROP ALL`` never see
+it): ``#head`` carries the version and the
 last commit's identifier, ``#lease`` the lease, and ``#change-<n>`` one change-log
 entry per commit (the IRIs it touched), which other processes read to bring
 their search index up to date. Lease expiry compares the writers' clocks, which
@@ -68,7 +70,8 @@ class RemoteWrites:
     def __init__(self, store: RemoteStore) -> None:
         self.store = store
         vocab = store.vocab
-        self.graph = vocab.provenance_graph
+        self.graph = store.state_graph
+        self.provenance = vocab.provenance_graph
         self.head = NamedNode(self.graph.value + "#head")
         self.version_p = vocab.parley.storeVersion
         self.commit_p = vocab.parley.lastCommit
@@ -124,13 +127,14 @@ class RemoteWrites:
         dropped = set(changes.drop_graphs)
         ops = [f"DROP SILENT GRAPH {store.to_store(d)}" for d in changes.drop_graphs]
         delete = [store.store_quad(q) for q in changes.delete if q.graph_name not in dropped]
-        emptied = self._emptied_graphs(delete)
+        blank = "FILTER(isBlank(?s) || isBlank(?o))"
+        emptied = self._blank_node_graphs(delete)
         for graph in emptied:
             ops.append(
                 f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} "
-                f"WHERE {{ {cond} GRAPH {graph} {{ ?s ?p ?o }} }}"
+                f"WHERE {{ {cond} GRAPH {graph} {{ ?s ?p ?o {blank} }} }}"
             )
-        delete = [q for q in delete if q.graph_name not in emptied]
+        delete = [q for q in delete if not has_blank_node(q)]
         if delete:
             ops.append(f"DELETE {{ {quad_block(delete)} }} WHERE {{ {cond} }}")
         insert = [store.store_quad(q) for q in changes.insert]
@@ -140,7 +144,7 @@ class RemoteWrites:
         new = version + 1
         entry = NamedNode(f"{g.value}#change-{new}")
         log = [f"{entry} a {self.change_c} ; {v} {new}"]
-        log += [f"{entry} {self.touched_p} {n}" for n in _touched(changes, self.graph)]
+        log += [f"{entry} {self.touched_p} {n}" for n in _touched(changes, self.provenance)]
         log += [f"{entry} {self.dropped_p} {store.to_store(d)}" for d in changes.drop_graphs]
         log += [f"{entry} {self.dropped_p} {graph}" for graph in emptied]
         old = f"{head} {v} {version} . " if version else ""
@@ -152,24 +156,29 @@ class RemoteWrites:
         )
         return " ;\n".join(ops)
 
-    def _emptied_graphs(self, delete: list[Quad]) -> list[NamedNode]:
-        """Graphs whose stored blank nodes the change deletes: allowed when the change
-        empties the graph (a GSP PUT or DELETE), since a stored blank node cannot be
-        named in an update."""
+    def _blank_node_graphs(self, delete: list[Quad]) -> list[NamedNode]:
+        """Graphs whose stored blank-node statements the change deletes. A stored blank
+        node cannot be named in an update, so this is possible only when the change
+        deletes all of a graph's blank-node statements (a GSP PUT or DELETE of the graph):
+        then they are deleted by pattern."""
         graphs = {q.graph_name for q in delete if has_blank_node(q)}
-        emptied: list[NamedNode] = []
+        found: list[NamedNode] = []
         for graph in graphs:
             assert isinstance(graph, NamedNode)
-            in_graph = {q for q in delete if q.graph_name == graph}
-            if len(in_graph) < self.store.count(self.store.from_store(graph)):
+            deleted = {q for q in delete if q.graph_name == graph and has_blank_node(q)}
+            rows = self._select(
+                f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o "
+                "FILTER(isBlank(?s) || isBlank(?o)) } }"
+            )
+            if len(deleted) < max((_int(r.get("n")) for r in rows), default=0):
                 raise RemoteStoreLimitError(
-                    f"the change deletes some blank nodes of {graph.value} but not all of the "
-                    "graph: a stored blank node cannot be named in an update to a remote store; "
-                    "replace the whole graph (Graph Store Protocol PUT) instead",
+                    f"the change deletes some of the blank-node statements of {graph.value}, "
+                    "not all: a stored blank node cannot be named in an update to a remote "
+                    "store; replace the whole graph (Graph Store Protocol PUT) instead",
                     graph=graph.value,
                 )
-            emptied.append(graph)
-        return emptied
+            found.append(graph)
+        return found
 
     # -- the change log ----------------------------------------------------
 
@@ -233,12 +242,15 @@ class Lease:
 
     def __init__(self, store: RemoteStore) -> None:
         self.store = store
-        self.node = NamedNode(store.vocab.provenance_graph.value + "#lease")
-        self.graph = store.vocab.provenance_graph
+        self.node = NamedNode(store.state_graph.value + "#lease")
+        self.graph = store.state_graph
         self._lock = threading.RLock()
         self._depth = 0
         self._owner: int | None = None
         self._held: tuple[str, Literal] | None = None
+        #: Leases this process could not release (the store was down): released first
+        #: thing when the store answers again, rather than left to lapse.
+        self._stale: list[tuple[str, Literal]] = []
         #: The store version read when the lease was taken, moved on by each commit.
         self.version = 0
         self._process = f"{socket.gethostname()}/{os.getpid()}"
@@ -262,6 +274,9 @@ class Lease:
                     self._release()
 
     def _acquire(self) -> None:
+        while self._stale:
+            self._delete(*self._stale[0])
+            self._stale.pop(0)
         holder = f"{self._process}/{uuid.uuid4().hex[:12]}"
         deadline = time.monotonic() + LEASE_WAIT_S
         delay = 0.01
@@ -305,8 +320,9 @@ class Lease:
             return
         try:
             self._delete(*held)
-        except StoreUnavailableError as exc:  # it lapses by itself
-            logger.warning("could not release the write lease: %s", exc.detail)
+        except StoreUnavailableError as exc:
+            self._stale.append(held)
+            logger.warning("could not release the write lease (will retry): %s", exc.detail)
 
     def _delete(self, holder: str, expires: Literal) -> None:
         p = self.store.vocab.parley

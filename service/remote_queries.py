@@ -16,10 +16,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from service.errors import NotAcceptableError, QueryTimeoutError
+from service.errors import (
+    NotAcceptableError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    StoreAnswerError,
+)
 from service.formats import NTRIPLES
 from service.queryjob import Admission, QueryJob, QueryLimits, Streamed
-from service.rdfio import capped_from_lines, parse_boolean, serialize_capped
+from service.rdfio import capped_from_lines, parse_boolean, serialize_capped, syntax_position
 from service.sparql_client import read_chunks
 from service.sparql_text import query_form
 
@@ -45,6 +50,16 @@ class RemoteQueryRunner:
         except QueryTimeoutError:
             self.on_timeout()
             raise
+        except StoreAnswerError as exc:
+            # Stores that stop a query at their own limit (Oxigraph's --timeout-s) say so
+            # inside an answer they have begun: for the client it is a timeout.
+            self.on_timeout()
+            raise QueryTimeoutError(
+                f"the store stopped the query (its own time limit) and its answer broke off "
+                f"({exc.detail})"
+            ) from exc
+        except QuerySyntaxError as exc:
+            raise client_position(exc, self.store.prologue(job.base_iri)) from exc
         finally:
             self._admission.leave()
 
@@ -98,3 +113,17 @@ def _until(chunks: Iterable[bytes], deadline: float, limit: float) -> Iterator[b
                 timeoutSeconds=limit,
             )
         yield chunk
+
+
+def client_position(error: QuerySyntaxError, prologue: str) -> QuerySyntaxError:
+    """The store's syntax error, with its line counted in the client's query (Parley put
+    ``prologue`` before it)."""
+    position = syntax_position(error.detail)
+    shift = prologue.count("\n")
+    if not position or position["line"] <= shift:
+        return error
+    line = position["line"] - shift
+    detail = error.detail.replace(
+        f"{position['line']}:{position['column']}", f"{line}:{position['column']}", 1
+    )
+    return QuerySyntaxError(detail, line=line, column=position["column"])

@@ -60,7 +60,8 @@ if TYPE_CHECKING:
 
 TSV_RESULTS = "text/tab-separated-values"
 JSON_RESULTS = "application/sparql-results+json"
-#: A graph no store holds: how an empty default graph or set of named graphs is sent.
+#: A graph no store holds: how an empty dataset is sent (an empty default graph and no
+#: named graphs).
 EMPTY_GRAPH = "urn:parley:no-graph"
 
 
@@ -72,6 +73,9 @@ class RemoteStore:
         self.vocab = vocab
         #: Where Parley's default graph lives on the store.
         self.default_graph = vocab.graph("default")
+        #: Where the version, the write lease and the change log live (``remote_commit``).
+        self.state_graph = NamedNode(vocab.base + ".well-known/parley/store-state")
+        self.hidden = (self.default_graph, self.state_graph)
         self.writes = RemoteWrites(self)
         self.lease = Lease(self)
         self._reads = ReadCache(self)
@@ -123,13 +127,15 @@ class RemoteStore:
                 named = [g.value for g in self.named_graphs()]
             else:
                 named = [g.value for g in dataset.named_graphs]
-            return default or [EMPTY_GRAPH], named or [EMPTY_GRAPH]
+            # Naming either set makes the other empty when it is not named (Protocol, 2.1.4);
+            # naming neither would mean the store's own dataset.
+            return (default, named) if default or named else ([EMPTY_GRAPH], [])
         if query_has_dataset:
             return [], []
         graphs = self.named_graphs()
         default = [self.default_graph.value]
         default += [g.value for g in graphs if self.vocab.is_parley_graph(g)]
-        return default, [g.value for g in graphs] or [EMPTY_GRAPH]
+        return default, [g.value for g in graphs]
 
     def _query(self, query: str, accept: str, dataset: DatasetSpec | None) -> bytes:
         default, named = self.dataset_params(dataset)
@@ -222,24 +228,35 @@ class RemoteStore:
         graph: GraphName | None = None,
     ) -> Iterator[Quad]:
         fixed = (subject, predicate, obj, graph)
-        if any(isinstance(t, (BlankNode, Triple)) for t in fixed):
-            # A blank node from an earlier answer cannot be named in a query to the store.
+        if any(isinstance(t, Triple) for t in fixed) or isinstance(graph, BlankNode):
             return
+        # A blank node from an earlier answer cannot be named in a query to the store: it
+        # matches any blank node there, and the answer keeps the caller's node. (Parley's
+        # graphs hold none; this serves the gate's checks on clients' graphs, such as
+        # whether a quad it is asked to delete is held.)
         s = "?s" if subject is None else str(subject)
-        p = "?p" if predicate is None else str(predicate)
         o = "?o" if obj is None else str(obj)
+        blank = []
+        if isinstance(subject, BlankNode):
+            s, subject, blank = "?bs", None, ["isBlank(?bs)"]
+        if isinstance(obj, BlankNode):
+            o, blank = "?bo", [*blank, "isBlank(?bo)"]
+        p = "?p" if predicate is None else str(predicate)
         g = "?g" if graph is None else str(self.to_store(graph))
-        text = f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}"
+        only = f"FILTER({' && '.join(blank)})" if blank else ""
+        text = f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} {only} }} }}"
+        given_s = fixed[0]
         _names, rows = parse_solutions(self.client.query(text, accept=TSV_RESULTS))
         for row in rows:
-            got_s, got_p = row.get("s", subject), row.get("p", predicate)
+            got_s, got_p = row.get("s", subject or given_s), row.get("p", predicate)
             got_o = row.get("o", obj)
             got_g = row.get("g", self.to_store(graph) if graph is not None else None)
             assert isinstance(got_s, (NamedNode, BlankNode))
             assert isinstance(got_p, NamedNode)
             assert got_o is not None
             assert isinstance(got_g, (NamedNode, BlankNode))
-            yield Quad(got_s, got_p, got_o, self.from_store(got_g))
+            if got_g != self.state_graph or graph is not None:
+                yield Quad(got_s, got_p, got_o, self.from_store(got_g))
 
     def named_graphs(self) -> list[NamedNode | BlankNode]:
         return self._reads.graphs(self._named_graphs)
@@ -249,7 +266,7 @@ class RemoteStore:
             self.client.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", accept=TSV_RESULTS)
         )
         found = [r["g"] for r in rows if isinstance(r.get("g"), (NamedNode, BlankNode))]
-        graphs = [g for g in found if g != self.default_graph]
+        graphs = [g for g in found if g not in self.hidden]
         return sorted(graphs, key=str)  # type: ignore[arg-type]
 
     def graph_exists(self, graph: GraphName) -> bool:
@@ -259,7 +276,8 @@ class RemoteStore:
 
     def count(self, graph: GraphName | None = None) -> int:
         g = "?g" if graph is None else str(self.to_store(graph))
-        text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}"
+        hide = f"FILTER(?g != {self.state_graph})" if graph is None else ""
+        text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} {hide} }}"
         _names, rows = parse_solutions(self.client.query(text, accept=TSV_RESULTS))
         value = rows[0].get("n") if rows else None
         return int(value.value) if isinstance(value, Literal) else 0

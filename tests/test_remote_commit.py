@@ -133,17 +133,19 @@ def test_parleys_default_graph_is_a_hidden_named_graph(
     assert not a.select("SELECT ?s WHERE { ?s ?p ?o }", dataset=only_named)
 
 
-def test_blank_nodes_go_with_their_whole_graph(stores: tuple[RemoteStore, RemoteStore]) -> None:
+def test_blank_nodes_are_deleted_all_at_once(stores: tuple[RemoteStore, RemoteStore]) -> None:
     a, _b = stores
     g = NamedNode("http://example.org/client-graph")
-    a.commit(ChangeSet(insert=[Quad(BlankNode("b1"), P, Literal("x"), g), quad(11, g)]))
+    two = [Quad(BlankNode("b1"), P, Literal("x"), g), Quad(BlankNode("b2"), P, Literal("y"), g)]
+    a.commit(ChangeSet(insert=[*two, quad(11, g)]))
     held = list(a.quads(None, None, None, g))
     blank = [q for q in held if isinstance(q.subject, BlankNode)]
-    with pytest.raises(RemoteStoreLimitError):  # some, not all, of the graph
-        a.commit(ChangeSet(delete=blank))
-    assert len(list(a.quads(None, None, None, g))) == 2
-    a.commit(ChangeSet(delete=held))  # the whole graph: allowed
-    assert not list(a.quads(None, None, None, g))
+    assert len(blank) == 2
+    with pytest.raises(RemoteStoreLimitError):  # one of the graph's blank nodes, not both
+        a.commit(ChangeSet(delete=blank[:1]))
+    assert len(list(a.quads(None, None, None, g))) == 3
+    a.commit(ChangeSet(delete=blank))  # all of them (a PUT of the graph): allowed
+    assert [str(q.subject) for q in a.quads(None, None, None, g)] == [f"<{BASE}id/x11>"]
 
 
 def test_build_loads_in_batches_with_progress(
