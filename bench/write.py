@@ -19,6 +19,7 @@ ratio_1m_10k=R`` (client-side p50). Targets: p50 at most 100 ms at 1M and the
 
     python -m bench.write                      # 10k, 100k, 1M
     python -m bench.write --sizes 10000 --writes 50
+    python -m bench.write --remote             # Parley on `oxigraph serve` (--store-url)
 
 Built stores are kept in ``var/bench/`` (delete it to rebuild).
 """
@@ -131,9 +132,11 @@ def start(args: list[str], url: str, health: str) -> Server:
     raise RuntimeError(f"{args[0]} did not start")
 
 
-def parley(store: Path) -> Server:
+def parley(store: Path | str) -> Server:
+    """``parley serve`` on a store directory, or on a remote store's URL."""
     port = free_port()
-    args = [str(BIN / "parley"), "serve", "--store", str(store), "--port", str(port)]
+    where = ["--store-url", store] if isinstance(store, str) else ["--store", str(store)]
+    args = [str(BIN / "parley"), "serve", *where, "--port", str(port)]
     args += ["--base-iri", BASE, "--write-token-file", str(_token_file())]
     return start(args, f"http://127.0.0.1:{port}/", "health")
 
@@ -230,12 +233,14 @@ def server_timing(header: str) -> dict[str, float]:
     return found
 
 
-def measure(size: int, writes: int, validations: int) -> Row:
+def measure(size: int, writes: int, validations: int, *, remote: bool = False) -> Row:
     store = build(size)
     work = STORES / "work"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(store, work)
-    server = parley(work)
+    # --remote: Parley on `oxigraph serve` (over the SPARQL protocols), not on the directory.
+    behind = oxigraph(work) if remote else None
+    server = parley(behind.url + "sparql" if behind else work)
     auth = {"Authorization": f"Bearer {TOKEN}"}
     try:
         with httpx.Client(base_url=server.url, timeout=120) as client:
@@ -271,6 +276,8 @@ def measure(size: int, writes: int, validations: int) -> Row:
                 assert response.json()["conforms"] is True, response.text[:2000]
     finally:
         server.stop()
+        if behind is not None:
+            behind.stop()
     count = _count(store)
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(store, work)
@@ -326,9 +333,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--writes", type=int, default=100)
     parser.add_argument("--validations", type=int, default=3)
+    parser.add_argument(
+        "--remote", action="store_true", help="Parley on an `oxigraph serve` store (--store-url)"
+    )
     args = parser.parse_args()
     STORES.mkdir(parents=True, exist_ok=True)
-    rows = [measure(size, args.writes, args.validations) for size in args.sizes]
+    rows = [measure(size, args.writes, args.validations, remote=args.remote) for size in args.sizes]
     header = ["size", "store quads", "p50 ms", "p99 ms", "gate p50 ms", "listeners p50 ms"]
     header += ["oxigraph p50 ms", "/validate 10k ms"]
     print(" | ".join(header))

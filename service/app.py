@@ -50,8 +50,15 @@ def services_of(app: Flask) -> Services:
 
 
 def open_store(settings: Settings, vocab: Vocab) -> GraphStore:
-    """Open the configured store and check it was built for this base IRI."""
-    store = OxigraphStore.open(settings.store_path, vocab)
+    """Open the configured store (the directory, or the remote store at ``store_url``)
+    and check it was built for this base IRI."""
+    store: GraphStore
+    if settings.store_url is not None:
+        from service.remote_store import RemoteStore
+
+        store = RemoteStore.connect(settings, vocab)
+    else:
+        store = OxigraphStore.open(settings.store_path, vocab)
     check_base_iri(store, vocab)
     return store
 

@@ -34,6 +34,21 @@ def _fail(error: ParleyError) -> None:
 
 
 def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The store: a directory (embedded Oxigraph), or a remote SPARQL store."""
+    remote = [
+        ("--store-url", "PARLEY_STORE_URL",
+         "Remote SPARQL store's query endpoint (an Oxigraph server: http://HOST:PORT/sparql); "
+         "replaces --store. Credentials: PARLEY_STORE_USER/PARLEY_STORE_PASSWORD or "
+         "PARLEY_STORE_TOKEN."),
+        ("--store-update-url", "PARLEY_STORE_UPDATE_URL",
+         "Remote store's update endpoint, when it is not the query endpoint."),
+        ("--store-gsp-url", "PARLEY_STORE_GSP_URL",
+         "Remote store's Graph Store Protocol endpoint, for faster bulk loads."),
+        ("--store-timeout-param", "PARLEY_STORE_TIMEOUT_PARAM",
+         "Name of the remote store's per-query time-limit parameter (Fuseki: timeout)."),
+    ]  # fmt: skip
+    for flag, env, text in reversed(remote):
+        f = click.option(flag, envvar=env, show_envvar=True, help=text)(f)
     return click.option(
         "--store",
         "store_path",
@@ -79,6 +94,8 @@ class _Ticker:
 
             self._thread = threading.Thread(target=tick, daemon=True)
             self._thread.start()
+        elif event == "progress":  # a stage's own progress line (a remote load's batches)
+            click.echo(f"  {stage}", err=True)
         else:
             self._stop.set()
 
@@ -119,7 +136,8 @@ def build(**flags: Any) -> None:
         _fail(error)
         return
     click.echo(summary.text())
-    click.echo(f"Store written to {settings.store_path} for base IRI {settings.base_iri}")
+    where = settings.store_url or settings.store_path
+    click.echo(f"Store written to {where} for base IRI {settings.base_iri}")
 
 
 @main.command()
@@ -246,7 +264,8 @@ def serve(write_token_file: Path | None, outbound_allow: tuple[str, ...], **flag
         _fail(error)
         return
     click.echo(
-        f"Serving {settings.store_path} on http://{settings.host}:{settings.port}/", err=True
+        f"Serving {settings.store_url or settings.store_path} on http://{settings.host}:{settings.port}/",
+        err=True,
     )
     run_server(settings)
 

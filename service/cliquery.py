@@ -10,12 +10,13 @@ from service.formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, negotiate
 from service.oxigraph_store import OxigraphStore
 from service.settings import Settings
 from service.sparql_text import has_dataset_clause, query_form
+from service.store import GraphStore
 from service.terms import BlankNode, DefaultGraph, Literal, NamedNode, Term
 from service.vocab import Vocab
 
 
 @contextmanager
-def local_store(settings: Settings) -> Iterator[OxigraphStore]:
+def local_store(settings: Settings) -> Iterator[GraphStore]:
     """The settings' store, opened for one command and closed after it."""
     store = open_local_store(settings)
     try:
@@ -24,9 +25,17 @@ def local_store(settings: Settings) -> Iterator[OxigraphStore]:
         store.close()
 
 
-def open_local_store(settings: Settings) -> OxigraphStore:
+def open_local_store(settings: Settings) -> GraphStore:
+    """The store a command works on: the directory (``--store``) or the remote store
+    (``--store-url``)."""
+    if settings.store_url is not None:
+        from service.remote_store import RemoteStore
+
+        return RemoteStore.connect(settings, Vocab(settings.base_iri))
     if settings.store_path is None:
-        raise ConfigError("no store given: pass --store DIR or set PARLEY_STORE")
+        raise ConfigError(
+            "no store given: pass --store DIR or --store-url URL (or set PARLEY_STORE)"
+        )
     if not settings.store_path.exists():
         raise ConfigError(f"no store at {settings.store_path}: run `parley build` first")
     try:
@@ -77,7 +86,7 @@ def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
         return _answer(store, sparql, fmt_name)
 
 
-def _answer(store: OxigraphStore, sparql: str, fmt_name: str | None) -> str:
+def _answer(store: GraphStore, sparql: str, fmt_name: str | None) -> str:
     vocab = store.vocab
     form = query_form(sparql)
     if fmt_name:
@@ -120,7 +129,7 @@ def store_stats(settings: Settings) -> str:
         return _stats(store)
 
 
-def _stats(store: OxigraphStore) -> str:
+def _stats(store: GraphStore) -> str:
     vocab = store.vocab
     lines = ["Triples per graph:"]
     graphs: list[NamedNode | BlankNode | DefaultGraph] = [DefaultGraph(), *store.named_graphs()]

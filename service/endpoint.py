@@ -17,8 +17,7 @@ from flask import Flask, current_app
 
 from service.errors import TooManyRequestsError
 from service.metrics import Metrics
-from service.oxigraph_store import OxigraphStore
-from service.querypool import QueryPool
+from service.queryjob import QueryLimits, QueryRunner
 from service.service_description import VoidCache
 from service.settings import Settings
 from service.store import GraphStore
@@ -64,7 +63,8 @@ class RateLimiter:
 
 @dataclass
 class EndpointServices:
-    queries: QueryPool
+    #: The embedded store's query pool, or the remote store's query pass-through.
+    queries: QueryRunner
     rate_limiter: RateLimiter
     metrics: Metrics
     void: VoidCache
@@ -76,16 +76,13 @@ class EndpointServices:
 def install(app: Flask, settings: Settings, store: GraphStore) -> EndpointServices:
     """Create the endpoint's services for ``app``."""
     metrics = Metrics(store)
-    if not isinstance(store, OxigraphStore):
-        raise TypeError("the query pool needs the embedded Oxigraph store")
-    pool = QueryPool(
-        store,
+    limits = QueryLimits(
         workers=settings.query_workers,
         max_concurrent=settings.max_concurrent_queries,
         timeout_s=settings.query_timeout_s,
         base_iri=settings.base_iri,
-        on_timeout=metrics.timeouts.inc,
     )
+    pool = store.query_runner(limits, metrics.timeouts.inc)
     atexit.register(pool.close)
     found = EndpointServices(
         pool, RateLimiter(settings.rate_limit_per_minute), metrics, VoidCache()

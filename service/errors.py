@@ -16,6 +16,7 @@ into these at the one module that imports each engine.
     │   ├── ShapesError               a client's shapes cannot be used
     │   ├── ProtocolError             a SPARQL/GSP protocol rule is broken
     │   └── UpdateFailedError         an update operation cannot apply (CREATE of an existing graph)
+    │       └── RemoteStoreLimitError a change a remote store cannot be told to make
     ├── AuthenticationError (401)     no or wrong bearer token for a write
     ├── ForbiddenError (403)
     │   ├── ReadOnlyError             the server was started with --read-only
@@ -34,7 +35,9 @@ into these at the one module that imports each engine.
     ├── ServiceUnavailableError (503)
     │   ├── QueryTimeoutError         the query ran past its time limit and was stopped
     │   ├── OverloadedError           too many queries at once
-    │   └── StoreUnavailableError     the store (local or remote) cannot be reached
+    │   ├── StoreUnavailableError     the store (local or remote) cannot be reached
+    │   │   └── StoreAnswerError      a remote store's answer broke off mid-way
+    │   └── WriteConflictError        other replicas kept writing first; try again
     ├── StoreError (500)              the store failed
     └── ConfigError (500)             invalid settings, raised at start-up
         ├── UnsupportedOntologyError  the reasoner cannot follow the ontology
@@ -106,6 +109,14 @@ class UpdateFailedError(BadRequestError):
 
     title = "Update failed"
     slug = "update-failed"
+
+
+class RemoteStoreLimitError(UpdateFailedError):
+    """The change cannot be expressed to a remote store over the SPARQL protocols (a stored
+    blank node cannot be named in an update); nothing was written."""
+
+    title = "Not possible on a remote store"
+    slug = "remote-store-limit"
 
 
 class AuthenticationError(ParleyError):
@@ -254,6 +265,22 @@ class StoreUnavailableError(ServiceUnavailableError):
 
     title = "Store unavailable"
     slug = "store-unavailable"
+
+
+class StoreAnswerError(StoreUnavailableError):
+    """A remote store's answer broke off or does not parse (a store that stops a query at
+    its own time limit writes its message into an answer it has begun)."""
+
+    title = "Store answer broken off"
+    slug = "store-answer-broken"
+
+
+class WriteConflictError(ServiceUnavailableError):
+    """Another Parley process wrote to the shared store first, every time this write was
+    computed again; nothing was written (``Retry-After`` says when to try again)."""
+
+    title = "Write conflict"
+    slug = "write-conflict"
 
 
 class StoreError(ParleyError):

@@ -44,7 +44,7 @@ from service.modelguard import ModelGuard
 from service.owlrules import Rules, compile_rules
 from service.oxigraph_store import canonical_quads
 from service.provenance import write_record
-from service.store import ChangeSet, GraphStore
+from service.store import ChangeSet, GraphStore, has_blank_node
 from service.terms import NamedNode, Quad, Triple
 from service.validation import ValidationReport, conforming_report
 from service.writes import SerialWriter, WriteOutcome
@@ -104,8 +104,7 @@ class WriteGate(SerialWriter):
     """Validates every change in context and commits it with its inferences and provenance."""
 
     def __init__(self, store: GraphStore, model: GateModel | None = None) -> None:
-        super().__init__()
-        self.store = store
+        super().__init__(store)
         self.vocab = store.vocab
         model = model or GateModel.from_store(store)
         self.rules = model.rules
@@ -126,7 +125,7 @@ class WriteGate(SerialWriter):
         """
         started = datetime.now(UTC)
         clock = Stopwatch()
-        with self._lock:
+        with self.exclusive(), self.store.reads():
             clock.lap("wait")
             prepared = self.prepare(changes)
             clock.lap("prepare")
@@ -176,7 +175,8 @@ class WriteGate(SerialWriter):
         It does not take the write lock: a large validation (seconds for 10k triples)
         must not hold writers up. A write that lands meanwhile may or may not be seen.
         """
-        report, _delete, _insert = self._check(self.prepare(changes))
+        with self.store.reads():
+            report, _delete, _insert = self._check(self.prepare(changes))
         return report
 
     def _check(
@@ -254,7 +254,9 @@ class WriteGate(SerialWriter):
         delete = [q for q in dict.fromkeys(delete) if q not in inserted]
         pairs: dict[Quad, Quad] = {}
         for canonical, original in zip(stored, sent, strict=True):
-            if canonical not in pairs and not self._holds(canonical):
+            # A client's blank node is a new node: never one the store holds already.
+            fresh = has_blank_node(canonical) or not self._holds(canonical)
+            if canonical not in pairs and fresh:
                 pairs[canonical] = original
         refilled = {q.graph_name for q in stored}
         return Prepared(

@@ -57,6 +57,11 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
                 "stderr": {"class": "logging.StreamHandler", "formatter": formatter},
             },
             "root": {"level": level.upper(), "handlers": ["stderr"]},
-            "loggers": {"gunicorn.error": {"level": level.upper()}},
+            "loggers": {
+                "gunicorn.error": {"level": level.upper()},
+                # One line per request to a remote store would drown the access log.
+                "httpx": {"level": "WARNING"},
+                "httpcore": {"level": "WARNING"},
+            },
         }
     )

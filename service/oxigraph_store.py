@@ -19,18 +19,20 @@ Two engine facts shape it:
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph
 
-from service.errors import NotAcceptableError, QuerySyntaxError, StoreError
+from service.errors import NotAcceptableError, QuerySyntaxError, StoreError, WriteConflictError
 from service.formats import Format
-from service.queryjob import Answered, QueryJob
+from service.queryjob import Answered, QueryJob, QueryLimits, QueryRunner
 from service.rdfio import rdf_format, serialize, serialize_capped, syntax_position
 from service.rdfio import results_format as results_format_of
 from service.store import (
@@ -40,6 +42,7 @@ from service.store import (
     ResultKind,
     Row,
     has_blank_node,
+    quad_block,
     term_to_sparql,
 )
 from service.terms import (
@@ -286,10 +289,21 @@ class OxigraphStore:
 
     # -- writing ---------------------------------------------------------
 
-    def commit(self, changes: ChangeSet) -> None:
+    def exclusive(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()  # one process owns the store: its writer's lock does
+
+    def reads(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()  # lookups are in-process already
+
+    def changes_since(self, version: int) -> tuple[int, list[NamedNode] | None]:
+        return self._version, []  # no other process writes an embedded store
+
+    def commit(self, changes: ChangeSet, *, expected_version: int | None = None) -> None:
         """Apply a change in one transaction."""
         if not changes:
             return
+        if expected_version is not None and expected_version != self._version:
+            raise WriteConflictError("the store changed since the change was computed")
         if self.read_only:
             raise StoreError("this store was opened read-only")
         update = changeset_to_update(changes)
@@ -300,10 +314,15 @@ class OxigraphStore:
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"the store failed while committing a change: {exc}") from exc
 
-    def replace_all(self, quads: Iterable[Quad]) -> None:
+    def replace_all(
+        self, quads: Iterable[Quad], *, progress: Callable[[int], None] | None = None
+    ) -> None:
+        quads = list(quads)
         with self._lock:
             self._store.clear()
             self._store.bulk_extend(quads)
+            if progress is not None:
+                progress(len(quads))
             self._store.flush()
             self._version += 1
 
@@ -324,7 +343,20 @@ class OxigraphStore:
         except OSError as exc:
             raise StoreError(f"cannot back the store up to {target}: {exc}") from exc
 
-    def fork(self) -> OxigraphStore:
+    def query_runner(self, limits: QueryLimits, on_timeout: Callable[[], None]) -> QueryRunner:
+        """The query pool: queries on threads of one killable process (``service.querypool``)."""
+        from service.querypool import QueryPool
+
+        return QueryPool(
+            self,
+            workers=limits.workers,
+            max_concurrent=limits.max_concurrent,
+            timeout_s=limits.timeout_s,
+            base_iri=limits.base_iri,
+            on_timeout=on_timeout,
+        )
+
+    def fork(self, predicates: Collection[NamedNode] | None = None) -> OxigraphStore:
         """A private read-write copy (a hard-link checkpoint on disk; a full copy in memory),
         removed by ``close``. Used to evaluate an update's later operations after earlier ones."""
         if self.path is None:
@@ -400,11 +432,11 @@ def changeset_to_update(changes: ChangeSet) -> str:
     blank_delete = [q for q in changes.delete if has_blank_node(q)]
     blank_insert = [q for q in changes.insert if has_blank_node(q)]
     if ground_delete:
-        ops.append(f"DELETE DATA {{ {_quad_block(ground_delete, {})} }}")
+        ops.append(f"DELETE DATA {{ {quad_block(ground_delete, {})} }}")
     if blank_delete or blank_insert:
         variables: dict[str, str] = {}
-        delete_block = _quad_block(blank_delete, variables)
-        insert_block = _quad_block(blank_insert, variables)
+        delete_block = quad_block(blank_delete, variables)
+        insert_block = quad_block(blank_insert, variables)
         binds = " ".join(
             f'BIND(<{_BNODE_FN.value}>("{bnode}") AS {var})' for bnode, var in variables.items()
         )
@@ -415,29 +447,6 @@ def changeset_to_update(changes: ChangeSet) -> str:
             clauses.append(f"INSERT {{ {insert_block} }}")
         ops.append(" ".join(clauses) + f" WHERE {{ {binds} }}")
     if ground_insert:
-        ops.append(f"INSERT DATA {{ {_quad_block(ground_insert, {})} }}")
+        ops.append(f"INSERT DATA {{ {quad_block(ground_insert, {})} }}")
     ops.extend(f"CREATE SILENT GRAPH {term_to_sparql(g)}" for g in changes.create_graphs)
     return " ;\n".join(ops)
-
-
-def _quad_block(quads: list[Quad], variables: dict[str, str]) -> str:
-    """Quads grouped by graph; blank nodes become variables named in ``variables``."""
-
-    def term(t: object) -> str:
-        if isinstance(t, BlankNode):
-            if t.value not in variables:
-                variables[t.value] = f"?b{len(variables)}"
-            return variables[t.value]
-        return str(t)
-
-    by_graph: dict[GraphName, list[str]] = {}
-    for q in quads:
-        line = f"{term(q.subject)} {term(q.predicate)} {term(q.object)} ."
-        by_graph.setdefault(q.graph_name, []).append(line)
-    parts = []
-    for graph, lines in by_graph.items():
-        body = " ".join(lines)
-        parts.append(
-            body if isinstance(graph, DefaultGraph) else f"GRAPH {term(graph)} {{ {body} }}"
-        )
-    return " ".join(parts)

@@ -100,8 +100,11 @@ def build(settings: Settings, progress: Progress | None = None) -> BuildSummary:
     :raises OntologyStatementError: a data file states the model (``service.modelguard``).
     :raises UnsupportedOntologyError: the incremental reasoner cannot follow the ontology.
     """
-    if settings.store_path is None:
-        raise ConfigError("parley build needs a store directory (--store or PARLEY_STORE)")
+    if settings.store_path is None and settings.store_url is None:
+        raise ConfigError(
+            "parley build needs a store directory (--store or PARLEY_STORE) or a remote "
+            "store (--store-url)"
+        )
     report = progress or (lambda _name, _event: None)
     vocab = Vocab(settings.base_iri)
     summary = BuildSummary()
@@ -121,7 +124,11 @@ def build(settings: Settings, progress: Progress | None = None) -> BuildSummary:
     quads = [*model.ontology, *model.shapes, *model.data, *inferred]
     quads.extend(build_record(vocab, started, len(quads)))
     with _stage("load", summary, report):
-        _load_and_swap(settings.store_path, vocab, quads)
+        if settings.store_url is not None:
+            _load_remote(settings, vocab, quads, report)
+        else:
+            assert settings.store_path is not None
+            _load_and_swap(settings.store_path, vocab, quads)
     summary.inferred = len(inferred)
     summary.triples_per_graph = _per_graph(quads, vocab)
     summary.instances_per_class = _per_class(quads, vocab)
@@ -160,6 +167,19 @@ def _load_and_swap(target: Path, vocab: Vocab, quads: list[Quad]) -> None:
         target.rename(old)
     fresh.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_remote(settings: Settings, vocab: Vocab, quads: list[Quad], report: Progress) -> None:
+    """Empty the remote store and load through the protocol, in batches, with progress."""
+    from service.remote_store import RemoteStore
+
+    store = RemoteStore.connect(settings, vocab)
+    try:
+        store.replace_all(
+            quads, progress=lambda n: report(f"loaded {n} of {len(quads)} quads", "progress")
+        )
+    finally:
+        store.close()
 
 
 def _per_graph(quads: list[Quad], vocab: Vocab) -> dict[str, int]:

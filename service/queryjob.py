@@ -1,9 +1,14 @@
-"""A client's query as it travels to a query worker, and its answer (both picklable)."""
+"""A client's query as it travels to a query worker, and its answer (both picklable);
+what evaluates clients' queries (``QueryRunner``) and the admission limit they share."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
+from service.errors import OverloadedError
 from service.formats import ALL_FORMATS, Format
 from service.store import DatasetSpec
 from service.terms import BlankNode, DefaultGraph, GraphName, NamedNode
@@ -102,3 +107,86 @@ class Answered:
     rows: int
     #: Why the answer was cut ("rows" or "bytes"); ``None`` when complete.
     truncated: str | None
+
+
+@dataclass
+class Streamed:
+    """An answer on its way: headers are known, the body arrives in chunks."""
+
+    format: Format
+    rows: int
+    truncated: str | None
+    size: int
+    chunks: Iterator[bytes]
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """The endpoint's limits on clients' queries (``Settings``)."""
+
+    #: Processes (threads of one process) that evaluate queries; 0: in the web process.
+    workers: int
+    max_concurrent: int
+    timeout_s: float
+    #: Relative IRIs in queries resolve against it.
+    base_iri: str
+
+
+class QueryRunner(Protocol):
+    """Evaluates clients' queries within the limits: the embedded store's query pool, or the
+    remote store's endpoint (``GraphStore.query_runner``)."""
+
+    def run(self, job: QueryJob) -> Streamed:
+        """Evaluate ``job``; raises the query's error, ``QueryTimeoutError`` or
+        ``OverloadedError``. The returned chunks must be consumed or closed."""
+
+    def running(self) -> int:
+        """Queries admitted now."""
+
+    def worker_pids(self) -> list[int]:
+        """Processes that evaluate queries (none when the store evaluates them)."""
+
+    def close(self) -> None:
+        """Stop evaluating."""
+
+
+#: Seconds a client is told to wait when the endpoint is saturated.
+RETRY_AFTER_S = 2
+
+
+class Admission:
+    """At most ``max_concurrent`` queries admitted at once; past that, 503 + Retry-After.
+
+    >>> gate = Admission(1)
+    >>> gate.enter(); gate.running()
+    1
+    >>> gate.enter()
+    Traceback (most recent call last):
+    ...
+    service.errors.OverloadedError: 1 queries are running; try again in a moment
+    >>> gate.leave(); gate.running()
+    0
+    """
+
+    def __init__(self, max_concurrent: int) -> None:
+        self.max_concurrent = max_concurrent
+        self._admitted = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._admitted >= self.max_concurrent:
+                error = OverloadedError(
+                    f"{self.max_concurrent} queries are running; try again in a moment",
+                    retryAfter=RETRY_AFTER_S,
+                )
+                error.headers["Retry-After"] = str(RETRY_AFTER_S)
+                raise error
+            self._admitted += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+    def running(self) -> int:
+        return self._admitted

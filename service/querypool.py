@@ -29,37 +29,23 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 from service import errors
-from service.errors import OverloadedError, ParleyError, QueryTimeoutError, StoreError
+from service.errors import ParleyError, QueryTimeoutError, StoreError
 from service.formats import ALL_FORMATS, Format
 from service.oxigraph_store import OxigraphStore
-from service.queryjob import QueryJob
+from service.queryjob import Admission, QueryJob, Streamed
 from service.snapshots import Snapshots
 
 logger = logging.getLogger(__name__)
 
-#: Seconds a client is told to wait when the endpoint is saturated.
-RETRY_AFTER_S = 2
 #: Times a query is sent again after its process was stopped under it.
 MAX_RETRIES = 2
-
-
-@dataclass
-class Streamed:
-    """An answer on its way: headers are known, the body arrives in chunks."""
-
-    format: Format
-    rows: int
-    truncated: str | None
-    size: int
-    chunks: Iterator[bytes]
 
 
 class _QueryProcess:
@@ -152,8 +138,7 @@ class QueryPool:
         self.max_concurrent = max_concurrent
         self.base_iri = base_iri
         self.on_timeout = on_timeout
-        self._admitted = 0
-        self._admit_lock = threading.Lock()
+        self._admission = Admission(max_concurrent)
         self._closed = False
         self._job_ids = itertools.count(1)
         self._process_lock = threading.Lock()
@@ -170,22 +155,13 @@ class QueryPool:
     # -- admission ---------------------------------------------------------
 
     def _admit(self) -> None:
-        with self._admit_lock:
-            if self._admitted >= self.max_concurrent:
-                error = OverloadedError(
-                    f"{self.max_concurrent} queries are running; try again in a moment",
-                    retryAfter=RETRY_AFTER_S,
-                )
-                error.headers["Retry-After"] = str(RETRY_AFTER_S)
-                raise error
-            self._admitted += 1
+        self._admission.enter()
 
     def _leave(self) -> None:
-        with self._admit_lock:
-            self._admitted -= 1
+        self._admission.leave()
 
     def running(self) -> int:
-        return self._admitted
+        return self._admission.running()
 
     # -- evaluation ----------------------------------------------------------
 

@@ -23,7 +23,7 @@ from typing import IO, cast
 import pyoxigraph
 import rdflib
 
-from service.errors import RdfSyntaxError
+from service.errors import RdfSyntaxError, StoreAnswerError, StoreError
 from service.formats import (
     CSV,
     JSON,
@@ -278,8 +278,41 @@ def serialize_capped(
             result.serialize(sink_io, format=pyoxigraph.QueryResultsFormat.TSV)
     except _CutError:
         pass
-    lines = bytes(sink.data)
-    truncated = sink.cut
+    return _fit(bytes(sink.data), sink.cut, fmt, graph=graph, max_bytes=max_bytes)
+
+
+def capped_from_lines(
+    chunks: Iterable[bytes], fmt: Format, *, graph: bool, max_rows: int, max_bytes: int
+) -> Capped:
+    """An answer a remote store serialised one item per line (TSV with its header, or
+    N-Triples), arriving in chunks: held to the caps and transcoded into ``fmt``.
+
+    Reading stops at a cap, so the caller can close the connection and the store
+    stops sending.
+
+    >>> tsv = [b"?x\\n<http://a>\\n", b"<http://b>\\n<http://c>\\n"]
+    >>> capped = capped_from_lines(tsv, TSV, graph=False, max_rows=2, max_bytes=1000)
+    >>> capped.rows, capped.truncated
+    (2, 'rows')
+    """
+    header = 0 if graph else 1
+    sink = _LineBuffer(max_rows + header, max_bytes)
+    try:
+        for chunk in chunks:
+            sink.write(chunk)
+    except _CutError:
+        pass
+    try:
+        return _fit(bytes(sink.data), sink.cut, fmt, graph=graph, max_bytes=max_bytes)
+    except SyntaxError as exc:  # e.g. a store that stops a query writes a message mid-answer
+        raise StoreAnswerError(f"the store's answer broke off: {exc}") from exc
+
+
+def _fit(
+    lines: bytes, truncated: str | None, fmt: Format, *, graph: bool, max_bytes: int
+) -> Capped:
+    """Transcode kept lines into ``fmt``, dropping lines until the answer fits ``max_bytes``."""
+    header = 0 if graph else 1
     while True:
         body = _transcode(lines, fmt, graph=graph)
         count = lines.count(b"\n") - header
@@ -328,3 +361,34 @@ def term_to_rdflib(term: Term) -> rdflib.term.Identifier:
     if term.datatype.value == _XSD_STRING:
         return rdflib.Literal(term.value)
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def parse_solutions(body: bytes) -> tuple[list[str], list[dict[str, Term]]]:
+    """Variables and rows of a TSV results document (a remote store's answer); unbound
+    variables are absent from a row."""
+    try:
+        parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.TSV)
+    except SyntaxError as exc:
+        raise StoreError(f"the store sent results that do not parse: {exc}") from exc
+    assert isinstance(parsed, pyoxigraph.QuerySolutions)
+    names = [v.value for v in parsed.variables]
+    rows: list[dict[str, Term]] = []
+    for solution in parsed:
+        row: dict[str, Term] = {}
+        for name in names:
+            value = solution[name]
+            if value is not None and not isinstance(value, Triple):
+                row[name] = value
+        rows.append(row)
+    return names, rows
+
+
+def parse_boolean(body: bytes) -> pyoxigraph.QueryBoolean:
+    """A SPARQL JSON boolean answer (a remote store's), ready for ``serialize_capped``."""
+    try:
+        parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
+    except SyntaxError as exc:
+        raise StoreError(f"the store sent an answer that does not parse: {exc}") from exc
+    if not isinstance(parsed, pyoxigraph.QueryBoolean):
+        raise StoreError("the store answered an ASK query with solutions")
+    return parsed

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import tantivy
 
 from service.store import ChangeSet, GraphStore, Row
-from service.terms import Literal, NamedNode, Quad
+from service.terms import Literal, NamedNode
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,8 @@ class SearchIndex:
         self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
         self._lock = threading.RLock()
         self._built = False
+        #: The store version the index has caught up with (other processes' writes).
+        self._seen = 0
 
     # -- building ----------------------------------------------------------
 
@@ -128,6 +130,8 @@ class SearchIndex:
     def rebuild(self) -> None:
         """Index every entity of the store (the store reads take most of the time)."""
         with self._lock:
+            # Read first: what is written during the rebuild is caught up with later.
+            self._seen = self.store.changes_since(self._seen)[0]
             self._writer.delete_all_documents()
             self._add(self._documents(None))
             self._commit()
@@ -192,7 +196,9 @@ class SearchIndex:
         with self._lock:
             if not self._built:
                 return  # the first search builds from the store, which has the change
-            touched = self._owners(q for q in [*changes.delete, *changes.insert])
+            touched = self._owners(
+                node for q in [*changes.delete, *changes.insert] for node in (q.subject, q.object)
+            )
             if changes.drop_graphs:
                 self.rebuild()
                 return
@@ -207,15 +213,29 @@ class SearchIndex:
                 self._add(self._documents(batch))
             self._commit()
 
-    def _owners(self, quads: Iterable[Quad]) -> list[NamedNode]:
-        """The entities whose documents a set of quads can change."""
+    def catch_up(self) -> None:
+        """Re-index what other Parley processes sharing the store wrote since last time
+        (one cheap query; nothing to do on an embedded store)."""
+        with self._lock:
+            if not self._built:
+                return
+            current, touched = self.store.changes_since(self._seen)
+            if current == self._seen:
+                return
+            if touched is None:
+                self.rebuild()
+                return
+            self._seen = current
+            self.reindex(self._owners(touched))
+
+    def _owners(self, nodes: Iterable[object]) -> list[NamedNode]:
+        """The entities whose documents a change to these nodes' statements can change."""
         found: dict[str, NamedNode] = {}
-        for q in quads:
-            for node in (q.subject, q.object):
-                if isinstance(node, NamedNode):
-                    owner = self._owner(node)
-                    if owner is not None:
-                        found[owner.value] = owner
+        for node in nodes:
+            if isinstance(node, NamedNode):
+                owner = self._owner(node)
+                if owner is not None:
+                    found[owner.value] = owner
         # A claimant's new name changes the documents of its claims.
         renamed = [
             o for o in found.values() if not o.value.startswith(str(self.store.vocab.id) + "claim/")
@@ -272,6 +292,7 @@ class SearchIndex:
         if not words:
             return []
         self.ensure_built()
+        self.catch_up()
         searcher = self._index.searcher()
         result = searcher.search(self.query(words), limit, count=False)
         hits = []

@@ -68,6 +68,12 @@ class Settings:
     store_update_url: str | None = None
     #: Remote store Graph Store Protocol endpoint, used for bulk loads when set.
     store_gsp_url: str | None = None
+    #: Credentials for the remote store (environment only): HTTP basic, or a bearer token.
+    store_user: str | None = None
+    store_password: str | None = None
+    store_token: str | None = None
+    #: The remote store's per-request query time-limit parameter (Fuseki: ``timeout``).
+    store_timeout_param: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -85,6 +91,12 @@ class Settings:
                 raise ConfigError(f"{name} must be at least 1")
         if self.query_workers < 0 or self.rate_limit_per_minute < 0 or self.threads < 1:
             raise ConfigError("query_workers and rate_limit_per_minute must be >= 0, threads >= 1")
+        if self.store_url is not None and self.store_path is not None:
+            raise ConfigError(
+                "give a store directory (--store) or a remote store (--store-url), not both"
+            )
+        if self.store_url is not None and urlsplit(self.store_url).scheme not in ("http", "https"):
+            raise ConfigError(f"store URL {self.store_url!r} must be an http(s) URL")
         if self.log_format not in ("text", "json"):
             raise ConfigError("log format must be 'text' or 'json'")
 
@@ -138,6 +150,10 @@ _ENV: dict[str, tuple[str, str]] = {
     "PARLEY_STORE_URL": ("store_url", "str"),
     "PARLEY_STORE_UPDATE_URL": ("store_update_url", "str"),
     "PARLEY_STORE_GSP_URL": ("store_gsp_url", "str"),
+    "PARLEY_STORE_USER": ("store_user", "str"),
+    "PARLEY_STORE_PASSWORD": ("store_password", "str"),
+    "PARLEY_STORE_TOKEN": ("store_token", "str"),
+    "PARLEY_STORE_TIMEOUT_PARAM": ("store_timeout_param", "str"),
 }
 
 

@@ -7,13 +7,17 @@ talks to.
 
 Changes are always committed as one ``ChangeSet`` (deleted and inserted quads,
 created and dropped graphs), atomically: either all of it is stored or none.
+A commit may name the version it was computed against (``expected_version``):
+when another process sharing the store committed since, nothing is written and
+``WriteConflictError`` is raised, so the writer computes the change again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from service.formats import Format
 from service.terms import (
@@ -27,6 +31,9 @@ from service.terms import (
     Triple,
 )
 from service.vocab import Vocab
+
+if TYPE_CHECKING:
+    from service.queryjob import QueryLimits, QueryRunner
 
 Row = dict[str, Term]
 ResultKind = Literal["solutions", "boolean", "graph"]
@@ -89,6 +96,11 @@ class GraphStore(Protocol):
     def select(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Row]:
         """Rows of a SELECT query (unbound variables are absent from a row)."""
 
+    def select_with_variables(
+        self, query: str, *, dataset: DatasetSpec | None = None
+    ) -> tuple[list[Row], list[str]]:
+        """Rows of a SELECT query and its variables, in the query's order."""
+
     def ask(self, query: str, *, dataset: DatasetSpec | None = None) -> bool:
         """The answer of an ASK query."""
 
@@ -127,21 +139,49 @@ class GraphStore(Protocol):
     def count(self, graph: GraphName | None = None) -> int:
         """Quads in one graph, or in the whole store."""
 
-    def commit(self, changes: ChangeSet) -> None:
-        """Apply the change atomically."""
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Held by the writer around computing and committing a change: on a store that
+        several Parley processes share, the others wait (embedded: nothing to do)."""
 
-    def replace_all(self, quads: Iterable[Quad]) -> None:
-        """Empty the store and load ``quads`` (used by ``parley build``)."""
+    def reads(self) -> AbstractContextManager[None]:
+        """A block of many small lookups of one state (a write's or a validation's): a
+        remote store answers them from a per-node cache (embedded: nothing to do)."""
+
+    def changes_since(self, version: int) -> tuple[int, list[NamedNode] | None]:
+        """The store's version, and the IRIs that writes of *other processes* touched
+        since ``version`` (``None``: too much to say, re-read everything). A process hears
+        of its own writes from its writer's listeners."""
+
+    def commit(self, changes: ChangeSet, *, expected_version: int | None = None) -> None:
+        """Apply the change atomically.
+
+        :param expected_version: the ``version()`` the change was computed against.
+        :raises WriteConflictError: the store is at another version; nothing was written.
+        """
+
+    def replace_all(
+        self, quads: Iterable[Quad], *, progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Empty the store and load ``quads`` (used by ``parley build``); ``progress`` is
+        called with the number of quads loaded so far."""
 
     def serialize_graph(self, graph: GraphName, fmt: Format) -> bytes:
         """One graph's triples (or the whole dataset for a quad format and ``DefaultGraph``)."""
 
     def version(self) -> int:
-        """A number that changes with every commit (caches and snapshots key on it)."""
+        """A number that changes with every commit, read afresh (caches and snapshots key on
+        it; a write is computed against it and committed with ``expected_version``)."""
 
-    def fork(self) -> GraphStore:
+    def fork(self, predicates: Collection[NamedNode] | None = None) -> GraphStore:
         """A private read-write copy, discarded by ``close`` (SPARQL Update evaluates the
-        later operations of a request on it, after the earlier ones' effect)."""
+        later operations of a request on it, after the earlier ones' effect).
+
+        :param predicates: the only predicates the copy will be read for, when the caller
+            knows them (a remote store copies only those quads); ``None``: any.
+        """
+
+    def query_runner(self, limits: QueryLimits, on_timeout: Callable[[], None]) -> QueryRunner:
+        """What evaluates clients' queries under the endpoint's limits (time, admission)."""
 
     def close(self) -> None:
         """Release the store."""
@@ -164,3 +204,34 @@ def term_to_sparql(term: Term | GraphName) -> str:
 def has_blank_node(quad: Quad) -> bool:
     """True if the quad mentions a blank node anywhere."""
     return any(isinstance(t, BlankNode) for t in (quad.subject, quad.object, quad.graph_name))
+
+
+def quad_block(quads: Iterable[Quad], variables: dict[str, str] | None = None) -> str:
+    """Quads as an update's data block, grouped by graph.
+
+    With ``variables``, blank nodes become variables (named in it); without, they
+    stay blank nodes (fresh nodes in an INSERT template or INSERT DATA).
+
+    >>> g = NamedNode("http://g")
+    >>> quad_block([Quad(BlankNode("x"), NamedNode("http://p"), NamedNode("http://o"), g)], {})
+    'GRAPH <http://g> { ?b0 <http://p> <http://o> . }'
+    """
+
+    def term(t: object) -> str:
+        if isinstance(t, BlankNode) and variables is not None:
+            if t.value not in variables:
+                variables[t.value] = f"?b{len(variables)}"
+            return variables[t.value]
+        return str(t)
+
+    by_graph: dict[GraphName, list[str]] = {}
+    for q in quads:
+        line = f"{term(q.subject)} {term(q.predicate)} {term(q.object)} ."
+        by_graph.setdefault(q.graph_name, []).append(line)
+    parts = []
+    for graph, lines in by_graph.items():
+        body = " ".join(lines)
+        parts.append(
+            body if isinstance(graph, DefaultGraph) else f"GRAPH {term(graph)} {{ {body} }}"
+        )
+    return " ".join(parts)

@@ -77,7 +77,8 @@ class Writer(Protocol):
 class SerialWriter:
     """What every writer shares: one write at a time (a re-entrant lock), and listeners."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
 
@@ -86,7 +87,8 @@ class SerialWriter:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        with self._lock:
+        # The store's part matters when other processes share it (a remote store's lease).
+        with self._lock, self.store.exclusive():
             yield
 
     def notify(self, changes: ChangeSet) -> None:
@@ -99,8 +101,7 @@ class DirectWriter(SerialWriter):
     """Commits every change as it is, atomically and one at a time."""
 
     def __init__(self, store: GraphStore) -> None:
-        super().__init__()
-        self.store = store
+        super().__init__(store)
 
     def submit(
         self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
@@ -114,7 +115,7 @@ class DirectWriter(SerialWriter):
         )
         if dry_run:
             return WriteOutcome(len(prepared.insert), len(prepared.delete), False, changes=prepared)
-        with self._lock:
+        with self.exclusive():
             self.store.commit(prepared)
         self.notify(prepared)
         return WriteOutcome(len(prepared.insert), len(prepared.delete), True, changes=prepared)

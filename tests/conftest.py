@@ -3,6 +3,13 @@
 The project's model is built once per session, for a base IRI that is the
 URL of the real server the session starts, so every IRI in the store
 dereferences at that server. Tests that write get their own copies.
+
+Every test that uses a real server runs twice, once per store backend
+(``backend``: ``embedded``, the server's own store directory; ``remote``, an
+``oxigraph serve`` process the server reaches with ``--store-url``). The
+parameter is session-scoped, so pytest runs all of one backend's tests before
+the other's and sets the session server up once per backend, on the same port
+and base IRI (the first is torn down before the second starts).
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ from service.oxigraph_store import OxigraphStore
 from service.settings import Settings
 from service.vocab import Vocab
 from tests.support import (
+    BACKENDS,
     ServerProcess,
     base_for,
     build_store,
     copy_store,
     free_port,
-    start_server,
+    start_backend,
 )
 
 
@@ -85,7 +93,8 @@ def settings(base_iri: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, store_copy: Path) -> Iterator[Flask]:
-    """The application over a private copy of the model (Flask's test client, no socket)."""
+    """The application over a private copy of the model (Flask's test client, no socket).
+    In-process, on the embedded store only: the HTTP suites run on both backends."""
     application = create_app(settings.replace(store_path=store_copy))
     yield application
     application.extensions["parley"].store.close()
@@ -96,23 +105,33 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store backend of the real servers: ``embedded`` or ``remote``."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, built_store: Path, base_iri: str, server_port: int
+    tmp_path_factory: pytest.TempPathFactory,
+    built_store: Path,
+    base_iri: str,
+    server_port: int,
+    backend: str,
 ) -> Iterator[ServerProcess]:
-    """A real `parley serve` process on the session's model. Read-only use: tests that
+    """A real `parley serve` process on the session's model, on each backend (the remote
+    one is an `oxigraph serve` on a copy of the built store). Read-only use: tests that
     write start their own server."""
-    root = tmp_path_factory.mktemp("server")
+    root = tmp_path_factory.mktemp(f"server-{backend}")
     store = copy_store(built_store, root / "store", base_iri)
-    process = start_server(store, port=server_port, log_dir=root)
+    process = start_backend(backend, store, port=server_port, log_dir=root)
     yield process
     process.stop()
 
 
 @pytest.fixture
-def scratch_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """A real server on an empty store, for protocol tests that write."""
-    port = free_port()
-    process = start_server(tmp_path / "store", port=port, log_dir=tmp_path)
+def scratch_server(tmp_path: Path, backend: str) -> Iterator[ServerProcess]:
+    """A real server on an empty store (on each backend), for protocol tests that write."""
+    process = start_backend(backend, tmp_path / "store", port=free_port(), log_dir=tmp_path)
     yield process
     process.stop()

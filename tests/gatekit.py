@@ -26,6 +26,7 @@ from service.formats import NTRIPLES, TURTLE
 from service.gate import WriteGate
 from service.oxigraph_store import OxigraphStore
 from service.rdfio import parse, serialize, to_rdflib
+from service.reasoning import closure
 from service.settings import PROJECT_ROOT
 from service.store import ChangeSet
 from service.terms import NamedNode, Quad
@@ -213,6 +214,60 @@ def model_report(vocab: Vocab, data: list[Quad]) -> ValidationReport:
     files = ModelFiles(PROJECT_ROOT / "ontology", PROJECT_ROOT / "shapes", FIXTURE_DATA)
     validator = ShaclValidator(to_rdflib(load_shapes(files, vocab)), load_ontology(files, vocab))
     return validator.validate(data)
+
+
+def post_to_data(
+    client: httpx.Client,
+    auth: dict[str, str],
+    data: bytes,
+    graph: str = "graph/claims/article",
+    content_type: str = "text/turtle",
+    **params: str,
+) -> httpx.Response:
+    """``POST /data`` of ``data`` into ``graph`` (relative to the server's base)."""
+    return client.post(
+        "/data",
+        params={"graph": graph, **params},
+        content=data,
+        headers={"Content-Type": content_type, **auth},
+    )
+
+
+def server_data(client: httpx.Client, vocab: Vocab) -> list[Quad]:
+    """The data graphs and the inferred graph of the server's store."""
+    response = client.get(
+        "/sparql",
+        params={
+            "query": "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
+            "FILTER(?g NOT IN (graph:ontology, graph:shapes, graph:provenance)"
+            " && STRSTARTS(STR(?g), STR(graph:))) }"
+        },
+        headers={"Accept": "application/n-triples"},
+    )
+    assert response.status_code == 200
+    return parse(response.content, NTRIPLES)
+
+
+def graph_quads(client: httpx.Client, graph: NamedNode) -> list[Quad]:
+    response = client.get(
+        "/sparql",
+        params={
+            "query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}"
+        },
+        headers={"Accept": "application/n-triples"},
+    )
+    return parse(response.content, NTRIPLES, graph=graph)
+
+
+def inferred_difference(client: httpx.Client, vocab: Vocab) -> tuple[list[str], list[str]]:
+    """What the server's inferred graph holds beyond the closure of its asserted data, and
+    what it lacks of it (both empty when the inferred graph is right)."""
+    data = server_data(client, vocab)
+    inferred = {q.triple for q in graph_quads(client, vocab.inferred_graph)}
+    asserted = [q for q in data if q.triple not in inferred]
+    ontology = graph_quads(client, vocab.ontology_graph)
+    want = {q.triple for q in closure(asserted, ontology, vocab.inferred_graph)}
+    return sorted(map(str, inferred - want)), sorted(map(str, want - inferred))
 
 
 def dump(store: OxigraphStore) -> set[Quad]:

@@ -1,4 +1,11 @@
-"""Test helpers: real `parley` processes on free loopback ports, and model builds."""
+"""Test helpers: real `parley` and `oxigraph serve` processes on free loopback ports, and
+model builds.
+
+Parley runs on one of two backends: ``embedded`` (its own pyoxigraph store directory) or
+``remote`` (an ``oxigraph serve`` process reached with ``--store-url``). ``start_backend``
+starts either on the same store directory, so a module fixture parametrised over
+``BACKENDS`` runs its tests on both.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from service.formats import NQUADS
 from service.oxigraph_store import OxigraphStore
 from service.pipeline import build
 from service.settings import PROJECT_ROOT, Settings
@@ -28,6 +37,16 @@ SHARED_ARTICLE = PROJECT_ROOT.parent / "shared" / "source" / "article.txt"
 #: Screenshots and other files tests leave for people to look at.
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
 PARLEY = str(Path(sys.executable).with_name("parley"))
+#: The Oxigraph server (PyPI package ``oxigraph``, a dev dependency), the remote store.
+OXIGRAPH = str(Path(sys.executable).with_name("oxigraph"))
+#: The store backends every HTTP test runs on (the ids of the parametrised fixtures).
+BACKENDS = ("embedded", "remote")
+#: A five-way cross product over the 60 test triples: 778 million solutions to count (on
+#: the test's predicate only, so what else a store holds does not change its size).
+CROSS_PRODUCT = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a <http://ex/p> ?c . ?d <http://ex/p> ?f . "
+    "?g <http://ex/p> ?i . ?j <http://ex/p> ?l . ?m <http://ex/p> ?o }"
+)
 
 
 def free_port() -> int:
@@ -58,9 +77,122 @@ def copy_store(source: Path, target: Path, base_iri: str) -> Path:
     return target
 
 
+def _wait_until(
+    answers: Callable[[], bool],
+    process: subprocess.Popen[bytes],
+    what: str,
+    wait_s: float,
+    log: Callable[[], str],
+) -> None:
+    """Poll ``answers`` until it holds; fail when ``process`` exits or ``wait_s`` passes."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log()}")
+        try:
+            if answers():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer within {wait_s} s:\n{log()}")
+
+
+def _terminate(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@dataclass
+class OxigraphProcess:
+    """A running `oxigraph serve` (the remote store), on ``location`` (``None``: in memory)."""
+
+    location: Path | None
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    args: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return base_for(self.port)
+
+    @property
+    def sparql_url(self) -> str:
+        """The combined SPARQL query and update endpoint (what ``--store-url`` takes)."""
+        return self.url + "sparql"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def dump(self) -> set[str]:
+        """Every quad the store holds, as N-Quads lines, read from it directly (its Graph
+        Store endpoint; the lines keep the store's own blank node labels, so two dumps of
+        one store compare equal)."""
+        response = httpx.get(self.url + "store", headers={"Accept": NQUADS.media_type}, timeout=60)
+        assert response.status_code == 200, response.text
+        return {line for line in response.text.splitlines() if line.strip()}
+
+    def stop(self) -> None:
+        _terminate(self.process)
+
+    def kill(self) -> None:
+        """SIGKILL: the store disappears at once, under whatever request it serves."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+    def restart(self, wait_s: float = 30.0) -> None:
+        """Start the server again on the same location and port (after ``stop``/``kill``)."""
+        self.stop()
+        self.process = _spawn_oxigraph(self.location, self.port, self.log_path, self.args)
+        _wait_oxigraph(self, wait_s)
+
+
+def _spawn_oxigraph(
+    location: Path | None, port: int, log_path: Path, extra: tuple[str, ...]
+) -> subprocess.Popen[bytes]:
+    args = [OXIGRAPH, "serve", "--bind", f"127.0.0.1:{port}", *extra]
+    if location is not None:
+        args += ["--location", str(location)]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _wait_oxigraph(server: OxigraphProcess, wait_s: float) -> None:
+    def answers() -> bool:
+        response = httpx.get(server.sparql_url, params={"query": "ASK {}"}, timeout=2)
+        return response.status_code == 200
+
+    try:
+        _wait_until(answers, server.process, "oxigraph serve", wait_s, server.log)
+    except RuntimeError:
+        server.stop()
+        raise
+
+
+def start_oxigraph(
+    location: Path | None, *, port: int, log_dir: Path, args: tuple[str, ...] = ()
+) -> OxigraphProcess:
+    """Start `oxigraph serve` on ``location`` (an existing pyoxigraph store directory is
+    served as it is; a missing one is created empty), with ``args`` (e.g. ``--timeout-s``),
+    and wait until it answers a query."""
+    log_path = log_dir / f"oxigraph-{port}.log"
+    process = _spawn_oxigraph(location, port, log_path, args)
+    server = OxigraphProcess(location, port, log_path, process, args)
+    _wait_oxigraph(server, 30.0)
+    return server
+
+
 @dataclass
 class ServerProcess:
-    """A running `parley serve`."""
+    """A running `parley serve`; on the ``remote`` backend, with the `oxigraph serve` it
+    owns (stopped with it), or none when the test manages the store process itself."""
 
     url: str
     port: int
@@ -68,6 +200,8 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    backend: str = "embedded"
+    oxigraph: OxigraphProcess | None = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -79,17 +213,13 @@ class ServerProcess:
         return {"Authorization": f"Bearer {self.token}"}
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        _terminate(self.process)
+        if self.oxigraph is not None:
+            self.oxigraph.stop()
 
 
 def start_server(
-    store: Path,
+    store: Path | None,
     *,
     port: int,
     log_dir: Path,
@@ -97,25 +227,80 @@ def start_server(
     extra_args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     wait_s: float = 30.0,
+    store_url: str | None = None,
+    base_iri: str | None = None,
 ) -> ServerProcess:
-    """Start `parley serve` on ``store`` and wait until /health answers."""
+    """Start `parley serve` and wait until /health answers: on the store directory
+    ``store``, or with ``store_url`` on a remote SPARQL store (``store`` is then ``None``).
+    The base IRI is the server's own URL unless ``base_iri`` says otherwise (replicas
+    share one)."""
+    if (store is None) == (store_url is None):
+        raise ValueError("start_server needs a store directory or a store URL, not both")
     log_path = log_dir / f"server-{port}.log"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
     full_env.update({"PARLEY_WRITE_TOKEN": token, **(env or {})})
-    args = [PARLEY, "serve", "--store", str(store), "--port", str(port)]
-    args += ["--base-iri", base_for(port), *extra_args]
+    where = ["--store", str(store)] if store_url is None else ["--store-url", store_url]
+    args = [PARLEY, "serve", *where, "--port", str(port)]
+    args += ["--base-iri", base_iri or base_for(port), *extra_args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=full_env)
-    server = ServerProcess(base_for(port), port, token, process, log_path, full_env)
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"parley serve exited with {process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(server.url + "health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"parley serve did not answer within {wait_s} s:\n{server.log()}")
+    backend = "embedded" if store_url is None else "remote"
+    server = ServerProcess(base_for(port), port, token, process, log_path, full_env, backend)
+
+    def answers() -> bool:
+        return httpx.get(server.url + "health", timeout=1).status_code == 200
+
+    try:
+        _wait_until(answers, process, "parley serve", wait_s, server.log)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+def insert_test_triples(server: ServerProcess) -> None:
+    """The 60 test triples ``<http://ex/sN> <http://ex/p> N`` (what ``CROSS_PRODUCT``
+    multiplies), written through the server's SPARQL endpoint."""
+    triples = " ".join(f"<http://ex/s{i}> <http://ex/p> {i} ." for i in range(60))
+    with server.client() as http:
+        response = http.post(
+            "/sparql",
+            content=f"INSERT DATA {{ {triples} }}",
+            headers={"Content-Type": "application/sparql-update", **server.auth()},
+        )
+    assert response.status_code == 200, response.text
+
+
+def start_backend(
+    backend: str,
+    store: Path,
+    *,
+    port: int,
+    log_dir: Path,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    oxigraph_args: tuple[str, ...] = (),
+) -> ServerProcess:
+    """`parley serve` on the store directory ``store`` through ``backend``: ``embedded``
+    opens it itself; ``remote`` has an `oxigraph serve` (on a free port, with
+    ``oxigraph_args``) serve it (an existing pyoxigraph store as it is, a missing one
+    empty) and reaches it by URL. The returned server stops its `oxigraph serve` with it."""
+    if backend == "embedded":
+        return start_server(store, port=port, log_dir=log_dir, extra_args=extra_args, env=env)
+    if backend != "remote":
+        raise ValueError(f"unknown backend {backend!r}")
+    oxigraph = start_oxigraph(store, port=free_port(), log_dir=log_dir, args=oxigraph_args)
+    try:
+        server = start_server(
+            None,
+            port=port,
+            log_dir=log_dir,
+            extra_args=extra_args,
+            env=env,
+            store_url=oxigraph.sparql_url,
+        )
+    except BaseException:
+        oxigraph.stop()
+        raise
+    server.oxigraph = oxigraph
+    return server

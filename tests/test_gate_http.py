@@ -1,7 +1,9 @@
 """The write gate through its doors: ``POST /data`` and ``POST /validate`` on a real
 server, ``parley load`` and ``parley validate`` on a store, and the gate API.
 
-One server per module, on the gate's fixture model built for its port.
+One server per module and backend (embedded, remote), on the gate's fixture model
+built for its port. The gate's API and ``parley load``/``parley validate`` work on a
+store directory in the test process, with no server: they run once, not per backend.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from service.cli import main
 from service.formats import NQUADS, NTRIPLES, TURTLE
 from service.oxigraph_store import OxigraphStore
 from service.rdfio import parse, serialize
-from service.reasoning import closure
 from service.terms import XSD, Literal, NamedNode, Quad
 from service.vocab import Vocab
 from tests.gate_examples import EXAMPLES, PREFIXES, Example, claim
@@ -32,11 +33,18 @@ from tests.gatekit import (
     SparqlUpdatePath,
     WritePath,
     build_fixture,
+    inferred_difference,
     model_report,
+    post_to_data,
+    server_data,
 )
-from tests.support import ServerProcess, base_for, free_port, start_server
+from tests.support import ServerProcess, base_for, free_port, start_backend
 
 pytestmark = pytest.mark.server
+
+
+SERVER_DOORS = ["http-data", "sparql-update", "gsp-post"]
+LOCAL_DOORS = ["gate", "cli-load"]
 
 
 @dataclass
@@ -44,32 +52,45 @@ class Setup:
     server: ServerProcess
     vocab: Vocab
     paths: dict[str, WritePath]
+
+
+@dataclass
+class Local:
+    """The doors that need no server: the gate's API and the command line."""
+
+    vocab: Vocab
+    paths: dict[str, WritePath]
     cli_store: Path
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
-    root = tmp_path_factory.mktemp("gate-http")
+def setup(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Setup]:
+    root = tmp_path_factory.mktemp(f"gate-http-{backend}")
     port = free_port()
     base = base_for(port)
     store = build_fixture(root / "server-store", base)
-    server = start_server(store, port=port, log_dir=root)
-    gate_store = OxigraphStore.open(build_fixture(root / "gate-store", base), Vocab(base))
-    cli_store = build_fixture(root / "cli-store", base)
+    server = start_backend(backend, store, port=port, log_dir=root)
     http = HttpPath(server.url, server.token)
     update = SparqlUpdatePath(server.url, server.token)
     gsp = GspPostPath(server.url, server.token)
-    paths: dict[str, WritePath] = {
-        "gate": GatePath(gate_store),
-        "http-data": http,
-        "cli-load": CliPath(cli_store, base, root),
-        "sparql-update": update,
-        "gsp-post": gsp,
-    }
-    yield Setup(server, Vocab(base), paths, cli_store)
+    paths: dict[str, WritePath] = {"http-data": http, "sparql-update": update, "gsp-post": gsp}
+    yield Setup(server, Vocab(base), paths)
     for door in (http, update, gsp):
         door.close()
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    root = tmp_path_factory.mktemp("gate-local")
+    base = base_for(free_port())
+    gate_store = OxigraphStore.open(build_fixture(root / "gate-store", base), Vocab(base))
+    cli_store = build_fixture(root / "cli-store", base)
+    paths: dict[str, WritePath] = {
+        "gate": GatePath(gate_store),
+        "cli-load": CliPath(cli_store, base, root),
+    }
+    yield Local(Vocab(base), paths, cli_store)
     gate_store.close()
 
 
@@ -86,12 +107,21 @@ def body(text: str, token: str = "t") -> bytes:
 # -- every shape, through every write path ---------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path_name", ["gate", "http-data", "cli-load", "sparql-update", "gsp-post"]
-)
+@pytest.mark.parametrize("path_name", SERVER_DOORS)
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.shape)
-def test_each_shape_through_each_path(setup: Setup, path_name: str, example: Example) -> None:
-    path = setup.paths[path_name]
+def test_each_shape_through_each_server_door(
+    setup: Setup, path_name: str, example: Example
+) -> None:
+    _check_door(setup.paths[path_name], path_name, example)
+
+
+@pytest.mark.parametrize("path_name", LOCAL_DOORS)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.shape)
+def test_each_shape_through_each_local_door(local: Local, path_name: str, example: Example) -> None:
+    _check_door(local.paths[path_name], path_name, example)
+
+
+def _check_door(path: WritePath, path_name: str, example: Example) -> None:
     n = EXAMPLES.index(example)
     token = f"{path_name.replace('-', '')}{n}"
     valid = path.write(
@@ -128,12 +158,7 @@ def post_data(
     content_type: str = "text/turtle",
     **params: str,
 ) -> httpx.Response:
-    return client.post(
-        "/data",
-        params={"graph": graph, **params},
-        content=data,
-        headers={"Content-Type": content_type, **setup.server.auth()},
-    )
+    return post_to_data(client, setup.server.auth(), data, graph, content_type, **params)
 
 
 def test_a_refused_write_leaves_the_store_as_it_was(setup: Setup, client: httpx.Client) -> None:
@@ -249,45 +274,13 @@ def test_concurrent_writers_all_land(setup: Setup, client: httpx.Client) -> None
     assert model_report(setup.vocab, server_data(client, setup.vocab)).conforms
 
 
-def server_data(client: httpx.Client, vocab: Vocab) -> list[Quad]:
-    """The data graphs and the inferred graph of the server's store."""
-    response = client.get(
-        "/sparql",
-        params={
-            "query": "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
-            "FILTER(?g NOT IN (graph:ontology, graph:shapes, graph:provenance)"
-            " && STRSTARTS(STR(?g), STR(graph:))) }"
-        },
-        headers={"Accept": "application/n-triples"},
-    )
-    assert response.status_code == 200
-    return parse(response.content, NTRIPLES)
-
-
-def graph_quads(client: httpx.Client, graph: NamedNode) -> list[Quad]:
-    response = client.get(
-        "/sparql",
-        params={
-            "query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}"
-        },
-        headers={"Accept": "application/n-triples"},
-    )
-    return parse(response.content, NTRIPLES, graph=graph)
-
-
 def test_inferred_graph_matches_the_reference_after_writes(
     setup: Setup, client: httpx.Client
 ) -> None:
     vocab = setup.vocab
     predicted = claim().replace("modality-asserted", "modality-predicted")
     assert post_data(setup, client, body(predicted, "i1")).status_code == 201
-    data = server_data(client, vocab)
-    inferred = {q.triple for q in graph_quads(client, vocab.inferred_graph)}
-    asserted = [q for q in data if q.triple not in inferred]
-    ontology = graph_quads(client, vocab.ontology_graph)
-    want = {q.triple for q in closure(asserted, ontology, vocab.inferred_graph)}
-    assert sorted(map(str, inferred - want)) == []
-    assert sorted(map(str, want - inferred)) == []
+    assert inferred_difference(client, vocab) == ([], [])
 
 
 def test_provenance_is_queryable(setup: Setup, client: httpx.Client) -> None:
@@ -418,11 +411,11 @@ def test_validate_reports_syntax_errors_with_their_position(client: httpx.Client
 # -- the command line ---------------------------------------------------------------------
 
 
-def test_parley_validate(setup: Setup, tmp_path: Path) -> None:
+def test_parley_validate(local: Local, tmp_path: Path) -> None:
     good, bad = tmp_path / "good.ttl", tmp_path / "bad.ttl"
     good.write_bytes(body(claim(), "cv1"))
     bad.write_bytes(body(claim(quote="a good basis for war"), "cv2"))
-    args = ["--store", str(setup.cli_store), "--base-iri", setup.vocab.base]
+    args = ["--store", str(local.cli_store), "--base-iri", local.vocab.base]
     ok = CliRunner().invoke(main, ["validate", str(good), *args])
     assert (ok.exit_code, ok.stdout.strip()) == (0, "Conforms: yes")
     refused = CliRunner().invoke(main, ["validate", str(bad), *args])
@@ -430,18 +423,18 @@ def test_parley_validate(setup: Setup, tmp_path: Path) -> None:
     assert "is not the text of its source" in refused.stdout
 
 
-def test_parley_load_dry_run(setup: Setup, tmp_path: Path) -> None:
+def test_parley_load_dry_run(local: Local, tmp_path: Path) -> None:
     file = tmp_path / "claim.ttl"
     file.write_bytes(body(claim(), "cd1"))
-    args = ["--store", str(setup.cli_store), "--base-iri", setup.vocab.base]
+    args = ["--store", str(local.cli_store), "--base-iri", local.vocab.base]
     result = CliRunner().invoke(
         main, ["load", str(file), "--graph", "graph/claims/article", "--dry-run", *args]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["committed"] is False
-    store = OxigraphStore.open(setup.cli_store, setup.vocab)
+    store = OxigraphStore.open(local.cli_store, local.vocab)
     try:
-        assert not list(store.quads(setup.vocab.id["claim/Xcd1"], None, None))
+        assert not list(store.quads(local.vocab.id["claim/Xcd1"], None, None))
     finally:
         store.close()
 
@@ -462,13 +455,13 @@ def test_the_validate_page_works_without_javascript(client: httpx.Client) -> Non
     assert "The data does not conform: 1 result(s)." in answer.text
 
 
-def test_parley_validate_without_a_store(tmp_path: Path, setup: Setup) -> None:
+def test_parley_validate_without_a_store(tmp_path: Path, local: Local) -> None:
     """With no store the file is checked against the model files alone."""
     place = tmp_path / "place.ttl"
     place.write_bytes(
         body('id:Tver a parley:City ; rdfs:label "Tver"@en ; dcterms:source <id/x> .')
     )
-    args = ["--store", str(tmp_path / "none"), "--base-iri", setup.vocab.base]
+    args = ["--store", str(tmp_path / "none"), "--base-iri", local.vocab.base]
     ok = CliRunner().invoke(main, ["validate", str(place), *args])
     assert (ok.exit_code, ok.stdout.strip()) == (0, "Conforms: yes")
     place.write_bytes(body("id:Tver a parley:City ."))

@@ -14,7 +14,7 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from tests.support import ServerProcess, free_port, start_server
+from tests.support import ServerProcess, free_port, start_backend
 
 pytestmark = pytest.mark.server
 
@@ -27,9 +27,9 @@ def graph_of(server: ServerProcess) -> str:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def served(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("clients")
-    process = start_server(root / "store", port=free_port(), log_dir=root)
+    process = start_backend(backend, root / "store", port=free_port(), log_dir=root)
     data = (
         f"INSERT DATA {{ GRAPH <{graph_of(process)}> {{ "
         "<http://example.org/clients/alice> <http://example.org/clients/knows> "

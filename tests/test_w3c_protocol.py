@@ -1,5 +1,5 @@
 """The W3C SPARQL 1.1 Protocol (34 tests) and Graph Store Protocol (13 tests) manifests,
-replayed over HTTP against one real `parley serve` on a scratch store.
+replayed over HTTP against one real `parley serve` on a scratch store, on each backend.
 
 The manifests' paths start with ``/sparql/`` and ``/gsp``; they are mapped to
 Parley's ``/sparql`` and ``/store``. Every request carries the server's write
@@ -17,7 +17,7 @@ import httpx
 import pyoxigraph
 import pytest
 
-from tests.support import ServerProcess, free_port, start_server
+from tests.support import ServerProcess, free_port, start_backend
 from tests.w3c import (
     HttpRequest,
     ProtocolCase,
@@ -50,9 +50,9 @@ RDF_TYPES = {
 
 
 @pytest.fixture(scope="module")
-def w3c_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def w3c_server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("w3c-protocol")
-    process = start_server(root / "store", port=free_port(), log_dir=root)
+    process = start_backend(backend, root / "store", port=free_port(), log_dir=root)
     yield process
     process.stop()
 

@@ -18,7 +18,7 @@ import httpx
 import pyoxigraph
 import pytest
 
-from tests.support import ServerProcess, free_port, start_server
+from tests.support import ServerProcess, free_port, start_backend
 from tests.w3c import (
     QueryCase,
     empty_store,
@@ -95,9 +95,9 @@ RESULT_FORMATS = {
 
 
 @pytest.fixture(scope="module")
-def eval_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def eval_server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("w3c-query")
-    process = start_server(root / "store", port=free_port(), log_dir=root)
+    process = start_backend(backend, root / "store", port=free_port(), log_dir=root)
     yield process
     process.stop()
 

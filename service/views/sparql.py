@@ -19,8 +19,7 @@ from service.formats import (
 )
 from service.outbound import check_outbound
 from service.protocol import Operation, parse_operation
-from service.queryjob import QueryJob
-from service.querypool import Streamed
+from service.queryjob import QueryJob, Streamed
 from service.service_description import service_description
 from service.sparql_text import has_dataset_clause, query_form
 from service.update_effect import UpdateContext, compute_update
