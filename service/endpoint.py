@@ -51,13 +51,11 @@ class RateLimiter:
                 times.popleft()
             if len(times) >= self.per_minute:
                 wait = max(1, int(times[0] + 60 - now) + 1)
-                error = TooManyRequestsError(
+                raise TooManyRequestsError(
                     f"more than {self.per_minute} requests in a minute from this address; "
                     f"try again in {wait} s",
                     retryAfter=wait,
                 )
-                error.headers["Retry-After"] = str(wait)
-                raise error
             times.append(now)
 
 

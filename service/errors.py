@@ -64,6 +64,8 @@ class ParleyError(Exception):
         self.extras: dict[str, Any] = extras
         #: Extra response headers (``Retry-After``, ``WWW-Authenticate``, ``Allow``).
         self.headers: dict[str, str] = {}
+        if "retryAfter" in extras:  # the problem's member and the header say the same
+            self.headers["Retry-After"] = str(extras["retryAfter"])
 
 
 class BadRequestError(ParleyError):

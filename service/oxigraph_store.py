@@ -23,14 +23,14 @@ import contextlib
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph
 
-from service.errors import NotAcceptableError, QuerySyntaxError, StoreError, WriteConflictError
+from service.errors import NotAcceptableError, QuerySyntaxError, StoreError
 from service.formats import Format
 from service.queryjob import Answered, QueryJob, QueryLimits, QueryRunner
 from service.rdfio import rdf_format, serialize, serialize_capped, syntax_position
@@ -298,12 +298,10 @@ class OxigraphStore:
     def changes_since(self, version: int) -> tuple[int, list[NamedNode] | None]:
         return self._version, []  # no other process writes an embedded store
 
-    def commit(self, changes: ChangeSet, *, expected_version: int | None = None) -> None:
+    def commit(self, changes: ChangeSet) -> None:
         """Apply a change in one transaction."""
         if not changes:
             return
-        if expected_version is not None and expected_version != self._version:
-            raise WriteConflictError("the store changed since the change was computed")
         if self.read_only:
             raise StoreError("this store was opened read-only")
         update = changeset_to_update(changes)
@@ -356,7 +354,7 @@ class OxigraphStore:
             on_timeout=on_timeout,
         )
 
-    def fork(self, predicates: Collection[NamedNode] | None = None) -> OxigraphStore:
+    def fork(self) -> OxigraphStore:
         """A private read-write copy (a hard-link checkpoint on disk; a full copy in memory),
         removed by ``close``. Used to evaluate an update's later operations after earlier ones."""
         if self.path is None:

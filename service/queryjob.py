@@ -176,12 +176,10 @@ class Admission:
     def enter(self) -> None:
         with self._lock:
             if self._admitted >= self.max_concurrent:
-                error = OverloadedError(
+                raise OverloadedError(
                     f"{self.max_concurrent} queries are running; try again in a moment",
                     retryAfter=RETRY_AFTER_S,
                 )
-                error.headers["Retry-After"] = str(RETRY_AFTER_S)
-                raise error
             self._admitted += 1
 
     def leave(self) -> None:

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING
 
 from service.errors import RemoteStoreLimitError, StoreUnavailableError, WriteConflictError
 from service.formats import NTRIPLES
-from service.rdfio import parse_solutions, serialize
-from service.store import ChangeSet, has_blank_node, quad_block
+from service.rdfio import parse_boolean, parse_solutions, serialize
+from service.store import ChangeSet, Row, has_blank_node, quad_block
 from service.terms import RDF, XSD, BlankNode, Literal, NamedNode, Quad
 
 GraphTerm = NamedNode | BlankNode
@@ -59,9 +59,7 @@ TSV = "text/tab-separated-values"
 
 
 def conflict(detail: str) -> WriteConflictError:
-    error = WriteConflictError(detail, retryAfter=RETRY_AFTER_S)
-    error.headers["Retry-After"] = str(RETRY_AFTER_S)
-    return error
+    return WriteConflictError(detail, retryAfter=RETRY_AFTER_S)
 
 
 class RemoteWrites:
@@ -79,8 +77,8 @@ class RemoteWrites:
         self.touched_p = vocab.parley.touched
         self.dropped_p = vocab.parley.droppedGraph
 
-    def _select(self, text: str) -> list[dict[str, object]]:
-        return parse_solutions(self.store.client.query(text, accept=TSV))[1]  # type: ignore[return-value]
+    def _select(self, text: str) -> list[Row]:
+        return parse_solutions(self.store.client.query(text, accept=TSV))[1]
 
     def read_version(self) -> int:
         rows = self._select(
@@ -90,23 +88,20 @@ class RemoteWrites:
 
     # -- commits -----------------------------------------------------------
 
-    def commit(self, changes: ChangeSet, *, expected_version: int | None) -> None:
+    def commit(self, changes: ChangeSet) -> None:
+        """Commit conditioned on the version read when this thread took the lease (or now,
+        without the lease)."""
         if not changes:
             return
         lease = self.store.lease
         version = lease.version if lease.mine() else self.read_version()
-        if expected_version is not None and expected_version != version:
-            raise conflict(
-                f"another Parley process wrote to the store first (version {version}, the "
-                f"change was computed against {expected_version}); nothing was written"
-            )
         commit_id = uuid.uuid4().hex
         self.store.client.update(self.update_text(changes, version, commit_id))
         applied = self.store.client.query(
             f'ASK {{ GRAPH {self.graph} {{ {self.head} {self.commit_p} "{commit_id}" }} }}',
             accept="application/sparql-results+json",
         )
-        if b"true" not in applied:
+        if not parse_boolean(applied):
             raise conflict(
                 "another Parley process wrote to the store while this write was computed; "
                 "nothing was written"

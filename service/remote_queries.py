@@ -22,11 +22,21 @@ from service.errors import (
     QueryTimeoutError,
     StoreAnswerError,
 )
-from service.formats import NTRIPLES
+from service.formats import NTRIPLES, Format
 from service.queryjob import Admission, QueryJob, QueryLimits, Streamed
-from service.rdfio import capped_from_lines, parse_boolean, serialize_capped, syntax_position
-from service.sparql_client import read_chunks
+from service.rdfio import (
+    Capped,
+    capped_from_lines,
+    parse_boolean,
+    serialize_capped,
+    syntax_position,
+)
+from service.sparql_client import query_timeout, read_chunks
 from service.sparql_text import query_form
+from service.store import DatasetSpec, ResultKind
+
+TSV_RESULTS = "text/tab-separated-values"
+JSON_RESULTS = "application/sparql-results+json"
 
 if TYPE_CHECKING:
     from service.remote_store import RemoteStore
@@ -58,39 +68,22 @@ class RemoteQueryRunner:
                 f"the store stopped the query (its own time limit) and its answer broke off "
                 f"({exc.detail})"
             ) from exc
-        except QuerySyntaxError as exc:
-            raise client_position(exc, self.store.prologue(job.base_iri)) from exc
         finally:
             self._admission.leave()
 
     def _run(self, job: QueryJob) -> Streamed:
-        form = query_form(job.text)
-        graph = form in ("CONSTRUCT", "DESCRIBE")
-        fmt = job.graph_format if graph else job.results_format
-        if fmt is None:
-            family = "an RDF format" if graph else "a SPARQL results format"
-            raise NotAcceptableError(
-                f"the query's answer needs {family}; none of them is acceptable"
-            )
-        store, limit = self.store, self.limits.timeout_s
-        default, named = store.dataset_params(job.dataset, query_has_dataset=job.query_has_dataset)
-        text = store.prologue(job.base_iri) + job.text
-        accept = (
-            "application/sparql-results+json" if form == "ASK" else
-            NTRIPLES.media_type if graph else "text/tab-separated-values"
-        )  # fmt: skip
-        deadline = time.monotonic() + limit
-        with store.client.stream_query(
-            text, accept=accept, default_graphs=default, named_graphs=named, timeout_s=limit
-        ) as response:
-            chunks = _until(read_chunks(response, limit), deadline, limit)
-            if form == "ASK":
-                answer = parse_boolean(b"".join(chunks))
-                capped = serialize_capped(answer, fmt, max_rows=1, max_bytes=job.max_bytes)
-            else:
-                capped = capped_from_lines(
-                    chunks, fmt, graph=graph, max_rows=job.max_rows, max_bytes=job.max_bytes
-                )
+        _kind, fmt, capped = answer(
+            self.store,
+            job.text,
+            dataset=job.dataset,
+            query_has_dataset=job.query_has_dataset,
+            base_iri=job.base_iri,
+            results_format=job.results_format,
+            graph_format=job.graph_format,
+            max_rows=job.max_rows,
+            max_bytes=job.max_bytes,
+            timeout_s=self.limits.timeout_s,
+        )
         return Streamed(fmt, capped.rows, capped.truncated, len(capped.body), iter([capped.body]))
 
     def running(self) -> int:
@@ -103,15 +96,67 @@ class RemoteQueryRunner:
         pass  # the store's client is closed with the store
 
 
-def _until(chunks: Iterable[bytes], deadline: float, limit: float) -> Iterator[bytes]:
-    """The chunks, until the deadline passes (then the caller closes the connection)."""
-    for chunk in chunks:
-        if time.monotonic() > deadline:
-            raise QueryTimeoutError(
-                f"the query ran longer than the {limit:g} s limit and was stopped (the "
-                "connection to the store was closed)",
-                timeoutSeconds=limit,
+def answer(
+    store: RemoteStore,
+    text: str,
+    *,
+    dataset: DatasetSpec | None,
+    query_has_dataset: bool,
+    base_iri: str | None,
+    results_format: Format | None,
+    graph_format: Format | None,
+    max_rows: int,
+    max_bytes: int,
+    timeout_s: float | None = None,
+) -> tuple[ResultKind, Format, Capped]:
+    """A query's answer from the store, in the format for its kind, held to the caps
+    (and to ``timeout_s``); what clients' queries and ``GraphStore.evaluate`` share.
+
+    :raises NotAcceptableError: the answer's kind has no acceptable format.
+    :raises QuerySyntaxError: the store refused the query (the position is the query's).
+    """
+    form = query_form(text)
+    kind: ResultKind = (
+        "graph" if form in ("CONSTRUCT", "DESCRIBE") else
+        "boolean" if form == "ASK" else "solutions"
+    )  # fmt: skip
+    fmt = graph_format if kind == "graph" else results_format
+    if fmt is None:
+        family = "an RDF format" if kind == "graph" else "a SPARQL results format"
+        raise NotAcceptableError(
+            f"the query's answer is {kind}, which needs {family}; none of them is acceptable"
+        )
+    default, named = store.dataset_params(dataset, query_has_dataset=query_has_dataset)
+    prologue = store.prologue(base_iri)
+    # One item per line (TSV, N-Triples), so the caps cut the answer while it streams in.
+    accept = {"boolean": JSON_RESULTS, "graph": NTRIPLES.media_type}.get(kind, TSV_RESULTS)
+    try:
+        with store.client.stream_query(
+            prologue + text,
+            accept=accept,
+            default_graphs=default,
+            named_graphs=named,
+            timeout_s=timeout_s,
+        ) as response:
+            chunks = _until(read_chunks(response, timeout_s), timeout_s)
+            if kind == "boolean":
+                boolean = parse_boolean(b"".join(chunks))
+                return kind, fmt, serialize_capped(boolean, fmt, max_rows=1, max_bytes=max_bytes)
+            capped = capped_from_lines(
+                chunks, fmt, graph=kind == "graph", max_rows=max_rows, max_bytes=max_bytes
             )
+            return kind, fmt, capped
+    except QuerySyntaxError as exc:
+        raise client_position(exc, prologue) from exc
+
+
+def _until(chunks: Iterable[bytes], limit_s: float | None) -> Iterator[bytes]:
+    """The chunks, until ``limit_s`` from now has passed (then the caller closes the
+    connection)."""
+    deadline = None if limit_s is None else time.monotonic() + limit_s
+    for chunk in chunks:
+        if deadline is not None and limit_s is not None and time.monotonic() > deadline:
+            raise query_timeout(limit_s)
         yield chunk
 
 

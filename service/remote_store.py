@@ -23,25 +23,17 @@ so several Parley processes can share one store. Three design points (README,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from service.errors import NotAcceptableError
 from service.formats import NTRIPLES, Format
-from service.rdfio import (
-    capped_from_lines,
-    parse,
-    parse_boolean,
-    parse_solutions,
-    serialize,
-    serialize_capped,
-)
+from service.rdfio import parse, parse_boolean, parse_solutions, serialize
 from service.remote_commit import Lease, ReadCache, RemoteWrites
+from service.remote_queries import JSON_RESULTS, TSV_RESULTS, RemoteQueryRunner, answer
 from service.settings import Settings
 from service.sparql_client import Endpoints, SparqlClient
-from service.sparql_text import query_form
-from service.store import ChangeSet, DatasetSpec, Evaluated, ResultKind, Row
+from service.store import ChangeSet, DatasetSpec, Evaluated, GraphStore, Row
 from service.terms import (
     BlankNode,
     DefaultGraph,
@@ -58,8 +50,8 @@ from service.vocab import Vocab
 if TYPE_CHECKING:
     from service.queryjob import QueryLimits, QueryRunner
 
-TSV_RESULTS = "text/tab-separated-values"
-JSON_RESULTS = "application/sparql-results+json"
+#: Caps for Parley's own evaluations (``evaluate``): none.
+UNCAPPED = 1 << 62
 #: A graph no store holds: how an empty dataset is sent (an empty default graph and no
 #: named graphs).
 EMPTY_GRAPH = "urn:parley:no-graph"
@@ -168,31 +160,18 @@ class RemoteStore:
         results_format: Format | None,
         graph_format: Format | None,
     ) -> Evaluated:
-        form = query_form(query)
-        kind: ResultKind = (
-            "graph" if form in ("CONSTRUCT", "DESCRIBE") else
-            "boolean" if form == "ASK" else "solutions"
-        )  # fmt: skip
-        fmt = graph_format if kind == "graph" else results_format
-        if fmt is None:
-            family = "an RDF format" if kind == "graph" else "a SPARQL results format"
-            raise NotAcceptableError(
-                f"the query's answer is {kind}, which needs {family}; none of them is acceptable",
-            )
-        default, named = self.dataset_params(dataset, query_has_dataset=query_has_dataset)
-        text = self.prologue() + query
-        if kind == "boolean":
-            body = self.client.query(
-                text, accept=JSON_RESULTS, default_graphs=default, named_graphs=named
-            )
-            capped = serialize_capped(parse_boolean(body), fmt, max_rows=1, max_bytes=1 << 30)
-            return Evaluated(kind, fmt, capped.body)
-        accept = NTRIPLES.media_type if kind == "graph" else TSV_RESULTS
-        body = self.client.query(text, accept=accept, default_graphs=default, named_graphs=named)
-        lines = capped_from_lines(
-            [body], fmt, graph=kind == "graph", max_rows=1 << 62, max_bytes=1 << 62
+        kind, fmt, capped = answer(
+            self,
+            query,
+            dataset=dataset,
+            query_has_dataset=query_has_dataset,
+            base_iri=None,
+            results_format=results_format,
+            graph_format=graph_format,
+            max_rows=UNCAPPED,
+            max_bytes=UNCAPPED,
         )
-        return Evaluated(kind, fmt, lines.body)
+        return Evaluated(kind, fmt, capped.body)
 
     def reads(self) -> AbstractContextManager[None]:
         """Within the block, this thread's pattern lookups by subject (or by object) are
@@ -234,21 +213,18 @@ class RemoteStore:
         # matches any blank node there, and the answer keeps the caller's node. (Parley's
         # graphs hold none; this serves the gate's checks on clients' graphs, such as
         # whether a quad it is asked to delete is held.)
-        s = "?s" if subject is None else str(subject)
-        o = "?o" if obj is None else str(obj)
-        blank = []
-        if isinstance(subject, BlankNode):
-            s, subject, blank = "?bs", None, ["isBlank(?bs)"]
-        if isinstance(obj, BlankNode):
-            o, blank = "?bo", [*blank, "isBlank(?bo)"]
+        # Unbound terms are ?s ?p ?o ?g; a blank node is ?bs or ?bo, which the answer rows
+        # carry under a name nobody reads, so the caller's node is kept.
+        s = "?s" if subject is None else "?bs" if isinstance(subject, BlankNode) else str(subject)
+        o = "?o" if obj is None else "?bo" if isinstance(obj, BlankNode) else str(obj)
         p = "?p" if predicate is None else str(predicate)
         g = "?g" if graph is None else str(self.to_store(graph))
+        blank = [f"isBlank({v})" for v in (s, o) if v in ("?bs", "?bo")]
         only = f"FILTER({' && '.join(blank)})" if blank else ""
         text = f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} {only} }} }}"
-        given_s = fixed[0]
         _names, rows = parse_solutions(self.client.query(text, accept=TSV_RESULTS))
         for row in rows:
-            got_s, got_p = row.get("s", subject or given_s), row.get("p", predicate)
+            got_s, got_p = row.get("s", subject), row.get("p", predicate)
             got_o = row.get("o", obj)
             got_g = row.get("g", self.to_store(graph) if graph is not None else None)
             assert isinstance(got_s, (NamedNode, BlankNode))
@@ -296,9 +272,9 @@ class RemoteStore:
         """Hold the store's write lease: other Parley processes wait to write."""
         return self.lease.held()
 
-    def commit(self, changes: ChangeSet, *, expected_version: int | None = None) -> None:
+    def commit(self, changes: ChangeSet) -> None:
         try:
-            self.writes.commit(changes, expected_version=expected_version)
+            self.writes.commit(changes)
         finally:
             self._reads.clear()
 
@@ -312,26 +288,16 @@ class RemoteStore:
     ) -> None:
         self.writes.replace_all(quads, progress=progress)
 
-    def fork(self, predicates: Collection[NamedNode] | None = None) -> GraphStore:
-        """A private in-memory copy of the quads with ``predicates`` (all, if ``None``)."""
+    def fork(self) -> GraphStore:
+        """A private in-memory copy of every quad (its cost grows with the store)."""
         from service.oxigraph_store import OxigraphStore
 
         copy = OxigraphStore.open(None, self.vocab)
-        if predicates is None:
-            copy.bulk_extend(self.quads())
-        else:
-            for predicate in predicates:
-                copy.bulk_extend(self.quads(None, predicate))
+        copy.bulk_extend(self.quads())
         return copy
 
     def query_runner(self, limits: QueryLimits, on_timeout: Callable[[], None]) -> QueryRunner:
-        from service.remote_queries import RemoteQueryRunner
-
         return RemoteQueryRunner(self, limits, on_timeout)
 
     def close(self) -> None:
         self.client.close()
-
-
-if TYPE_CHECKING:
-    from service.store import GraphStore

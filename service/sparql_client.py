@@ -8,7 +8,6 @@ store refusing a query is a 400 with the store's own message.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,7 +54,6 @@ class SparqlClient:
             timeout=httpx.Timeout(INTERNAL_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
         )
-        self._closed = threading.Event()
 
     # -- queries ---------------------------------------------------------
 
@@ -71,7 +69,7 @@ class SparqlClient:
         with self.stream_query(
             text, accept=accept, default_graphs=default_graphs, named_graphs=named_graphs
         ) as response:
-            return b"".join(_read(response))
+            return b"".join(read_chunks(response))
 
     @contextmanager
     def stream_query(
@@ -147,7 +145,6 @@ class SparqlClient:
             )
 
     def close(self) -> None:
-        self._closed.set()
         self._client.close()
 
     # -- the wire ------------------------------------------------------------
@@ -159,7 +156,7 @@ class SparqlClient:
             return self._client.send(request, stream=stream)
         except httpx.TimeoutException as exc:
             if query_timeout_s is not None and not isinstance(exc, httpx.ConnectTimeout):
-                raise _query_timeout(query_timeout_s) from exc
+                raise query_timeout(query_timeout_s) from exc
             raise StoreUnavailableError(
                 f"the store at {request.url.copy_with(query=None)} did not answer in time: {exc}"
             ) from exc
@@ -169,23 +166,20 @@ class SparqlClient:
             ) from exc
 
 
-def _read(response: httpx.Response, query_timeout_s: float | None = None) -> Iterator[bytes]:
+def read_chunks(response: httpx.Response, query_timeout_s: float | None = None) -> Iterator[bytes]:
+    """A streamed answer's body, chunk by chunk, with wire errors translated (a read past
+    a client's ``query_timeout_s`` is its query's timeout)."""
     try:
         yield from response.iter_bytes()
     except httpx.TimeoutException as exc:
         if query_timeout_s is not None:
-            raise _query_timeout(query_timeout_s) from exc
+            raise query_timeout(query_timeout_s) from exc
         raise StoreUnavailableError(f"the store stopped answering: {exc}") from exc
     except httpx.TransportError as exc:
         raise StoreUnavailableError(f"the store's answer was cut off: {exc}") from exc
 
 
-def read_chunks(response: httpx.Response, query_timeout_s: float | None) -> Iterator[bytes]:
-    """A streamed answer's body, chunk by chunk, with wire errors translated."""
-    return _read(response, query_timeout_s)
-
-
-def _query_timeout(limit_s: float) -> QueryTimeoutError:
+def query_timeout(limit_s: float) -> QueryTimeoutError:
     return QueryTimeoutError(
         f"the query ran longer than {limit_s:g} s and was stopped (the connection to the "
         "store was closed)",

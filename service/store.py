@@ -7,14 +7,15 @@ talks to.
 
 Changes are always committed as one ``ChangeSet`` (deleted and inserted quads,
 created and dropped graphs), atomically: either all of it is stored or none.
-A commit may name the version it was computed against (``expected_version``):
-when another process sharing the store committed since, nothing is written and
-``WriteConflictError`` is raised, so the writer computes the change again.
+A store several processes share makes that safe across them: the writer holds
+``exclusive()`` while it reads the store and computes its change, and a commit
+finding that another process committed meanwhile writes nothing and raises
+``WriteConflictError``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -152,11 +153,11 @@ class GraphStore(Protocol):
         since ``version`` (``None``: too much to say, re-read everything). A process hears
         of its own writes from its writer's listeners."""
 
-    def commit(self, changes: ChangeSet, *, expected_version: int | None = None) -> None:
+    def commit(self, changes: ChangeSet) -> None:
         """Apply the change atomically.
 
-        :param expected_version: the ``version()`` the change was computed against.
-        :raises WriteConflictError: the store is at another version; nothing was written.
+        :raises WriteConflictError: another process sharing the store committed since this
+            one took ``exclusive()``; nothing was written.
         """
 
     def replace_all(
@@ -170,15 +171,11 @@ class GraphStore(Protocol):
 
     def version(self) -> int:
         """A number that changes with every commit, read afresh (caches and snapshots key on
-        it; a write is computed against it and committed with ``expected_version``)."""
+        it)."""
 
-    def fork(self, predicates: Collection[NamedNode] | None = None) -> GraphStore:
+    def fork(self) -> GraphStore:
         """A private read-write copy, discarded by ``close`` (SPARQL Update evaluates the
-        later operations of a request on it, after the earlier ones' effect).
-
-        :param predicates: the only predicates the copy will be read for, when the caller
-            knows them (a remote store copies only those quads); ``None``: any.
-        """
+        later operations of a request on it, after the earlier ones' effect)."""
 
     def query_runner(self, limits: QueryLimits, on_timeout: Callable[[], None]) -> QueryRunner:
         """What evaluates clients' queries under the endpoint's limits (time, admission)."""

@@ -64,11 +64,14 @@ def test_commit_moves_the_version_and_logs_what_it_touched(
 
 
 def test_a_stale_commit_writes_nothing(stores: tuple[RemoteStore, RemoteStore]) -> None:
+    """a computes its change under the lease; b commits meanwhile, as a process does once
+    a stalled holder's lease has lapsed: a's commit finds another version."""
     a, b = stores
     seen = a.version()
-    b.commit(ChangeSet(insert=[quad(3)]))  # another process commits first
-    with pytest.raises(WriteConflictError):
-        a.commit(ChangeSet(insert=[quad(4)], delete=[quad(3)]), expected_version=seen)
+    with a.exclusive():
+        b.commit(ChangeSet(insert=[quad(3)]))
+        with pytest.raises(WriteConflictError):
+            a.commit(ChangeSet(insert=[quad(4)], delete=[quad(3)]))
     held = {str(q.subject) for q in b.quads(None, P, None, G)}
     assert held == {f"<{BASE}id/x3>"}
     assert b.version() == seen + 1
