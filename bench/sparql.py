@@ -10,7 +10,13 @@ sends the eight queries of the mix in turn (each client starting at a
 different one), with parameters (entities, dates) drawn from a seeded
 generator so both servers see the same requests. Both servers run side by
 side and are measured in alternating rounds (``--rounds`` of ``--seconds``
-each), so the machine's drift affects both alike.
+each, the order reversed every other round), so the machine's drift affects
+both alike. Parley is measured once its ``/health`` says it is ready (its
+query process's copy of the store loaded, its search index built).
+
+``--oxigraph-memory`` adds a third server, ``oxigraph serve`` on an in-memory
+copy of the same data: Parley's query process evaluates on such a copy, so
+that ratio (printed before the last line) is Parley's own cost, like for like.
 
 It prints queries per second, p50 and p99 (milliseconds) per server and query,
 then ``ratio_qps`` (Parley's requests per second over the whole mix, divided
@@ -21,6 +27,7 @@ Oxigraph's) as the last line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -40,7 +47,9 @@ from pathlib import Path
 import httpx
 
 from bench.synth import WORDS, generate
+from service.formats import NQUADS
 from service.oxigraph_store import OxigraphStore
+from service.terms import DefaultGraph
 from service.vocab import Vocab
 
 CLIENTS = 4
@@ -110,13 +119,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
+def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
+    """Until ``url`` answers; for Parley's ``/health``, until it says it is ready (its copy
+    of the store loaded, its search index built: work it does once, at start)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
-            if httpx.get(url, timeout=2).status_code < 500:
+            response = httpx.get(url, timeout=2)
+            if response.status_code < 500 and (
+                not url.endswith("/health") or response.json().get("ready")
+            ):
                 return
         except httpx.HTTPError:
             pass
@@ -236,11 +250,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per round and server")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per server")
     parser.add_argument(
+        "--oxigraph-memory",
+        action="store_true",
+        help="also measure `oxigraph serve` on an in-memory copy of the data (the engine "
+        "Parley's query process evaluates on), for a like-for-like ratio",
+    )
+    parser.add_argument(
         "--parley-args", default="", help="extra `parley serve` flags (experiments only)"
     )
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
-    port_parley, port_oxigraph = _free_port(), _free_port()
+    port_parley, port_oxigraph, port_memory = _free_port(), _free_port(), _free_port()
     base = f"http://127.0.0.1:{port_parley}/"
     root = Path(tempfile.mkdtemp(prefix="parley-bench-"))
     try:
@@ -260,19 +280,19 @@ def main() -> None:
         ]  # fmt: skip
         oxigraph_url = f"http://127.0.0.1:{port_oxigraph}/"
         endpoints = {"parley": base + "sparql", "oxigraph": oxigraph_url + "query"}
-        collected: dict[str, dict[str, list[float]]] = {
-            server: {name: [] for name in queries} for server in endpoints
-        }
-        with (
-            _serving(parley_args, base + "health", root / "parley.log", env),
-            _serving(oxigraph_args, oxigraph_url, root / "oxigraph.log", env),
-        ):
-            for endpoint in endpoints.values():  # warm-up: caches, snapshots, workers
-                _drive(endpoint, queries, 1.0, seed=0)
-            for round_ in range(args.rounds):
-                for server, endpoint in endpoints.items():
-                    for name, values in _drive(endpoint, queries, args.seconds, round_ + 1).items():
-                        collected[server][name].extend(values)
+        with contextlib.ExitStack() as servers:
+            servers.enter_context(_serving(parley_args, base + "health", root / "p.log", env))
+            servers.enter_context(_serving(oxigraph_args, oxigraph_url, root / "o.log", env))
+            if args.oxigraph_memory:
+                memory_url = f"http://127.0.0.1:{port_memory}/"
+                memory_args = [
+                    str(bin_dir / "oxigraph"), "serve", "--bind", f"127.0.0.1:{port_memory}",
+                    "--union-default-graph",
+                ]  # fmt: skip
+                servers.enter_context(_serving(memory_args, memory_url, root / "m.log", env))
+                _load_over_http(oxigraph_store, memory_url + "store")
+                endpoints["oxigraph-mem"] = memory_url + "query"
+            collected = _measure(endpoints, queries, args.rounds, args.seconds)
         total_seconds = args.seconds * args.rounds
         results = {
             server: {name: _summary(values, total_seconds) for name, values in per_query.items()}
@@ -283,6 +303,38 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _measure(
+    endpoints: dict[str, str],
+    queries: dict[str, Callable[[random.Random], str]],
+    rounds: int,
+    seconds: float,
+) -> dict[str, dict[str, list[float]]]:
+    """Latencies per server and query: rounds of ``seconds`` each, the servers' order
+    reversed every other round, so the machine's drift touches them all alike."""
+    collected: dict[str, dict[str, list[float]]] = {
+        server: {name: [] for name in queries} for server in endpoints
+    }
+    for endpoint in endpoints.values():  # warm-up: caches, connections, query processes
+        _drive(endpoint, queries, 1.0, seed=0)
+    for round_ in range(rounds):
+        order = list(endpoints) if round_ % 2 == 0 else list(reversed(endpoints))
+        for server in order:
+            for name, values in _drive(endpoints[server], queries, seconds, round_ + 1).items():
+                collected[server][name].extend(values)
+    return collected
+
+
+def _load_over_http(store: Path, url: str) -> None:
+    """Put the store's quads into an (empty) `oxigraph serve` through its /store endpoint."""
+    source = OxigraphStore.open_read_only(store, Vocab("http://127.0.0.1/"))
+    data = source.serialize_graph(DefaultGraph(), NQUADS)  # every graph: N-Quads dumps all
+    source.close()
+    response = httpx.post(
+        url, content=data, headers={"Content-Type": NQUADS.media_type}, timeout=600
+    )
+    response.raise_for_status()
+
+
 def _token(root: Path) -> Path:
     path = root / "token"
     path.write_text("bench-token")
@@ -291,17 +343,21 @@ def _token(root: Path) -> Path:
 
 def _report(size: int, results: dict[str, dict[str, Measured]], seconds: float) -> None:
     print(f"size={size} clients={CLIENTS} seconds_per_server={seconds:g}")
-    print(f"{'query':<22} {'server':<9} {'qps':>9} {'p50 ms':>9} {'p99 ms':>9}")
+    print(f"{'query':<22} {'server':<12} {'qps':>9} {'p50 ms':>9} {'p99 ms':>9}")
     for name in results["parley"]:
-        for server in ("parley", "oxigraph"):
+        for server in results:
             m = results[server][name]
-            print(f"{name:<22} {server:<9} {m.qps:>9.1f} {m.p50_ms:>9.2f} {m.p99_ms:>9.2f}")
+            print(f"{name:<22} {server:<12} {m.qps:>9.1f} {m.p50_ms:>9.2f} {m.p99_ms:>9.2f}")
     total: dict[str, tuple[float, float]] = {}
     for server, measured in results.items():
         latencies = [x for m in measured.values() for x in m.latencies]
         total[server] = (len(latencies) / seconds, _percentile(latencies, 99))
         qps, p99 = total[server]
-        print(f"{'all':<22} {server:<9} {qps:>9.1f} {'':>9} {p99 * 1000:>9.2f}")
+        print(f"{'all':<22} {server:<12} {qps:>9.1f} {'':>9} {p99 * 1000:>9.2f}")
+    if "oxigraph-mem" in total:  # like for like: the same engine on the same in-memory data
+        ratio_qps = total["parley"][0] / total["oxigraph-mem"][0]
+        ratio_p99 = total["parley"][1] / total["oxigraph-mem"][1]
+        print(f"against oxigraph in memory: ratio_qps={ratio_qps:.2f} ratio_p99={ratio_p99:.2f}")
     ratio_qps = total["parley"][0] / total["oxigraph"][0]
     ratio_p99 = total["parley"][1] / total["oxigraph"][1]
     print(f"ratio_qps={ratio_qps:.2f} ratio_p99={ratio_p99:.2f}")

@@ -99,11 +99,14 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         settings=settings, vocab=vocab, store=store, writer=writer, search=search
     )
     from service import endpoint
+    from service.front import Front
     from service.views import register_blueprints
 
-    endpoint.install(app, settings, store)  # query pool, rate limit, access log, /metrics
+    found = endpoint.install(app, settings, store)  # query pool, rate limit, access log, /metrics
     register_blueprints(app)
     _register_error_handlers(app, settings.base_iri)
+    # Programs' queries are answered before Flask (service.front); Flask answers the rest.
+    app.wsgi_app = Front(app.wsgi_app, settings=settings, endpoint=found)  # type: ignore[method-assign]
     return app
 
 

@@ -183,8 +183,8 @@ def build(**flags: Any) -> None:
     type=int,
     envvar="PARLEY_QUERY_WORKERS",
     show_envvar=True,
-    help="Processes that evaluate client queries (0: in the web process, no hard timeout)."
-    "  [default: 4]",
+    help="Client queries evaluated at once, on threads of the query process (0: in the web "
+    "process, with no hard time limit).  [default: 4]",
 )
 @click.option(
     "--max-concurrent-queries",
@@ -259,7 +259,7 @@ def serve(write_token_file: Path | None, outbound_allow: tuple[str, ...], **flag
             settings = settings.replace(write_token=token)
             click.echo(f"Write token (shown once): {token}", err=True)
         configure_logging(settings.log_level, settings.log_format)
-        _check_store(settings)  # fail fast, before gunicorn starts
+        _check_store(settings)  # fail fast, before the HTTP server starts
     except ParleyError as error:
         _fail(error)
         return
@@ -282,9 +282,9 @@ def _open_and_close(settings: Settings) -> tuple[str, str] | None:
 
 
 def _check_store(settings: Settings) -> None:
-    """Open the store once in a child process, so a bad store fails before gunicorn starts.
+    """Open the store once in a child process, so a bad store fails before the server starts.
 
-    Not in this process: gunicorn forks its worker from it, and RocksDB's background
+    Not in this process: the HTTP server forks its worker from it, and RocksDB's background
     threads do not survive a fork (the worker's store would then hang on its first flush).
     """
     import multiprocessing

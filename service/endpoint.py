@@ -7,11 +7,11 @@ kept in ``app.extensions["parley.endpoint"]``; views reach them through
 
 from __future__ import annotations
 
-import atexit
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from multiprocessing import util as mp_util
 
 from flask import Flask, current_app
 
@@ -81,7 +81,9 @@ def install(app: Flask, settings: Settings, store: GraphStore) -> EndpointServic
         base_iri=settings.base_iri,
     )
     pool = store.query_runner(limits, metrics.timeouts.inc)
-    atexit.register(pool.close)
+    # At exit: stop the query process and remove the snapshots. Not ``atexit``: the server's
+    # worker is a multiprocessing child, which runs these finalizers but not atexit hooks.
+    mp_util.Finalize(None, pool.close, exitpriority=10)
     found = EndpointServices(
         pool, RateLimiter(settings.rate_limit_per_minute), metrics, VoidCache()
     )

@@ -42,7 +42,7 @@ from service.incremental import Reasoner
 from service.inferred import infer_change
 from service.modelguard import ModelGuard
 from service.owlrules import Rules, compile_rules
-from service.oxigraph_store import canonical_quads
+from service.oxigraph_update import canonical_quads
 from service.provenance import write_record
 from service.store import ChangeSet, GraphStore, has_blank_node
 from service.terms import NamedNode, Quad, Triple

@@ -35,33 +35,37 @@ class TextFormatter(logging.Formatter):
         return f"{base} {extra}".rstrip()
 
 
-def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+def logging_config(level: str = "INFO", fmt: str = "text") -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` of Parley's processes (the HTTP server's too)."""
     formatter = "json" if fmt == "json" else "text"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": JsonFormatter},
+            "text": {
+                "()": TextFormatter,
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            },
+        },
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": formatter},
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        "loggers": {
+            # Granian's own lines (start, stop, workers) go through the root handler.
+            "_granian": {"level": level.upper()},
+            # One line per request to a remote store would drown the access log.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
+        },
+    }
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     # Thread and process names go unused in Parley's lines; not gathering them makes each
     # record (one per request, for the access log) cheaper.
     logging.logThreads = False
-    logging.logProcesses = False
     logging.logMultiprocessing = False
-    logging.config.dictConfig(
-        {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "formatters": {
-                "json": {"()": JsonFormatter},
-                "text": {
-                    "()": TextFormatter,
-                    "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                },
-            },
-            "handlers": {
-                "stderr": {"class": "logging.StreamHandler", "formatter": formatter},
-            },
-            "root": {"level": level.upper(), "handlers": ["stderr"]},
-            "loggers": {
-                "gunicorn.error": {"level": level.upper()},
-                # One line per request to a remote store would drown the access log.
-                "httpx": {"level": "WARNING"},
-                "httpcore": {"level": "WARNING"},
-            },
-        }
-    )
+    logging.logProcesses = False
+    logging.config.dictConfig(logging_config(level, fmt))

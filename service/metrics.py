@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -72,11 +73,13 @@ class Metrics:
             self._size_cache = (version, self.store.count())
         return float(self._size_cache[1])
 
-    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+    def observe(
+        self, route: str, method: str, status: int, seconds: float, *, timed_out: bool = False
+    ) -> None:
         self.requests.labels(route=route, method=method, status=str(status)).inc()
         self.latency.labels(route=route).observe(seconds)
         reason = _REJECTIONS.get(status)
-        if status == 503 and not getattr(g, "timed_out", False):
+        if status == 503 and not timed_out:
             reason = "overloaded"
         if reason:
             self.rejected.labels(reason=reason).inc()
@@ -85,7 +88,7 @@ class Metrics:
         return Response(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST)
 
     def install(self, app: Flask) -> None:
-        """Request ids, the access log, and the metrics of every request."""
+        """Request ids, the access log, and the metrics of every request Flask answers."""
         app.before_request(_start)
         app.after_request(self._finish)
         app.add_url_rule("/metrics", "metrics", self.exposition)
@@ -93,44 +96,59 @@ class Metrics:
     def _finish(self, response: Response) -> Response:
         request_id = g.get("request_id", "-")
         response.headers["X-Request-Id"] = request_id
-        started = g.get("started", time.perf_counter())
-        route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-        method, path, status = request.method, request.path, response.status_code
-        if response.is_streamed:
-            size = response.content_length
-            response.call_on_close(
-                lambda: self._log(request_id, route, method, path, status, started, size)
-            )
+        done = RequestDone(
+            request_id,
+            request.url_rule.rule if request.url_rule is not None else "(unmatched)",
+            request.method,
+            request.path,
+            response.status_code,
+            g.get("started", time.perf_counter()),
+            timed_out=g.get("timed_out", False),
+        )
+        size = response.content_length
+        if response.is_streamed:  # logged when the last byte has gone
+            response.call_on_close(lambda: self.record(done, size))
         else:
-            size = response.content_length
-            self._log(request_id, route, method, path, status, started, size)
+            self.record(done, size)
         return response
 
-    def _log(
-        self,
-        request_id: str,
-        route: str,
-        method: str,
-        path: str,
-        status: int,
-        started: float,
-        size: int | None,
-    ) -> None:
-        seconds = time.perf_counter() - started
-        self.observe(route, method, status, seconds)
+    def record(self, done: RequestDone, size: int | None) -> None:
+        """Count a finished request and write its access-log line."""
+        seconds = time.perf_counter() - done.started
+        self.observe(done.route, done.method, done.status, seconds, timed_out=done.timed_out)
         access_log.info(
             "request",
             extra={
-                "request_id": request_id,
-                "method": method,
-                "path": path,
-                "status": status,
+                "request_id": done.request_id,
+                "method": done.method,
+                "path": done.path,
+                "status": done.status,
                 "ms": round(seconds * 1000, 2),
                 "bytes": size if size is not None else -1,
             },
         )
 
 
+@dataclass(frozen=True)
+class RequestDone:
+    """What the access log and the metrics say of a request, known when it is answered."""
+
+    request_id: str
+    route: str
+    method: str
+    path: str
+    status: int
+    #: ``time.perf_counter()`` when the request arrived.
+    started: float
+    #: A 503 that is a query's time limit, not an overload.
+    timed_out: bool = False
+
+
+def new_request_id(given: str | None) -> str:
+    """The client's ``X-Request-Id``, or a new one."""
+    return given or uuid.uuid4().hex[:16]
+
+
 def _start() -> None:
-    g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    g.request_id = new_request_id(request.headers.get("X-Request-Id"))
     g.started = time.perf_counter()

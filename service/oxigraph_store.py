@@ -32,6 +32,7 @@ import pyoxigraph
 
 from service.errors import NotAcceptableError, QuerySyntaxError, StoreError
 from service.formats import Format
+from service.oxigraph_update import UpdateLog, apply_update, changeset_to_update
 from service.queryjob import Answered, QueryJob, QueryLimits, QueryRunner
 from service.rdfio import rdf_format, serialize, serialize_capped, syntax_position
 from service.rdfio import results_format as results_format_of
@@ -41,8 +42,6 @@ from service.store import (
     Evaluated,
     ResultKind,
     Row,
-    has_blank_node,
-    quad_block,
     term_to_sparql,
 )
 from service.terms import (
@@ -58,9 +57,6 @@ from service.terms import (
 )
 from service.vocab import Vocab
 
-#: The custom function that names a stored blank node in an update.
-_BNODE_FN = NamedNode("urn:parley:fn:bnode")
-
 QueryResult = pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples
 
 
@@ -68,7 +64,13 @@ class OxigraphStore:
     """The embedded store. Thread-safe: pyoxigraph stores may be shared across threads."""
 
     def __init__(
-        self, store: pyoxigraph.Store, vocab: Vocab, *, path: Path | None, read_only: bool
+        self,
+        store: pyoxigraph.Store,
+        vocab: Vocab,
+        *,
+        path: Path | None,
+        read_only: bool,
+        update_log_bytes: int = 64 << 20,
     ) -> None:
         self._store = store
         self.vocab = vocab
@@ -76,18 +78,27 @@ class OxigraphStore:
         self.read_only = read_only
         self._version = 0
         self._graphs_cache: tuple[int, list[NamedNode | BlankNode]] | None = None
+        self._default_dataset: tuple[int, dict[str, Any]] | None = None
         self._lock = threading.Lock()
+        #: The updates of the latest commits, for the query process's replica to catch up.
+        self._log = UpdateLog(update_log_bytes)
         #: The temporary directory of a ``fork``, removed on ``close``.
         self._scratch_root: Path | None = None
 
     @classmethod
-    def open(cls, path: Path | None, vocab: Vocab) -> OxigraphStore:
-        """Open (or create) a read-write store; ``None`` keeps it in memory."""
+    def open(
+        cls, path: Path | None, vocab: Vocab, *, update_log_bytes: int = 64 << 20
+    ) -> OxigraphStore:
+        """Open (or create) a read-write store; ``None`` keeps it in memory.
+
+        :param update_log_bytes: how much of its latest updates the store keeps for the
+            query process's copy to catch up with (past it, the copy is loaded afresh).
+        """
         try:
             store = pyoxigraph.Store(str(path)) if path is not None else pyoxigraph.Store()
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
-        return cls(store, vocab, path=path, read_only=False)
+        return cls(store, vocab, path=path, read_only=False, update_log_bytes=update_log_bytes)
 
     @classmethod
     def open_read_only(cls, path: Path, vocab: Vocab) -> OxigraphStore:
@@ -111,11 +122,18 @@ class OxigraphStore:
             if dataset.named_graphs is not None:  # None: every named graph (WITH in an update)
                 kwargs["named_graphs"] = list(dataset.named_graphs)
             return kwargs
+        cached = self._default_dataset
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
         graphs = self.named_graphs()
+        found: dict[str, Any]
         if all(self.vocab.is_parley_graph(g) for g in graphs):
-            return {"use_default_graph_as_union": True}
-        parley_graphs: list[GraphName] = [g for g in graphs if self.vocab.is_parley_graph(g)]
-        return {"default_graph": [DefaultGraph(), *parley_graphs]}
+            found = {"use_default_graph_as_union": True}
+        else:
+            parley_graphs: list[GraphName] = [g for g in graphs if self.vocab.is_parley_graph(g)]
+            found = {"default_graph": [DefaultGraph(), *parley_graphs]}
+        self._default_dataset = (self._version, found)
+        return found
 
     def raw_query(
         self,
@@ -304,13 +322,46 @@ class OxigraphStore:
             return
         if self.read_only:
             raise StoreError("this store was opened read-only")
-        update = changeset_to_update(changes)
+        self.apply(changeset_to_update(changes))
+
+    def apply(self, update: str) -> None:
+        """Run an update made by ``changeset_to_update`` in one transaction (also how the
+        query process's replica follows the store: ``updates_since``)."""
         try:
             with self._lock:
-                self._store.update(update, custom_functions={_BNODE_FN: _stored_blank_node})
+                apply_update(self._store, update)
                 self._version += 1
+                self._log.append(self._version, update)
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"the store failed while committing a change: {exc}") from exc
+
+    def updates_since(self, version: int) -> list[tuple[int, str]] | None:
+        """The updates that took the store from ``version`` to now, with the version each
+        made; ``None`` when they are no longer all known (a copy must start afresh)."""
+        with self._lock:
+            return self._log.since(version, self._version)
+
+    def checkpoint(self, target: Path) -> int:
+        """A consistent copy on disk (``backup``) and the version it holds."""
+        with self._lock:
+            self.backup(target)
+            return self._version
+
+    @classmethod
+    def memory_copy(cls, path: Path, vocab: Vocab) -> OxigraphStore:
+        """An in-memory store with everything the store at ``path`` holds (a checkpoint no
+        process writes), empty named graphs included."""
+        try:
+            source = pyoxigraph.Store.read_only(str(path))
+            copy = pyoxigraph.Store()
+            # One N-Quads document, loaded in bulk: 3x faster than quad by quad through Python.
+            copy.bulk_load(source.dump(format=pyoxigraph.RdfFormat.N_QUADS), format=_NQUADS)
+            for graph in source.named_graphs():
+                copy.add_graph(graph)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"cannot copy the store at {path} into memory: {exc}") from exc
+        # It follows the store; nothing follows it, so it keeps no updates.
+        return cls(copy, vocab, path=None, read_only=False, update_log_bytes=0)
 
     def replace_all(
         self, quads: Iterable[Quad], *, progress: Callable[[int], None] | None = None
@@ -323,12 +374,14 @@ class OxigraphStore:
                 progress(len(quads))
             self._store.flush()
             self._version += 1
+            self._log.forget(self._version)
 
     def bulk_extend(self, quads: Iterable[Quad]) -> None:
         """Add many quads fast; not atomic (the pipeline builds into a fresh store)."""
         with self._lock:
             self._store.bulk_extend(quads)
             self._version += 1
+            self._log.forget(self._version)
 
     def optimize(self) -> None:
         self._store.optimize()
@@ -376,75 +429,4 @@ class OxigraphStore:
             shutil.rmtree(self._scratch_root, ignore_errors=True)
 
 
-def canonical_quads(quads: list[Quad]) -> list[Quad]:
-    """The quads as the store will hold them: typed literals in canonical form.
-
-    Oxigraph rewrites typed literals when it stores them (``"05"^^xsd:integer``
-    reads back as ``"5"``, and every integer type becomes ``xsd:integer``); this
-    asks a scratch in-memory store for that form, so a change can be compared
-    with what the store holds.
-
-    >>> from service.terms import XSD, NamedNode as N
-    >>> q = Quad(N("http://s"), N("http://p"), Literal("05", datatype=XSD.nonNegativeInteger))
-    >>> canonical_quads([q])[0].object
-    <Literal value=5 datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#integer>>
-    """
-    typed = {
-        q.object
-        for q in quads
-        if isinstance(q.object, Literal)
-        and not q.object.language
-        and q.object.datatype.value != "http://www.w3.org/2001/XMLSchema#string"
-    }
-    if not typed:
-        return quads
-    scratch = pyoxigraph.Store()
-    predicate = NamedNode("urn:parley:canonical")
-    originals = {NamedNode(f"urn:parley:literal:{i}"): lit for i, lit in enumerate(typed)}
-    scratch.extend(Quad(s, predicate, lit) for s, lit in originals.items())
-    canonical: dict[object, object] = {originals[q.subject]: q.object for q in scratch}
-    return [
-        q
-        if q.object not in canonical or canonical[q.object] == q.object
-        else Quad(q.subject, q.predicate, canonical[q.object], q.graph_name)  # type: ignore[arg-type]
-        for q in quads
-    ]
-
-
-def _stored_blank_node(identifier: Term) -> BlankNode:
-    return BlankNode(identifier.value)
-
-
-def changeset_to_update(changes: ChangeSet) -> str:
-    """The SPARQL update that applies a change set, as one request.
-
-    >>> from service.terms import NamedNode as N, Literal as L
-    >>> g = N("http://g")
-    >>> change = ChangeSet(insert=[Quad(N("http://s"), N("http://p"), L("o"), g)])
-    >>> print(changeset_to_update(change))
-    INSERT DATA { GRAPH <http://g> { <http://s> <http://p> "o" . } }
-    """
-    ops: list[str] = [f"DROP SILENT GRAPH {term_to_sparql(g)}" for g in changes.drop_graphs]
-    ground_delete = [q for q in changes.delete if not has_blank_node(q)]
-    ground_insert = [q for q in changes.insert if not has_blank_node(q)]
-    blank_delete = [q for q in changes.delete if has_blank_node(q)]
-    blank_insert = [q for q in changes.insert if has_blank_node(q)]
-    if ground_delete:
-        ops.append(f"DELETE DATA {{ {quad_block(ground_delete, {})} }}")
-    if blank_delete or blank_insert:
-        variables: dict[str, str] = {}
-        delete_block = quad_block(blank_delete, variables)
-        insert_block = quad_block(blank_insert, variables)
-        binds = " ".join(
-            f'BIND(<{_BNODE_FN.value}>("{bnode}") AS {var})' for bnode, var in variables.items()
-        )
-        clauses = []
-        if blank_delete:
-            clauses.append(f"DELETE {{ {delete_block} }}")
-        if blank_insert:
-            clauses.append(f"INSERT {{ {insert_block} }}")
-        ops.append(" ".join(clauses) + f" WHERE {{ {binds} }}")
-    if ground_insert:
-        ops.append(f"INSERT DATA {{ {quad_block(ground_insert, {})} }}")
-    ops.extend(f"CREATE SILENT GRAPH {term_to_sparql(g)}" for g in changes.create_graphs)
-    return " ;\n".join(ops)
+_NQUADS = pyoxigraph.RdfFormat.N_QUADS

@@ -46,15 +46,25 @@ def _json_safe(value: Any) -> bool:
 
 
 def problem_document(
-    *, status: int, title: str, slug: str, detail: str, extras: dict[str, Any], base: str
+    *,
+    status: int,
+    title: str,
+    slug: str,
+    detail: str,
+    extras: dict[str, Any],
+    base: str,
+    instance: str | None = None,
 ) -> dict[str, Any]:
-    """The problem object: RFC 9457 members first, then the evidence."""
+    """The problem object: RFC 9457 members first, then the evidence. ``instance`` is the
+    request's path and query (the current Flask request's when not given)."""
+    if instance is None and request:
+        instance = request.full_path.rstrip("?")
     doc: dict[str, Any] = {
         "type": f"{base}problems/{slug}",
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.full_path.rstrip("?") if request else None,
+        "instance": instance,
     }
     for key, value in extras.items():
         if key not in doc and _json_safe(value):
@@ -89,9 +99,34 @@ def render_problem(
     return response
 
 
-def from_parley_error(error: ParleyError, base: str) -> Response:
+def problem_json(
+    error: ParleyError, base: str, instance: str
+) -> tuple[bytes, list[tuple[str, str]]]:
+    """A problem response's body and headers, for a program (no Flask request needed)."""
+    log_error(error)
+    doc = problem_document(
+        status=error.status,
+        title=error.title,
+        slug=error.slug,
+        detail=error.detail,
+        extras=error.extras,
+        base=base,
+        instance=instance,
+    )
+    body = json.dumps(doc, ensure_ascii=False, indent=1).encode()
+    headers = [("Content-Type", PROBLEM_JSON), ("Content-Length", str(len(body)))]
+    headers += [*error.headers.items(), ("Vary", "Accept")]
+    return body, headers
+
+
+def log_error(error: ParleyError) -> None:
+    """Server-side failures are logged; a client's mistakes are only answered."""
     if error.status >= 500:
         logger.error("%s: %s", type(error).__name__, error.detail)
+
+
+def from_parley_error(error: ParleyError, base: str) -> Response:
+    log_error(error)
     return render_problem(
         status=error.status,
         title=error.title,

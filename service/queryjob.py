@@ -118,6 +118,13 @@ class Streamed:
     truncated: str | None
     size: int
     chunks: Iterator[bytes]
+    #: The whole body, when it arrived in one piece (most answers): nothing to wait for.
+    body: bytes | None = None
+
+    @classmethod
+    def whole(cls, fmt: Format, rows: int, truncated: str | None, body: bytes) -> Streamed:
+        """An answer that is all here."""
+        return cls(fmt, rows, truncated, len(body), iter([body]), body)
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,9 @@ class QueryRunner(Protocol):
 
     def running(self) -> int:
         """Queries admitted now."""
+
+    def ready(self) -> bool:
+        """True when a query would be evaluated at once (no copy of the store to load)."""
 
     def worker_pids(self) -> list[int]:
         """Processes that evaluate queries (none when the store evaluates them)."""

@@ -84,10 +84,13 @@ class RemoteQueryRunner:
             max_bytes=job.max_bytes,
             timeout_s=self.limits.timeout_s,
         )
-        return Streamed(fmt, capped.rows, capped.truncated, len(capped.body), iter([capped.body]))
+        return Streamed.whole(fmt, capped.rows, capped.truncated, capped.body)
 
     def running(self) -> int:
         return self._admission.running()
+
+    def ready(self) -> bool:
+        return True  # the store evaluates
 
     def worker_pids(self) -> list[int]:
         return []  # the store evaluates

@@ -122,6 +122,10 @@ class SearchIndex:
         """Start building the index in a thread; a search meanwhile waits for it."""
         threading.Thread(target=self.ensure_built, name="search-index", daemon=True).start()
 
+    def ready(self) -> bool:
+        """True once the index is built (searches meanwhile wait for it)."""
+        return self._built
+
     def ensure_built(self) -> None:
         with self._lock:
             if not self._built:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 
 from service.app import services
+from service.endpoint import endpoint_services
 from service.errors import ParleyError
 
 bp = Blueprint("meta", __name__)
@@ -14,10 +15,20 @@ bp = Blueprint("meta", __name__)
 
 @bp.get("/health")
 def health() -> dict[str, Any]:
-    """Liveness and the store's identity; cheap enough to poll."""
+    """Liveness, readiness and the store's identity; cheap enough to poll.
+
+    ``ready`` is true once queries are evaluated at once and the search index is
+    built (both start in the background): what a load balancer's readiness check and
+    a benchmark wait for. The server answers meanwhile, more slowly.
+    """
     svc = services()
+    queries = "ready" if endpoint_services().queries.ready() else "starting"
+    search = "ready" if svc.search.ready() else "building"
     return {
         "status": "ok",
+        "ready": queries == "ready" and search == "ready",
+        "queries": queries,
+        "search": search,
         "base_iri": svc.settings.base_iri,
         "store": "embedded" if svc.settings.store_url is None else "remote",
         "version": svc.store.version(),

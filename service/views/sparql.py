@@ -7,37 +7,17 @@ from flask import Blueprint, Response, g, jsonify, render_template, request
 from service.app import services
 from service.auth import require_write_access
 from service.endpoint import endpoint_services
-from service.errors import NotAcceptableError, ProtocolError, QueryTimeoutError
-from service.formats import (
-    JSON,
-    NTRIPLES,
-    RDF_FORMATS,
-    RESULT_FORMATS,
-    Format,
-    negotiate,
-    prefers_html,
-)
+from service.errors import ProtocolError, QueryTimeoutError
+from service.formats import JSON, NTRIPLES, RDF_FORMATS, negotiate, prefers_html
 from service.outbound import check_outbound
 from service.protocol import Operation, parse_operation
-from service.queryjob import QueryJob, Streamed
+from service.query_answer import answer_query, run_query
 from service.service_description import service_description
-from service.sparql_text import has_dataset_clause, query_form
+from service.sparql_text import query_form
 from service.update_effect import UpdateContext, compute_update
 from service.views import query_page
 
 bp = Blueprint("sparql", __name__)
-
-#: Response header that says an answer was cut at a cap ("rows" or "bytes").
-TRUNCATED_HEADER = "Parley-Truncated"
-
-
-def _maybe(
-    accept: str | None, candidates: tuple[Format, ...], override: str | None
-) -> Format | None:
-    try:
-        return negotiate(accept, candidates, override=override)
-    except NotAcceptableError:
-        return None
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -69,51 +49,24 @@ def _description() -> Response:
 
 def _query(op: Operation) -> Response | str:
     settings = services().settings
-    check_outbound(op.text, settings.outbound_allow)
+    runner = endpoint_services().queries
     accept = request.headers.get("Accept")
-    override = op.options.get("format")
-    form = query_form(op.text)
-    graphs, tables = form in ("CONSTRUCT", "DESCRIBE"), form in ("SELECT", "ASK")
-    if override is None and prefers_html(accept):
-        # A person at the query page: a table, evaluated under the same limits.
-        page = _run(op, None if graphs else JSON, NTRIPLES if graphs else None)
-        return query_page.render_answer(op, body=b"".join(page.chunks))
-    results_fmt = None if graphs else _maybe(accept, RESULT_FORMATS, override)
-    graph_fmt = None if tables else _maybe(accept, RDF_FORMATS, override)
-    if results_fmt is None and graph_fmt is None:
-        candidates = RESULT_FORMATS if form in ("SELECT", "ASK") else RDF_FORMATS
-        negotiate(accept, candidates, override=override)  # raises the 406 with the list
-    answer = _run(op, results_fmt, graph_fmt)
-    response = Response(answer.chunks, status=200, content_type=answer.format.content_type)
-    response.content_length = answer.size
-    response.headers["Vary"] = "Accept"
-    response.headers["Parley-Result-Rows"] = str(answer.rows)
-    if answer.truncated:
-        response.headers[TRUNCATED_HEADER] = (
-            f"{answer.truncated}; rows={answer.rows}; "
-            f"max-rows={settings.max_result_rows}; max-bytes={settings.max_response_bytes}"
-        )
-    return response
-
-
-def _run(op: Operation, results_fmt: Format | None, graph_fmt: Format | None) -> Streamed:
-    """Evaluate a client's query in the query pool (time limit, caps, admission)."""
-    settings = services().settings
-    job = QueryJob(
-        text=op.text,
-        dataset=op.dataset(),
-        query_has_dataset=has_dataset_clause(op.text),
-        results_format=results_fmt,
-        graph_format=graph_fmt,
-        max_rows=settings.max_result_rows,
-        max_bytes=settings.max_response_bytes,
-        base_iri=settings.base_iri + "sparql",
-    )
     try:
-        return endpoint_services().queries.run(job)
+        if op.options.get("format") is None and prefers_html(accept):
+            # A person at the query page: a table, evaluated under the same limits.
+            check_outbound(op.text, settings.outbound_allow)
+            graphs = query_form(op.text) in ("CONSTRUCT", "DESCRIBE")
+            results_fmt, graph_fmt = (None, NTRIPLES) if graphs else (JSON, None)
+            page = run_query(op, results_fmt, graph_fmt, settings, runner)
+            return query_page.render_answer(op, body=b"".join(page.chunks))
+        answered = answer_query(op, accept, settings, runner)
     except QueryTimeoutError:
         g.timed_out = True  # a 503 that is a timeout, not an overload (metrics)
         raise
+    response = Response(answered.answer.chunks, status=200)
+    for name, value in answered.headers:
+        response.headers[name] = value
+    return response
 
 
 def _update(op: Operation) -> Response:

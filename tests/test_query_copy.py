@@ -1,0 +1,321 @@
+"""The query process's in-memory copy of the store (``service.querypool``,
+``service.queryworker``): it follows every kind of write, a stopped query process
+costs no reload, and the copy is loaded afresh when it cannot catch up.
+
+The store and the copy are compared quad for quad: what a client's query sees
+must be exactly what the store on disk holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph
+import pytest
+
+from service.formats import JSON
+from service.oxigraph_store import OxigraphStore
+from service.queryjob import QueryJob
+from service.querypool import QueryPool
+from service.store import ChangeSet
+from service.terms import BlankNode, Literal, NamedNode, Quad
+from service.vocab import Vocab
+from tests.support import ServerProcess, free_port, start_server
+
+pytestmark = pytest.mark.server
+
+UPDATE = {"Content-Type": "application/sparql-update"}
+JSON_RESULTS = {"Accept": "application/sparql-results+json"}
+EVERY_QUAD = """SELECT ?s ?p ?o ?g WHERE {
+    { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"""
+GRAPHS = "SELECT ?g WHERE { GRAPH ?g { } }"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _rows(response: httpx.Response) -> set[tuple[str, ...]]:
+    """The solutions of a JSON answer, each a tuple of N-Triples-like terms."""
+    assert response.status_code == 200, response.text
+    doc = json.loads(response.content)
+    names = doc["head"]["vars"]
+
+    def term(binding: dict[str, str] | None) -> str:
+        if binding is None:
+            return "-"
+        if binding["type"] == "uri":
+            return f"<{binding['value']}>"
+        if binding["type"] == "bnode":
+            return f"_:{binding['value']}"
+        suffix = binding.get("xml:lang") or binding.get("datatype", "")
+        return f'"{binding["value"]}"{suffix}'
+
+    return {tuple(term(row.get(name)) for name in names) for row in doc["results"]["bindings"]}
+
+
+def _store_rows(path: Path) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+    """Every quad (as ``_rows`` spells it) and every named graph of a store on disk."""
+    store = pyoxigraph.Store.read_only(str(path))
+
+    def term(value: object) -> str:
+        if isinstance(value, pyoxigraph.NamedNode):
+            return f"<{value.value}>"
+        if isinstance(value, pyoxigraph.BlankNode):
+            return f"_:{value.value}"
+        if isinstance(value, pyoxigraph.Literal):  # spelt as SPARQL JSON has it
+            suffix = value.language or value.datatype.value
+            return f'"{value.value}"{suffix.removeprefix(XSD_STRING)}'
+        return "-"  # the default graph
+
+    quads: set[tuple[str, ...]] = {
+        (term(q.subject), term(q.predicate), term(q.object), term(q.graph_name)) for q in store
+    }
+    graphs: set[tuple[str, ...]] = {(term(g),) for g in store.named_graphs()}
+    del store
+    return quads, graphs
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    process = start_server(tmp_path / "store", port=free_port(), log_dir=tmp_path)
+    yield process
+    process.stop()
+
+
+def _query(server: ServerProcess, text: str) -> set[tuple[str, ...]]:
+    with server.client() as http:
+        return _rows(http.get("/sparql", params={"query": text}, headers=JSON_RESULTS))
+
+
+def _update(server: ServerProcess, text: str) -> None:
+    with server.client() as http:
+        response = http.post("/sparql", content=text, headers={**UPDATE, **server.auth()})
+    assert response.status_code == 200, response.text
+
+
+def test_the_copy_follows_every_kind_of_write(server: ServerProcess, tmp_path: Path) -> None:
+    g, h = "<http://example.org/g>", "<http://example.org/h>"
+    _update(server, f'INSERT DATA {{ GRAPH {g} {{ <http://ex/a> <http://ex/p> "1", "2"@en, 3 }} }}')
+    assert ("<http://ex/a>", "<http://ex/p>", '"2"en', g) in _query(server, EVERY_QUAD)
+    # Blank nodes keep their identity in the copy: a later delete finds them there too.
+    _update(
+        server, f"INSERT DATA {{ GRAPH {h} {{ _:b1 <http://ex/p> _:b2 . _:b2 <http://ex/q> 3 }} }}"
+    )
+    _update(server, f"DELETE WHERE {{ GRAPH {h} {{ ?x <http://ex/q> 3 }} }}")
+    blank = [row for row in _query(server, EVERY_QUAD) if row[3] == h]
+    assert len(blank) == 1
+    assert blank[0][0].startswith("_:")
+    _update(server, f'DELETE DATA {{ GRAPH {g} {{ <http://ex/a> <http://ex/p> "1" }} }}')
+    _update(server, "CREATE GRAPH <http://example.org/empty>")
+    assert ("<http://example.org/empty>",) in _query(server, GRAPHS)
+    _update(server, f"DROP GRAPH {h}")
+    with server.client() as http:  # the Graph Store Protocol writes through the same gate
+        put = http.put(
+            "/store",
+            params={"graph": "http://example.org/k"},
+            content=b"<http://ex/k> <http://ex/p> <http://ex/o> .",
+            headers={"Content-Type": "text/turtle", **server.auth()},
+        )
+    assert put.status_code in (200, 201, 204), put.text
+    seen_quads, seen_graphs = _query(server, EVERY_QUAD), _query(server, GRAPHS)
+    assert h not in {row[3] for row in seen_quads}
+    assert len(seen_quads) == 3  # "2"@en and 3 in g, and the triple put into k
+    server.stop()
+    stored_quads, stored_graphs = _store_rows(tmp_path / "store")
+    assert seen_quads == stored_quads
+    assert seen_graphs == stored_graphs
+
+
+def _depths(server: ServerProcess) -> dict[int, int]:
+    """Every live process under the server, with its depth: the HTTP server's worker 1,
+    the forkserver 2, the zygote 3, its query processes 4."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parents[int(entry.name)] = int(fields[1])
+    found: dict[int, int] = {}
+    pending = [(server.process.pid, 0)]
+    while pending:
+        parent, depth = pending.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent:
+                found[child] = depth + 1
+                pending.append((child, depth + 1))
+    return found
+
+
+def _at(depths: dict[int, int], depth: int) -> set[int]:
+    return {pid for pid, d in depths.items() if d == depth}
+
+
+def _ask(server: ServerProcess, text: str) -> bool:
+    with server.client() as http:
+        response = http.get("/sparql", params={"query": text}, headers=JSON_RESULTS)
+    assert response.status_code == 200, response.text
+    return bool(json.loads(response.content)["boolean"])
+
+
+CROSS = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a <http://ex/p> ?b . ?c <http://ex/p> ?d . "
+    "?e <http://ex/p> ?f . ?g <http://ex/p> ?h . ?i <http://ex/p> ?j }"
+)
+
+
+def test_a_stopped_query_process_is_replaced_without_a_reload(tmp_path: Path) -> None:
+    server = start_server(
+        tmp_path / "store", port=free_port(), log_dir=tmp_path, extra_args=("--query-timeout", "1")
+    )
+    try:
+        triples = " ".join(f"<http://ex/s{i}> <http://ex/p> {i} ." for i in range(60))
+        _update(server, f"INSERT DATA {{ {triples} }}")
+        assert _ask(server, "ASK { <http://ex/s59> <http://ex/p> 59 }")
+        before = _depths(server)
+        zygotes, serving = _at(before, 3), _at(before, 4)
+        assert len(zygotes) == 1
+        assert len(serving) == 1
+        loads = server.log().count("query copy loaded")
+        with server.client() as http:
+            stopped = http.get("/sparql", params={"query": CROSS}, headers=JSON_RESULTS)
+        assert stopped.status_code == 503
+        started = time.monotonic()
+        assert _ask(server, "ASK { <http://ex/s7> <http://ex/p> 7 }")
+        answered_in = time.monotonic() - started
+        after = _depths(server)
+        assert _at(after, 3) == zygotes  # the zygote lived on ...
+        assert not serving & _at(after, 4)  # ... the query process that ran the query did not
+        assert _at(after, 4)
+        assert server.log().count("query copy loaded") == loads  # forked, not loaded again
+        assert answered_in < 5
+    finally:
+        server.stop()
+
+
+def test_a_killed_zygote_is_started_again_with_a_fresh_copy(server: ServerProcess) -> None:
+    _update(server, 'INSERT DATA { <http://ex/z> <http://ex/p> "before" }')
+    assert _ask(server, 'ASK { <http://ex/z> <http://ex/p> "before" }')
+    zygotes = _at(_depths(server), 3)
+    assert len(zygotes) == 1
+    os.kill(zygotes.pop(), signal.SIGKILL)
+    _update(server, 'INSERT DATA { <http://ex/z> <http://ex/p> "after" }')
+    seen = _query(server, "SELECT ?o WHERE { <http://ex/z> <http://ex/p> ?o }")
+    assert seen == {('"before"',), ('"after"',)}
+
+
+def test_a_copy_that_cannot_catch_up_is_loaded_afresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With a tiny update log, commits fall out of it before the copy replays them: the
+    copy must be loaded again, and queries must still see every write."""
+    vocab = Vocab("http://127.0.0.1:1/")
+    store = OxigraphStore.open(tmp_path / "store", vocab, update_log_bytes=200)
+    pool = QueryPool(store, workers=2, max_concurrent=4, timeout_s=30, base_iri=vocab.base)
+    graph = NamedNode("http://example.org/g")
+
+    def values() -> set[str]:
+        job = QueryJob(
+            "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", None, False, JSON, None, 1000, 1 << 20
+        )
+        answer = pool.run(job)
+        body = b"".join(answer.chunks)
+        return {row["o"]["value"] for row in json.loads(body)["results"]["bindings"]}
+
+    try:
+        with caplog.at_level(logging.INFO, logger="service.queryprocs"):
+            assert values() == set()
+            store.commit(
+                ChangeSet(
+                    insert=[
+                        Quad(
+                            NamedNode("http://ex/a"),
+                            NamedNode("http://ex/p"),
+                            Literal("one"),
+                            graph,
+                        )
+                    ]
+                )
+            )
+            assert values() == {"one"}  # replayed from the log
+            loads = sum("query copy loaded" in r.getMessage() for r in caplog.records)
+            big = [
+                Quad(BlankNode(f"b{i}"), NamedNode("http://ex/p"), Literal(f"v{i}"), graph)
+                for i in range(20)
+            ]
+            store.commit(ChangeSet(insert=big))  # more text than the log keeps
+            store.commit(
+                ChangeSet(
+                    insert=[
+                        Quad(
+                            NamedNode("http://ex/c"),
+                            NamedNode("http://ex/p"),
+                            Literal("three"),
+                            graph,
+                        )
+                    ]
+                )
+            )
+            assert values() == {"one", "three", *(f"v{i}" for i in range(20))}
+            assert sum("query copy loaded" in r.getMessage() for r in caplog.records) == loads + 1
+    finally:
+        pool.close()
+        store.close()
+
+
+def test_readiness_is_reported(server: ServerProcess) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        health = httpx.get(server.url + "health", timeout=5).json()
+        if health["ready"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert health["ready"] is True
+    assert health["queries"] == "ready"
+    assert health["search"] == "ready"
+
+
+def test_queries_during_a_write_storm_always_see_a_committed_state(server: ServerProcess) -> None:
+    """Each write adds one triple and the count only grows: a query process serves one
+    version at a time, so a count never goes back, and after the last write it is exact."""
+    counts: list[int] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        with server.client() as http:
+            while not stop.is_set():
+                response = http.get(
+                    "/sparql",
+                    params={
+                        "query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/w> { ?s ?p ?o } }"
+                    },
+                    headers=JSON_RESULTS,
+                )
+                counts.append(
+                    int(json.loads(response.content)["results"]["bindings"][0]["n"]["value"])
+                )
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for i in range(15):
+            _update(
+                server,
+                f"INSERT DATA {{ GRAPH <http://example.org/w> {{ <http://ex/w{i}> <http://ex/p> {i} }} }}",
+            )
+    finally:
+        stop.set()
+        thread.join(30)
+    assert counts == sorted(counts)
+    final = _query(
+        server, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/w> { ?s ?p ?o } }"
+    )
+    assert final == {('"15"http://www.w3.org/2001/XMLSchema#integer',)}
