@@ -17,6 +17,7 @@ as much as the engine for the short queries of ``bench/sparql.py``.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import time
@@ -29,7 +30,7 @@ from service import problems
 from service.endpoint import EndpointServices
 from service.errors import ParleyError, QueryTimeoutError
 from service.formats import prefers_html
-from service.metrics import RequestDone, new_request_id
+from service.metrics import RequestDone
 from service.protocol import parse_operation
 from service.query_answer import answer_query
 from service.settings import Settings
@@ -42,6 +43,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ROUTE = "/sparql"
 
 
+@functools.cache
 def _status_line(status: int) -> str:
     return f"{status} {HTTPStatus(status).phrase}"
 
@@ -91,7 +93,7 @@ class Front:
         if op is None or op.kind != "query":
             return None  # the service description, or an update
         done = _Request(
-            new_request_id(environ.get("HTTP_X_REQUEST_ID")),
+            self.endpoint.metrics.request_id(environ.get("HTTP_X_REQUEST_ID")),
             method,
             environ.get("PATH_INFO", ""),
             query_string,

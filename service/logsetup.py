@@ -66,6 +66,9 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     # Thread and process names go unused in Parley's lines; not gathering them makes each
     # record (one per request, for the access log) cheaper.
     logging.logThreads = False
+    # Nor do they say where in the code a line was logged: without a source file, logging
+    # skips walking the stack for every record (the Python docs' own advice).
+    logging._srcfile = None
     logging.logMultiprocessing = False
     logging.logProcesses = False
     logging.config.dictConfig(logging_config(level, fmt))

@@ -9,6 +9,7 @@ build many applications in one process).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -63,6 +64,9 @@ class Metrics:
             registry=self.registry,
         )
         self._size_cache: tuple[int, int] = (-1, 0)
+        # Request ids: a random prefix, then a counter (unique, and no system call each).
+        self._id_prefix = uuid.uuid4().hex[:8]
+        self._ids = itertools.count(1)
         Gauge("parley_store_quads", "Quads in the store.", registry=self.registry).set_function(
             self._store_size
         )
@@ -84,14 +88,22 @@ class Metrics:
         if reason:
             self.rejected.labels(reason=reason).inc()
 
+    def request_id(self, given: str | None) -> str:
+        """The client's ``X-Request-Id``, or a new one."""
+        return given or f"{self._id_prefix}{next(self._ids):08x}"
+
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST)
 
     def install(self, app: Flask) -> None:
         """Request ids, the access log, and the metrics of every request Flask answers."""
-        app.before_request(_start)
+        app.before_request(self._start)
         app.after_request(self._finish)
         app.add_url_rule("/metrics", "metrics", self.exposition)
+
+    def _start(self) -> None:
+        g.request_id = self.request_id(request.headers.get("X-Request-Id"))
+        g.started = time.perf_counter()
 
     def _finish(self, response: Response) -> Response:
         request_id = g.get("request_id", "-")
@@ -142,13 +154,3 @@ class RequestDone:
     started: float
     #: A 503 that is a query's time limit, not an overload.
     timed_out: bool = False
-
-
-def new_request_id(given: str | None) -> str:
-    """The client's ``X-Request-Id``, or a new one."""
-    return given or uuid.uuid4().hex[:16]
-
-
-def _start() -> None:
-    g.request_id = new_request_id(request.headers.get("X-Request-Id"))
-    g.started = time.perf_counter()

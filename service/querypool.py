@@ -59,8 +59,11 @@ def _error(name: str, detail: str, extras: dict[str, object]) -> ParleyError:
     return cls(detail, **extras)
 
 
+_FORMATS = {f.name: f for f in ALL_FORMATS}
+
+
 def _format(name: str) -> Format:
-    return next(f for f in ALL_FORMATS if f.name == name)
+    return _FORMATS[name]
 
 
 class QueryPool:

@@ -15,7 +15,7 @@ process retires it after a commit and asks for a new one, and kills it
 Zygote commands, on its command channel (``service.channel``), one reply each:
 
 - ``("load", checkpoint_path)`` -> ``("ok", quads)``;
-- ``("apply", [update, ...])`` -> ``("ok", quads)``;
+- ``("apply", [update, ...])`` -> ``("ok",)``;
 - ``("fork",)``, with the new process's control socket passed on the zygote's
   file-descriptor socket just before -> ``("forked", pid)``;
 - any failure -> ``("error", class_name, detail)``.
@@ -89,7 +89,7 @@ def zygote_main(commands: socket.socket, fds: socket.socket, base_iri: str, work
                     raise StoreError("the query process has no copy of the store to update")
                 for update in message[1]:
                     copy.apply(update)
-                reply = ("ok", copy.count())
+                reply = ("ok",)
             elif message[0] == "fork":
                 if copy is None:
                     raise StoreError("the query process has no copy of the store to serve")

@@ -44,7 +44,8 @@ class Settings:
     write_token: str | None = None
     #: Query time limit in seconds; the evaluation is stopped at the limit.
     query_timeout_s: float = 30.0
-    #: Processes that evaluate client queries (0: evaluate in the web process, no hard timeout).
+    #: Client queries evaluated at once in the query process (0: in the web process, no hard
+    #: time limit).
     query_workers: int = 4
     #: Queries evaluated at once; past it clients get 503 with Retry-After.
     max_concurrent_queries: int = 8

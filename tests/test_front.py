@@ -1,0 +1,123 @@
+"""The route in front of Flask (``service.front``): programs' queries are answered there,
+everything else by Flask, and both say the same things the same way.
+
+Against the session's real `parley serve` on the built model, on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pyoxigraph
+import pytest
+
+from tests.support import ServerProcess
+
+pytestmark = pytest.mark.server
+
+QUERY = {"Content-Type": "application/sparql-query"}
+JSON_RESULTS = {"Accept": "application/sparql-results+json"}
+#: Every triple of the model: several MiB of N-Triples, so it arrives in chunks.
+EVERYTHING = "CONSTRUCT WHERE { ?s ?p ?o }"
+
+
+def test_a_large_answer_is_streamed_whole_and_logged_with_its_size(server: ServerProcess) -> None:
+    with server.client() as http:
+        response = http.get(
+            "/sparql",
+            params={"query": EVERYTHING},
+            headers={"Accept": "application/n-triples", "X-Request-Id": "front-large-1"},
+        )
+    assert response.status_code == 200
+    assert len(response.content) == int(response.headers["Content-Length"])
+    assert len(response.content) > 1 << 20  # more than the query process's 256 KiB chunks
+    triples = list(pyoxigraph.parse(response.content, pyoxigraph.RdfFormat.N_TRIPLES))
+    assert len(triples) == int(response.headers["Parley-Result-Rows"])
+    assert response.headers["X-Request-Id"] == "front-large-1"
+    line = next(line for line in server.log().splitlines() if "front-large-1" in line)
+    assert f"bytes={len(response.content)}" in line
+    assert "status=200" in line
+
+
+def test_a_chunked_body_is_answered_by_flask_the_same_way(server: ServerProcess) -> None:
+    """A body without Content-Length is Flask's to read within the cap; the answer is the
+    same as the front's for the same query."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b"SELECT (COUNT(*) AS ?n) "
+        yield b"WHERE { ?s ?p ?o }"
+
+    with server.client() as http:
+        chunked = http.post("/sparql", content=chunks(), headers={**QUERY, **JSON_RESULTS})
+        whole = http.post(
+            "/sparql",
+            content=b"SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+            headers={**QUERY, **JSON_RESULTS},
+        )
+    assert "content-length" not in chunked.request.headers
+    assert chunked.status_code == whole.status_code == 200
+    assert json.loads(chunked.content) == json.loads(whole.content)
+    assert int(json.loads(whole.content)["results"]["bindings"][0]["n"]["value"]) > 1000
+
+
+def test_head_and_browsers_go_to_flask(server: ServerProcess) -> None:
+    ask = {"query": "ASK { ?s ?p ?o }"}
+    with server.client() as http:
+        head = http.head("/sparql", params=ask, headers=JSON_RESULTS)
+        page = http.get("/sparql", params=ask, headers={"Accept": "text/html"})
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"].startswith("application/sparql-results+json")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'class="boolean">Yes (true)' in page.text  # the query page, with the answer
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "status", "slug"),
+    [
+        ({"query": "SELECT * WHERE { ?s ?p }"}, JSON_RESULTS, 400, "sparql-syntax"),
+        ({"query": "ASK {}"}, {"Accept": "image/png"}, 406, "not-acceptable"),
+        ({"query": "ASK {}", "default-graph-uri": "not an iri"}, JSON_RESULTS, 400, "protocol"),
+    ],
+)
+def test_refusals_are_problems_with_the_request_id(
+    server: ServerProcess, params: dict[str, str], headers: dict[str, str], status: int, slug: str
+) -> None:
+    with server.client() as http:
+        response = http.get(
+            "/sparql", params=params, headers={**headers, "X-Request-Id": f"front-{slug}"}
+        )
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/problem+json")
+    doc = json.loads(response.content)
+    assert doc["type"] == f"{server.url}problems/{slug}"
+    assert doc["status"] == status
+    assert doc["instance"].startswith("/sparql?")
+    assert response.headers["X-Request-Id"] == f"front-{slug}"
+    assert response.headers["Vary"] == "Accept"
+
+
+def test_the_front_and_flask_answer_alike(server: ServerProcess) -> None:
+    """The same query, once for a program (the front) and once as a form post with a
+    charset (still the front) and once with ``format=`` from a browser (Flask): the same
+    solutions in each."""
+    text = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
+    with server.client() as http:
+        program = http.get("/sparql", params={"query": text}, headers=JSON_RESULTS)
+        form = http.post(
+            "/sparql",
+            content=str(httpx.QueryParams({"query": text})).encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+                **JSON_RESULTS,
+            },
+        )
+        browser = http.get(
+            "/sparql", params={"query": text, "format": "json"}, headers={"Accept": "text/html"}
+        )
+    assert program.status_code == form.status_code == browser.status_code == 200
+    assert json.loads(program.content) == json.loads(form.content) == json.loads(browser.content)
+    assert program.headers["Parley-Result-Rows"] == browser.headers["Parley-Result-Rows"]
