@@ -113,6 +113,8 @@ class SearchIndex:
         self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
         self._lock = threading.RLock()
         self._built = False
+        #: Committed changes the searcher has not loaded yet.
+        self._stale = False
         #: The store version the index has caught up with (other processes' writes).
         self._seen = 0
 
@@ -143,7 +145,17 @@ class SearchIndex:
 
     def _commit(self) -> None:
         self._writer.commit()
-        self._index.reload()
+        # The searcher is reloaded by the next search, not here: right after a commit
+        # Tantivy's segment updater holds the index's meta lock, and a reload that finds it
+        # taken sleeps 100 ms before it tries again (measured: every other write paid it).
+        self._stale = True
+
+    def _searcher(self) -> tantivy.Searcher:
+        with self._lock:
+            if self._stale:
+                self._stale = False
+                self._index.reload()
+            return self._index.searcher()
 
     def _documents(self, subjects: list[NamedNode] | None) -> dict[str, dict[str, list[str]]]:
         """Label, body and kind texts per entity, for all entities or only ``subjects``."""
@@ -297,7 +309,7 @@ class SearchIndex:
             return []
         self.ensure_built()
         self.catch_up()
-        searcher = self._index.searcher()
+        searcher = self._searcher()
         result = searcher.search(self.query(words), limit, count=False)
         hits = []
         for score, address in result.hits:
@@ -312,7 +324,7 @@ class SearchIndex:
 
     def count(self) -> int:
         self.ensure_built()
-        return int(self._index.searcher().num_docs)
+        return int(self._searcher().num_docs)
 
 
 def snippet(words: list[str], *texts: str, width: int = 160) -> str:
