@@ -32,6 +32,8 @@ import time
 from typing import Any
 
 _HEADER = struct.Struct("!Q")
+#: Messages larger than this are read into a buffer of their own size.
+_LARGE = 1 << 20
 
 
 class Channel:
@@ -74,27 +76,47 @@ class Channel:
         return message
 
     def _read(self, size: int, deadline: float | None) -> bytes | None:
+        """``size`` bytes, or ``None`` if the deadline passes before they are all here (what
+        has arrived by then is still taken: the deadline is for waiting, not for reading)."""
         buffer = self._buffer
-        while len(buffer) < size:
-            if deadline is None:
-                self.sock.settimeout(None)
-            else:
-                left = deadline - time.monotonic()
-                if left <= 0:
+        if len(buffer) < size and size > _LARGE:  # one allocation for a large message
+            data = bytearray(size)
+            view = memoryview(data)
+            view[: len(buffer)] = buffer
+            filled = len(buffer)
+            buffer.clear()
+            while filled < size:
+                got = self._recv_into(view[filled:], deadline)
+                if got is None:
+                    buffer += view[:filled]  # keep what came, for a later call
                     return None
-                self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(max(size - len(buffer), 65536))
-            except TimeoutError:
+                filled += got
+            return bytes(data)
+        while len(buffer) < size:
+            chunk = bytearray(max(size - len(buffer), 65536))
+            got = self._recv_into(memoryview(chunk), deadline)
+            if got is None:
                 return None
-            except OSError as exc:  # reset by a killed process
-                raise EOFError(f"the channel broke: {exc}") from exc
-            if not chunk:
-                raise EOFError("the channel was closed by the other side")
-            buffer += chunk
-        data = bytes(buffer[:size])
+            buffer += chunk[:got]
+        message = bytes(buffer[:size])
         del buffer[:size]
-        return data
+        return message
+
+    def _recv_into(self, view: memoryview, deadline: float | None) -> int | None:
+        """Bytes received into ``view`` (at least one), or ``None`` past the deadline."""
+        if deadline is None:
+            self.sock.settimeout(None)
+        else:  # past it, one look without waiting: an answer that came just in time counts
+            self.sock.settimeout(max(0.0, deadline - time.monotonic()))
+        try:
+            got = self.sock.recv_into(view)
+        except (TimeoutError, BlockingIOError):
+            return None
+        except OSError as exc:  # reset by a killed process
+            raise EOFError(f"the channel broke: {exc}") from exc
+        if not got:
+            raise EOFError("the channel was closed by the other side")
+        return got
 
     def close(self) -> None:
         self.sock.close()

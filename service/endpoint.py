@@ -79,10 +79,11 @@ def install(app: Flask, settings: Settings, store: GraphStore) -> EndpointServic
         max_concurrent=settings.max_concurrent_queries,
         timeout_s=settings.query_timeout_s,
         base_iri=settings.base_iri,
+        log=(settings.log_level, settings.log_format),
     )
     pool = store.query_runner(limits, metrics.timeouts.inc)
-    # At exit: stop the query process and remove the snapshots. Not ``atexit``: the server's
-    # worker is a multiprocessing child, which runs these finalizers but not atexit hooks.
+    # At exit: stop the query processes. Not ``atexit``: the server's worker is a
+    # multiprocessing child, which runs these finalizers but not atexit hooks.
     mp_util.Finalize(None, pool.close, exitpriority=10)
     found = EndpointServices(
         pool, RateLimiter(settings.rate_limit_per_minute), metrics, VoidCache()

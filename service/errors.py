@@ -36,7 +36,8 @@ into these at the one module that imports each engine.
     │   ├── QueryTimeoutError         the query ran past its time limit and was stopped
     │   ├── OverloadedError           too many queries at once
     │   ├── StoreUnavailableError     the store (local or remote) cannot be reached
-    │   │   └── StoreAnswerError      a remote store's answer broke off mid-way
+    │   │   ├── StoreAnswerError      a remote store's answer broke off mid-way
+    │   │   └── StoreLoadingError     the query processes' copy of the store is loading
     │   └── WriteConflictError        other replicas kept writing first; try again
     ├── StoreError (500)              the store failed
     └── ConfigError (500)             invalid settings, raised at start-up
@@ -46,6 +47,7 @@ into these at the one module that imports each engine.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 
@@ -277,6 +279,14 @@ class StoreAnswerError(StoreUnavailableError):
     slug = "store-answer-broken"
 
 
+class StoreLoadingError(StoreUnavailableError):
+    """The query processes' in-memory copy of the store is being loaded (at start, or after
+    its process stopped); ``Retry-After`` says when to try again."""
+
+    title = "Store copy loading"
+    slug = "store-loading"
+
+
 class WriteConflictError(ServiceUnavailableError):
     """Another Parley process wrote to the shared store first, every time this write was
     computed again; nothing was written (``Retry-After`` says when to try again)."""
@@ -311,3 +321,32 @@ class UnsupportedShapeError(ConfigError):
 
     title = "Unsupported shape construct"
     slug = "unsupported-shape"
+
+
+def error_class(name: str) -> type[ParleyError]:
+    """The class of an error named in another process's message (``StoreError`` when the
+    name is not one of Parley's errors).
+
+    >>> error_class("QueryTimeoutError").status, error_class("KeyError").__name__
+    (503, 'StoreError')
+    """
+    found = globals().get(name)
+    if isinstance(found, type) and issubclass(found, ParleyError):
+        return found
+    return StoreError
+
+
+def json_safe(extras: dict[str, Any]) -> dict[str, Any]:
+    """The members of ``extras`` that JSON can carry (to a client, or between processes).
+
+    >>> json_safe({"line": 3, "term": object()})
+    {'line': 3}
+    """
+    safe: dict[str, Any] = {}
+    for key, value in extras.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            continue
+        safe[key] = value
+    return safe

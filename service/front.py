@@ -41,6 +41,9 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: The route the front answers itself (its name in the metrics, as Flask's rule).
 ROUTE = "/sparql"
+#: Set in the environ once the front has counted the request against the rate limit, so
+#: the Flask view, when it answers after all, does not count it twice.
+RATE_CHECKED = "parley.rate_checked"
 
 
 @functools.cache
@@ -73,14 +76,25 @@ class Front:
         if prefers_html(accept):
             return None  # a person: the query page
         method = environ["REQUEST_METHOD"]
+        query_string = environ.get("QUERY_STRING", "")
+        done = _Request(
+            self.endpoint.metrics.request_id(environ.get("HTTP_X_REQUEST_ID")),
+            method,
+            environ.get("PATH_INFO", ""),
+            query_string,
+        )
+        try:  # before the body is read, as the Flask view does (which then skips it)
+            self.endpoint.limit_rate(environ.get("REMOTE_ADDR") or "-")
+        except ParleyError as error:
+            return self._refuse(start_response, done, error)
+        environ[RATE_CHECKED] = True
         body = b""
         if method == "POST":
-            length = environ.get("CONTENT_LENGTH") or ""
-            if not length.isdigit() or int(length) > self.settings.max_body_bytes:
+            length = _content_length(environ)
+            if length is None or length > self.settings.max_body_bytes:
                 return None  # chunked, or too large: Flask reads it within the cap (413)
-            body = environ["wsgi.input"].read(int(length))
+            body = environ["wsgi.input"].read(length)
             environ["wsgi.input"] = io.BytesIO(body)  # Flask may still be the one to answer
-        query_string = environ.get("QUERY_STRING", "")
         try:
             op = parse_operation(
                 method=method,
@@ -92,26 +106,16 @@ class Front:
             return None  # Flask says what is wrong with the request, as for any other
         if op is None or op.kind != "query":
             return None  # the service description, or an update
-        done = _Request(
-            self.endpoint.metrics.request_id(environ.get("HTTP_X_REQUEST_ID")),
-            method,
-            environ.get("PATH_INFO", ""),
-            query_string,
-        )
         try:
-            self.endpoint.limit_rate(environ.get("REMOTE_ADDR") or "-")
             answered = answer_query(op, accept, self.settings, self.endpoint.queries)
         except ParleyError as error:
-            body, headers = problems.problem_json(error, self.settings.base_iri, done.instance())
-            record = done.finished(error.status, timed_out=isinstance(error, QueryTimeoutError))
-            return self._respond(start_response, record, headers, [body], len(body))
+            return self._refuse(start_response, done, error)
         except Exception:
             logger.exception("unhandled error while serving %s", ROUTE)
             failure = ParleyError(
                 "The server failed while answering; the error is logged. Nothing was written."
             )
-            body, headers = problems.problem_json(failure, self.settings.base_iri, done.instance())
-            return self._respond(start_response, done.finished(500), headers, [body], len(body))
+            return self._refuse(start_response, done, failure, log=False)
         answer = answered.answer
         record = done.finished(200)
         if answer.body is not None:
@@ -121,6 +125,20 @@ class Front:
         # A large answer arrives in chunks: counted and logged when its last byte has gone.
         start_response(_status_line(200), [*answered.headers, ("X-Request-Id", done.request_id)])
         return _Closing(answer.chunks, lambda: self.endpoint.metrics.record(record, answer.size))
+
+    def _refuse(
+        self,
+        start_response: Callable[..., Any],
+        done: _Request,
+        error: ParleyError,
+        *,
+        log: bool = True,
+    ) -> list[bytes]:
+        body, headers = problems.problem_json(
+            error, self.settings.base_iri, done.instance(), log=log
+        )
+        record = done.finished(error.status, timed_out=isinstance(error, QueryTimeoutError))
+        return self._respond(start_response, record, headers, [body], len(body))
 
     def _respond(
         self,
@@ -135,6 +153,15 @@ class Front:
         return body
 
 
+def _content_length(environ: dict[str, Any]) -> int | None:
+    """The body's declared length (``None`` when there is none, or it is not a number)."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
 class _Request:
     """A request the front answers, from arrival to its ``RequestDone``."""
 
@@ -146,8 +173,12 @@ class _Request:
         self.started = time.perf_counter()
 
     def instance(self) -> str:
-        """The problem document's ``instance``: the path and query of the request."""
-        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+        """The problem document's ``instance``: the path and query of the request (WSGI
+        gives the query as Latin-1; it is UTF-8, as Flask reads it)."""
+        if not self.query_string:
+            return self.path
+        query = self.query_string.encode("latin-1").decode("utf-8", "replace")
+        return f"{self.path}?{query}"
 
     def finished(self, status: int, *, timed_out: bool = False) -> RequestDone:
         return RequestDone(

@@ -2,8 +2,8 @@
 form the store keeps them.
 
 Part of the embedded store (``service.oxigraph_store``), which applies the update
-to its RocksDB store and, for the query process, to the in-memory replica
-(``service.replica``): the same text gives both the same state.
+to its RocksDB store and keeps it (``UpdateLog``) for the query processes' in-memory
+copy (``service.queryworker``) to apply too: the same text gives both the same state.
 """
 
 from __future__ import annotations
@@ -102,9 +102,9 @@ def changeset_to_update(changes: ChangeSet) -> str:
 
 
 class UpdateLog:
-    """The latest commits' updates, up to ``max_bytes`` of text.
+    """The latest commits' updates, up to ``max_chars`` characters of text in all.
 
-    >>> log = UpdateLog(max_bytes=10)
+    >>> log = UpdateLog(max_chars=10)
     >>> log.append(1, "INSERT 1"); log.since(0, 1)
     [(1, 'INSERT 1')]
     >>> log.append(2, "INSERT 22"); log.since(0, 2) is None  # the first one was dropped
@@ -113,17 +113,20 @@ class UpdateLog:
     [(2, 'INSERT 22')]
     """
 
-    def __init__(self, max_bytes: int = 64 << 20) -> None:
-        self.max_bytes = max_bytes
+    def __init__(self, max_chars: int, *, floor: int = 0) -> None:
+        self.max_chars = max_chars
         self._entries: deque[tuple[int, str]] = deque()
         self._size = 0
         #: The log holds every update after this version.
-        self._floor = 0
+        self._floor = floor
 
     def append(self, version: int, update: str) -> None:
+        if self.max_chars <= 0:
+            self._floor = version
+            return
         self._entries.append((version, update))
         self._size += len(update)
-        while self._size > self.max_bytes and self._entries:
+        while self._size > self.max_chars and self._entries:
             dropped, text = self._entries.popleft()
             self._size -= len(text)
             self._floor = dropped

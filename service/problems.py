@@ -16,7 +16,7 @@ from typing import Any
 from flask import Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from service.errors import ParleyError
+from service.errors import ParleyError, json_safe
 from service.formats import prefers_html
 
 logger = logging.getLogger(__name__)
@@ -35,14 +35,6 @@ _HTTP_SLUGS = {
     415: "unsupported-media-type",
     429: "rate-limited",
 }
-
-
-def _json_safe(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def problem_document(
@@ -66,8 +58,8 @@ def problem_document(
         "detail": detail,
         "instance": instance,
     }
-    for key, value in extras.items():
-        if key not in doc and _json_safe(value):
+    for key, value in json_safe(extras).items():
+        if key not in doc:
             doc[key] = value
     return doc
 
@@ -100,10 +92,12 @@ def render_problem(
 
 
 def problem_json(
-    error: ParleyError, base: str, instance: str
+    error: ParleyError, base: str, instance: str, *, log: bool = True
 ) -> tuple[bytes, list[tuple[str, str]]]:
-    """A problem response's body and headers, for a program (no Flask request needed)."""
-    log_error(error)
+    """A problem response's body and headers, for a program (no Flask request needed).
+    ``log=False`` when the caller has logged the failure already."""
+    if log:
+        log_error(error)
     doc = problem_document(
         status=error.status,
         title=error.title,

@@ -131,12 +131,14 @@ class Streamed:
 class QueryLimits:
     """The endpoint's limits on clients' queries (``Settings``)."""
 
-    #: Processes (threads of one process) that evaluate queries; 0: in the web process.
+    #: Queries evaluated at once in the query process; 0: in the web process.
     workers: int
     max_concurrent: int
     timeout_s: float
     #: Relative IRIs in queries resolve against it.
     base_iri: str
+    #: The level and format of the query processes' own log lines.
+    log: tuple[str, str] = ("INFO", "text")
 
 
 class QueryRunner(Protocol):

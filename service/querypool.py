@@ -16,9 +16,13 @@ query process is forked from it in a few milliseconds, with the copy shared
 copy-on-write, so a kill costs no reload. The copy answers the benchmark's
 query mix about 2x faster than the RocksDB store it copies (docs/benchmarks.md).
 Each query process serves one version of the store: when a query arrives and
-the store has changed since, the zygote applies the commits' updates and a new
-query process is forked, so a client always reads its own writes; the
-previous one finishes its queries and exits.
+the store has changed since, the zygote applies the commits' updates (the
+store keeps them: ``OxigraphStore.keep_updates``) and a new query process is
+forked, so a client always reads its own writes; the previous one finishes
+its queries and exits. When the zygote cannot catch up (it is new, or the
+commits it missed are no longer kept), the web process exports a checkpoint of
+the store and the zygote loads it; queries meanwhile wait, within their time
+limit, and get 503 ``store-loading`` past it.
 
 Admission: at most ``max_concurrent_queries`` queries are admitted (running
 or queued); past that a client gets 503 with ``Retry-After``.
@@ -33,31 +37,35 @@ import itertools
 import logging
 import multiprocessing
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from service import errors
 from service.channel import Channel
-from service.errors import ParleyError, QueryTimeoutError, StoreError
+from service.errors import (
+    ParleyError,
+    QueryTimeoutError,
+    StoreError,
+    StoreLoadingError,
+    StoreUnavailableError,
+    error_class,
+)
 from service.formats import ALL_FORMATS, Format
 from service.oxigraph_store import OxigraphStore
-from service.queryjob import Admission, QueryJob, Streamed
-from service.queryprocs import QueryProcess, Zygote
+from service.queryjob import RETRY_AFTER_S, Admission, QueryJob, Streamed
+from service.queryprocs import QueryProcess, RetiredError, Zygote
 
 logger = logging.getLogger(__name__)
 
 #: Times a query is sent again after its process was stopped under it.
 MAX_RETRIES = 2
-
-
-def _error(name: str, detail: str, extras: dict[str, object]) -> ParleyError:
-    cls = getattr(errors, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, ParleyError)):
-        cls = StoreError
-    return cls(detail, **extras)
-
+#: Characters of update text the store keeps for the copy to catch up with.
+UPDATE_LOG_CHARS = 64 << 20
+#: Loads in a row the copy may need before queries are refused (commits outran them).
+MAX_LOADS = 3
 
 _FORMATS = {f.name: f for f in ALL_FORMATS}
 
@@ -78,34 +86,52 @@ class QueryPool:
         timeout_s: float,
         base_iri: str,
         on_timeout: Callable[[], None] = lambda: None,
+        log: tuple[str, str] = ("INFO", "text"),
+        update_log_chars: int = UPDATE_LOG_CHARS,
     ) -> None:
         self.store = store
         self.timeout_s = timeout_s
         self.max_concurrent = max_concurrent
         self.base_iri = base_iri
         self.on_timeout = on_timeout
+        self.log = log
         self._admission = Admission(max_concurrent)
         self._closed = False
-        self._process_lock = threading.Lock()
+        # Held while the zygote loads, applies or forks (seconds, for a load at 1M triples).
+        self._sync_lock = threading.Lock()
+        # Held for moments only: which process is current, which ones live.
+        self._state_lock = threading.Lock()
         self._zygote: Zygote | None = None
         self._process: QueryProcess | None = None
-        self._checkpoints = itertools.count(1)
+        self._live: list[QueryProcess] = []
+        self._warming = False
         self.workers = workers if store.path is not None else 0
         if self.workers:
             assert store.path is not None
-            # Checkpoints for the zygote to load sit beside the store: hard links need one disk.
-            self._checkpoint_root = store.path.with_name(store.path.name + ".checkpoints")
-            shutil.rmtree(self._checkpoint_root, ignore_errors=True)  # a previous run's
+            store.keep_updates(update_log_chars)
+            # Checkpoints sit beside the store (hard links need one disk), one folder a pool.
+            self._exports = Path(
+                tempfile.mkdtemp(prefix=store.path.name + ".exports-", dir=store.path.parent)
+            )
+            self._export_ids = itertools.count(1)
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["service.queryworker"])
-            # Load the copy now, in the background, rather than on the first query.
-            threading.Thread(target=self._warm, name="query-copy", daemon=True).start()
+            self._warm_in_background()  # load the copy now, not on the first query
+
+    def _warm_in_background(self) -> None:
+        with self._state_lock:
+            if self._warming or self._closed:
+                return
+            self._warming = True
+        threading.Thread(target=self._warm, name="query-copy", daemon=True).start()
 
     def _warm(self) -> None:
         try:
-            self._current()
+            self._current(time.monotonic() + 24 * 3600)
         except ParleyError as error:  # the first query will say it again
             logger.error("the query process could not start: %s", error.detail)
+        finally:
+            self._warming = False
 
     # -- admission ---------------------------------------------------------
 
@@ -113,11 +139,17 @@ class QueryPool:
         return self._admission.running()
 
     def ready(self) -> bool:
-        """True once the zygote holds a copy of the store (at start, it loads one)."""
+        """True when a query would be evaluated without waiting for the copy to load (and
+        when it would, the copy is loaded in the background)."""
         if not self.workers:
             return True
-        zygote = self._zygote
-        return zygote is not None and zygote.alive and zygote.version >= 0
+        process, zygote = self._process, self._zygote
+        if process is not None and process.alive and process.version == self.store.version():
+            return True
+        if zygote is not None and zygote.alive and zygote.version >= 0:
+            return True
+        self._warm_in_background()
+        return False
 
     # -- evaluation ----------------------------------------------------------
 
@@ -147,16 +179,19 @@ class QueryPool:
     def _run_in_process(self, job: QueryJob) -> Streamed:
         deadline = time.monotonic() + self.timeout_s
         wire = (job.to_wire(),)
-        for attempt in itertools.count():
-            process = self._current()
-            if time.monotonic() >= deadline:  # it waited for the copy to load: nothing ran
+        attempts = 0
+        while True:
+            if time.monotonic() >= deadline:  # it waited (for the copy, or for commits)
                 raise self._timeout()
+            process = self._current(deadline)
             reply: tuple[Any, ...] | None = ("gone",)
             channel: Channel | None = None
             try:
                 channel = process.checkout()
                 channel.send(wire)
                 reply = channel.recv(deadline)
+            except RetiredError:
+                continue  # a commit came between: the current process takes it
             except (OSError, EOFError):
                 reply = ("gone",)
             if reply is None:  # past the limit: stop the work (and whatever shares its process)
@@ -169,20 +204,19 @@ class QueryPool:
             # again on a new process, within what is left of its own limit; a query that
             # keeps losing its process (it crashes it) is given up.
             self._stop(process, channel)
-            if attempt >= MAX_RETRIES:
+            attempts += 1
+            if attempts > MAX_RETRIES:
                 raise StoreError("the query process stopped while evaluating the query")
         assert channel is not None  # a reply came on it
-        assert reply is not None
         if reply[0] == "error":
             process.checkin(channel)
-            raise _error(reply[1], reply[2], reply[3])
+            raise error_class(reply[1])(reply[2], **reply[3])
         _, fmt_name, rows, truncated, size, body = reply
         if body is not None:  # the whole answer came in one message
             process.checkin(channel)
             self._admission.leave()
             return Streamed.whole(_format(fmt_name), rows, truncated, body)
-        chunks = _Body(self, process, channel, deadline)
-        return Streamed(_format(fmt_name), rows, truncated, size, chunks)
+        return Streamed(_format(fmt_name), rows, truncated, size, _Body(self, process, channel))
 
     def _finish(self, process: QueryProcess, channel: Channel, *, whole: bool) -> None:
         if whole:
@@ -193,20 +227,37 @@ class QueryPool:
 
     # -- the processes -------------------------------------------------------
 
-    def _current(self) -> QueryProcess:
-        """The query process for the store's current version (forked when needed)."""
-        with self._process_lock:
-            if self._closed:
-                raise StoreError("the server is stopping")
+    def _current(self, deadline: float) -> QueryProcess:
+        """The query process for the store's current version (forked when needed).
+
+        :raises StoreLoadingError: the copy is being loaded past ``deadline``.
+        """
+        with self._state_lock:
             process = self._process
-            version = self.store.version()
-            if process is not None and process.alive and process.version == version:
+            if process is not None and process.alive and process.version == self.store.version():
                 return process
-            zygote = self._zygote_at(version)
-            self._process = zygote.fork()
-            if process is not None:
-                process.retire()  # it answers what it was asked, then exits
-            return self._process
+        if not self._sync_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise StoreLoadingError(
+                "the query copy of the store is being loaded; try again in a moment",
+                retryAfter=RETRY_AFTER_S,
+            )
+        try:
+            if self._closed:
+                raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
+            version = self.store.version()
+            with self._state_lock:  # another request may have brought it up to date
+                process = self._process
+                if process is not None and process.alive and process.version == version:
+                    return process
+            new = self._zygote_at(version).fork()
+            with self._state_lock:
+                old, self._process = self._process, new
+                self._live = [p for p in self._live if not p.exited()] + [new]
+            if old is not None:
+                old.retire()  # it answers what it was asked, then exits
+            return new
+        finally:
+            self._sync_lock.release()
 
     def _zygote_at(self, version: int) -> Zygote:
         """The zygote, its copy brought to ``version`` (or later)."""
@@ -214,32 +265,48 @@ class QueryPool:
         if zygote is None or not zygote.alive:
             if zygote is not None:
                 zygote.stop()
-            zygote = self._zygote = Zygote.start(self._context, self.base_iri, self.workers)
+            zygote = self._zygote = Zygote.start(
+                self._context, self.base_iri, self.workers, self.log
+            )
         if zygote.version == version:
             return zygote
         updates = self.store.updates_since(zygote.version) if zygote.version >= 0 else None
-        while updates is None:  # no copy yet, or commits it can no longer replay: load one
-            target = self._checkpoint_root / f"checkpoint-{next(self._checkpoints)}"
-            self._checkpoint_root.mkdir(parents=True, exist_ok=True)
-            try:
-                loaded = self.store.checkpoint(target)
-                zygote.load(target, loaded)
-            finally:
-                shutil.rmtree(target, ignore_errors=True)
+        for _load in range(MAX_LOADS):
+            if updates is not None:
+                break
+            loaded = self._load(zygote)
             updates = self.store.updates_since(loaded)  # what was committed meanwhile
+        else:
+            raise StoreLoadingError(
+                "the store changes faster than its query copy can be loaded; try again",
+                retryAfter=RETRY_AFTER_S,
+            )
         if updates:
             zygote.apply(updates)
         return zygote
+
+    def _load(self, zygote: Zygote) -> int:
+        """Load the store as it is now into the zygote; the version it loaded."""
+        folder = self._exports / f"export-{next(self._export_ids)}"
+        folder.mkdir()
+        try:
+            version = self.store.checkpoint(folder / "store")
+            nquads = folder / "store.nq"
+            graphs = OxigraphStore.export_checkpoint(folder / "store", nquads)
+            zygote.load(nquads, graphs, version)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return version
 
     def _stop(self, process: QueryProcess, channel: Channel | None) -> None:
         """Kill ``process`` (SIGKILL: the engine cannot be interrupted); the next query
         gets a new one."""
         if channel is not None:
             channel.close()
-        with self._process_lock:
+        process.kill()  # first: a load may hold the sync lock for seconds
+        with self._state_lock:
             if self._process is process:
                 self._process = None
-        process.kill()
 
     def worker_pids(self) -> list[int]:
         """Process id of the query process (for tests and metrics)."""
@@ -247,26 +314,30 @@ class QueryPool:
         return [process.pid] if process is not None and process.alive else []
 
     def close(self) -> None:
-        with self._process_lock:
+        """Stop every query process (a runaway query has nobody else to stop it) and the
+        zygote."""
+        with self._state_lock:
             self._closed = True
-            process, self._process = self._process, None
+            processes, self._live, self._process = self._live, [], None
             zygote, self._zygote = self._zygote, None
-        if process is not None:
-            process.retire()
+        for process in processes:
+            process.kill()
         if zygote is not None:
             zygote.stop()
         if self.workers:
-            shutil.rmtree(self._checkpoint_root, ignore_errors=True)
+            shutil.rmtree(self._exports, ignore_errors=True)
 
 
 class _Body:
     """The body chunks of a large answer; releases the job when done or closed (WSGI
-    servers call ``close``, even when they never iterate, as for HEAD)."""
+    servers call ``close``, even when they never iterate, as for HEAD).
 
-    def __init__(
-        self, pool: QueryPool, process: QueryProcess, channel: Channel, deadline: float
-    ) -> None:
-        self.pool, self.process, self.channel, self.deadline = pool, process, channel, deadline
+    The answer was computed whole before its first chunk was sent, so reading the rest
+    has no time limit: a slow client only holds its own channel, and the query process
+    is not stopped for it."""
+
+    def __init__(self, pool: QueryPool, process: QueryProcess, channel: Channel) -> None:
+        self.pool, self.process, self.channel = pool, process, channel
         self.done = False
 
     def __iter__(self) -> _Body:
@@ -276,18 +347,14 @@ class _Body:
         if self.done:
             raise StopIteration
         try:
-            reply = self.channel.recv(self.deadline)
-        except EOFError:
+            reply = self.channel.recv(None)
+        except EOFError:  # the process is gone: the answer ends early (headers are sent)
             reply = ("gone",)
         if reply is not None and reply[0] == "chunk":
             assert isinstance(reply[1], bytes)
             return reply[1]
-        # The end, or (headers are sent) an answer that ends early: past the limit, the
-        # process is stopped; a process gone for another reason just ends the stream.
         self.done = True
         self.pool._finish(self.process, self.channel, whole=reply == ("end",))
-        if reply is None:
-            self.pool._stop(self.process, None)
         raise StopIteration
 
     def close(self) -> None:

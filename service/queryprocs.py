@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import signal
 import socket
 import threading
@@ -18,9 +19,10 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from service import errors
 from service.channel import Channel
-from service.errors import ParleyError, StoreError
+from service.errors import StoreError, StoreUnavailableError, error_class
+from service.queryjob import RETRY_AFTER_S
+from service.terms import BlankNode, NamedNode
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +40,17 @@ class Zygote:
         self.broken = False
 
     @classmethod
-    def start(cls, context: ForkServerContext, base_iri: str, workers: int) -> Zygote:
+    def start(
+        cls, context: ForkServerContext, base_iri: str, workers: int, log: tuple[str, str]
+    ) -> Zygote:
+        """Start a zygote; ``log`` is the level and format of its log lines."""
         from service.queryworker import zygote_main
 
         commands, their_commands = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         fds, their_fds = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         process = context.Process(
             target=zygote_main,
-            args=(their_commands, their_fds, base_iri, workers),
+            args=(their_commands, their_fds, base_iri, workers, log),
             daemon=True,
             name="parley-zygote",
         )
@@ -64,25 +69,29 @@ class Zygote:
             reply = self.commands.recv(None)
         except (OSError, EOFError) as exc:
             self.broken = True
-            raise StoreError(f"the query process stopped: {exc}") from exc
+            raise StoreUnavailableError(
+                "the process holding the query copy of the store stopped; try again",
+                retryAfter=RETRY_AFTER_S,
+            ) from exc
         assert reply is not None  # no deadline
         if reply[0] == "error":
-            cls = getattr(errors, reply[1], None)
-            if not (isinstance(cls, type) and issubclass(cls, ParleyError)):
-                cls = StoreError
-            raise cls(reply[2])
+            raise error_class(reply[1])(reply[2])
         return reply
 
-    def load(self, checkpoint: Path, version: int) -> None:
-        """Replace the copy with the checkpoint's content (which is at ``version``)."""
+    def load(self, nquads: Path, graphs: list[NamedNode | BlankNode], version: int) -> None:
+        """Replace the copy with an export of the store (at ``version``)."""
         self.version = -1  # until it has loaded
-        reply = self._call(("load", str(checkpoint)))
+        reply = self._call(("load", str(nquads), graphs))
         self.version = version
         logger.info("query copy loaded: %s quads at version %s", reply[1], version)
 
     def apply(self, updates: list[tuple[int, str]]) -> None:
         """Bring the copy forward by these commits' updates (oldest first)."""
-        self._call(("apply", [text for _version, text in updates]))
+        try:
+            self._call(("apply", [text for _version, text in updates]))
+        except BaseException:
+            self.version = -1  # some may have been applied: only a load makes it exact again
+            raise
         self.version = updates[-1][0]
 
     def fork(self) -> QueryProcess:
@@ -112,6 +121,10 @@ class Zygote:
             self.process.join(timeout=5)
 
 
+class RetiredError(Exception):
+    """The query process takes no more work (a newer one serves the store's version)."""
+
+
 class QueryProcess:
     """A query process and the channels to it: an idle channel is reused, a busy one is
     its request's alone."""
@@ -133,13 +146,21 @@ class QueryProcess:
             self._by_pid = True
         self._lock = threading.Lock()
         self._idle: list[Channel] = []
+        #: It takes work (neither retired nor killed).
         self.alive = True
+        self.killed = False
 
     def checkout(self) -> Channel:
-        """An idle channel, or a new one handed to the process (``OSError`` when it is gone)."""
+        """An idle channel, or a new one handed to the process.
+
+        :raises RetiredError: it was retired (ask for the current process).
+        :raises OSError: it was killed, or is gone.
+        """
         with self._lock:
-            if not self.alive:
+            if self.killed:
                 raise OSError("the query process was stopped")
+            if not self.alive:
+                raise RetiredError
             if self._idle:
                 return self._idle.pop()
             ours, theirs = Channel.pair()
@@ -171,10 +192,19 @@ class QueryProcess:
             channel.close()
         self.control.close()
 
+    def exited(self) -> bool:
+        """True once the process has ended."""
+        with self._lock:
+            pidfd = self._pidfd
+            if pidfd is None:
+                return self.killed or not self._by_pid
+            return bool(select.select([pidfd], [], [], 0)[0])
+
     def kill(self) -> None:
         """Stop it at once, and every query it is running."""
         self.retire()
         with self._lock:
+            self.killed = True
             pidfd, self._pidfd = self._pidfd, None
         if pidfd is None:
             if self._by_pid:

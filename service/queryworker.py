@@ -2,7 +2,7 @@
 the query processes forked from it, which evaluate clients' queries on threads.
 
 Both are driven by ``service.querypool`` in the web process. The zygote is
-started once (forkserver context); it loads a checkpoint of the store into
+started once (forkserver context); it loads an export of the store into
 memory (``OxigraphStore.memory_copy``), then follows the store: the web
 process sends it each commit's update (``OxigraphStore.updates_since``). It
 never evaluates a client's query, so it is never killed; it forks a query
@@ -14,10 +14,13 @@ process retires it after a commit and asks for a new one, and kills it
 
 Zygote commands, on its command channel (``service.channel``), one reply each:
 
-- ``("load", checkpoint_path)`` -> ``("ok", quads)``;
+- ``("load", nquads_path, named_graphs)`` -> ``("ok", quads)`` (the web process
+  exports a checkpoint of the store into N-Quads, so the zygote never opens RocksDB,
+  whose background threads must not be alive when it forks);
 - ``("apply", [update, ...])`` -> ``("ok",)``;
 - ``("fork",)``, with the new process's control socket passed on the zygote's
-  file-descriptor socket just before -> ``("forked", pid)``;
+  file-descriptor socket just before -> ``("forked", pid)``; the query process
+  dies with the zygote, which kills those still running when it ends;
 - any failure -> ``("error", class_name, detail)``.
 
 A query process receives channels on its control socket, one file
@@ -35,8 +38,12 @@ socket closes it answers what it was asked, then exits. On a channel:
 
 from __future__ import annotations
 
-import json
+import contextlib
+import ctypes
+import gc
+import logging
 import os
+import select
 import signal
 import socket
 import threading
@@ -44,82 +51,129 @@ from pathlib import Path
 from typing import Any
 
 from service.channel import Channel
-from service.errors import ParleyError, StoreError
+from service.errors import ParleyError, StoreError, json_safe
+from service.logsetup import configure_logging
 from service.oxigraph_store import OxigraphStore
 from service.queryjob import QueryJob
 from service.vocab import Vocab
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 256 * 1024
-
-
-def _json_safe(extras: dict[str, object]) -> dict[str, object]:
-    safe: dict[str, object] = {}
-    for key, value in extras.items():
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            continue
-        safe[key] = value
-    return safe
+#: prctl(2): the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
 # -- the zygote --------------------------------------------------------------
 
 
-def zygote_main(commands: socket.socket, fds: socket.socket, base_iri: str, workers: int) -> None:
-    """Hold the copy and fork query processes until the web process goes away."""
+def zygote_main(
+    commands: socket.socket, fds: socket.socket, base_iri: str, workers: int, log: tuple[str, str]
+) -> None:
+    """Hold the copy and fork query processes until the web process goes away; then stop
+    the query processes still running (a runaway query has nobody else to stop it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the query processes
+    configure_logging(*log)
     vocab = Vocab(base_iri)
     channel = Channel(commands)
     copy: OxigraphStore | None = None
-    while True:
-        try:
-            message = channel.recv(None)
-        except EOFError:
-            return
-        assert message is not None  # no deadline
-        try:
-            if message[0] == "load":
-                copy = None  # free the old copy before making the new one
-                copy = OxigraphStore.memory_copy(Path(message[1]), vocab)
-                reply: tuple[Any, ...] = ("ok", copy.count())
-            elif message[0] == "apply":
-                if copy is None:
-                    raise StoreError("the query process has no copy of the store to update")
-                for update in message[1]:
-                    copy.apply(update)
-                reply = ("ok",)
-            elif message[0] == "fork":
-                if copy is None:
-                    raise StoreError("the query process has no copy of the store to serve")
-                reply = ("forked", _fork(fds, copy, commands, workers))
-            else:
-                raise StoreError(f"unknown command {message[0]!r}")
-        except ParleyError as exc:
-            reply = ("error", type(exc).__name__, exc.detail)
-        channel.send(reply)
+    children: list[int] = []  # pidfds of the query processes forked
+    try:
+        while True:
+            try:
+                message = channel.recv(None)
+            except EOFError:
+                return
+            assert message is not None  # no deadline
+            try:
+                if message[0] == "fork":
+                    # The control socket comes first, on its own socket: take it whatever
+                    # happens next, or the next fork would get this one.
+                    control = _receive_control(fds)
+                    if copy is None:
+                        control.close()
+                        raise StoreError("the query process has no copy of the store to serve")
+                    pid, pidfd = _fork(control, copy, commands, fds, workers)
+                    children = [fd for fd in children if not _exited(fd)] + [pidfd]
+                    reply: tuple[Any, ...] = ("forked", pid)
+                elif message[0] == "load":
+                    copy = None  # free the old copy before making the new one
+                    copy = OxigraphStore.memory_copy(Path(message[1]), message[2], vocab)
+                    reply = ("ok", copy.count())
+                elif message[0] == "apply":
+                    if copy is None:
+                        raise StoreError("the query process has no copy of the store to update")
+                    for update in message[1]:
+                        copy.apply(update)
+                    reply = ("ok",)
+                else:
+                    raise StoreError(f"unknown command {message[0]!r}")
+            except ParleyError as exc:
+                reply = ("error", type(exc).__name__, exc.detail)
+            channel.send(reply)
+    finally:
+        for pidfd in children:
+            with contextlib.suppress(ProcessLookupError):  # it had exited
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            os.close(pidfd)
 
 
-def _fork(fds: socket.socket, copy: OxigraphStore, commands: socket.socket, workers: int) -> int:
-    """Fork a query process on the control socket the web process just sent."""
+def _receive_control(fds: socket.socket) -> socket.socket:
     _message, received, _flags, _address = socket.recv_fds(fds, 1, 1)
     if not received:
         raise StoreError("the web process sent no control socket for the query process")
-    control = socket.socket(fileno=received[0])
-    pid = os.fork()
+    return socket.socket(fileno=received[0])
+
+
+def _exited(pidfd: int) -> bool:
+    """True when the process behind ``pidfd`` has ended (its pidfd turns readable)."""
+    if select.select([pidfd], [], [], 0)[0]:
+        os.close(pidfd)
+        return True
+    return False
+
+
+def _fork(
+    control: socket.socket,
+    copy: OxigraphStore,
+    commands: socket.socket,
+    fds: socket.socket,
+    workers: int,
+) -> tuple[int, int]:
+    """Fork a query process serving ``control``; its pid and a pidfd for it."""
+    # Objects alive now are the copy's and the interpreter's: kept out of the children's
+    # garbage collections, whose reference counting would copy every page they touch.
+    gc.freeze()
+    zygote = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError as exc:  # out of memory or processes: the zygote lives on
+        control.close()
+        raise StoreError(f"cannot start a query process: {exc}") from exc
     if pid == 0:  # the query process: never returns into the zygote's loop
         code = 0
         try:
+            _die_with_parent(zygote)
             commands.close()
             fds.close()
             _serve_channels(control, copy, workers)
         except BaseException:
+            logger.exception("the query process failed")
             code = 1
         finally:
             os._exit(code)
     control.close()
-    return pid
+    return pid, os.pidfd_open(pid)
+
+
+def _die_with_parent(zygote: int) -> None:
+    """Have the kernel kill this process when the zygote dies, even by SIGKILL (the
+    zygote's own ending kills its query processes too; this covers its being killed)."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the zygote's ending does
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != zygote:  # it died before the request took effect
+        os._exit(1)
 
 
 # -- a query process -----------------------------------------------------------
@@ -169,8 +223,9 @@ def _answer(store: OxigraphStore, slots: threading.BoundedSemaphore, wire: Any) 
         with slots:
             answered = store.answer(QueryJob.from_wire(wire))
     except ParleyError as exc:
-        return [("error", type(exc).__name__, exc.detail, _json_safe(exc.extras))]
+        return [("error", type(exc).__name__, exc.detail, json_safe(exc.extras))]
     except Exception as exc:  # a bug or an engine failure: report, keep serving
+        logger.exception("a query failed in the query process")
         return [("error", "StoreError", f"the query failed: {exc}", {})]
     body = answered.body
     head = ("answer", answered.format.name, answered.rows, answered.truncated, len(body))

@@ -15,7 +15,6 @@ the pages and most clients send, that is most of a request's cost.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +24,6 @@ from granian.server import Server
 
 from service.logsetup import logging_config
 from service.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 #: Seconds a stopping worker is given to finish its requests before it is killed.
 STOP_GRACE_S = 10

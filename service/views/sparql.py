@@ -9,6 +9,7 @@ from service.auth import require_write_access
 from service.endpoint import endpoint_services
 from service.errors import ProtocolError, QueryTimeoutError
 from service.formats import JSON, NTRIPLES, RDF_FORMATS, negotiate, prefers_html
+from service.front import RATE_CHECKED
 from service.outbound import check_outbound
 from service.protocol import Operation, parse_operation
 from service.query_answer import answer_query, run_query
@@ -22,7 +23,8 @@ bp = Blueprint("sparql", __name__)
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response | str:
-    endpoint_services().limit_rate(request.remote_addr or "-")
+    if not request.environ.get(RATE_CHECKED):  # the front counted it already
+        endpoint_services().limit_rate(request.remote_addr or "-")
     op = parse_operation(
         method=request.method,
         content_type=request.content_type,
