@@ -350,35 +350,6 @@ class OxigraphStore:
             self.backup(target)
             return self._version
 
-    @staticmethod
-    def export_checkpoint(checkpoint: Path, target: Path) -> list[NamedNode | BlankNode]:
-        """Write every quad of the store at ``checkpoint`` (a copy no process writes) into
-        ``target`` as N-Quads; return its named graphs (N-Quads cannot carry empty ones)."""
-        try:
-            source = pyoxigraph.Store.read_only(str(checkpoint))
-            source.dump(str(target), format=_NQUADS)
-            graphs = list(source.named_graphs())
-            del source
-        except OSError as exc:
-            raise StoreError(f"cannot export the store at {checkpoint}: {exc}") from exc
-        return graphs
-
-    @classmethod
-    def memory_copy(
-        cls, nquads: Path, graphs: list[NamedNode | BlankNode], vocab: Vocab
-    ) -> OxigraphStore:
-        """An in-memory store of what ``export_checkpoint`` wrote, blank nodes keeping their
-        labels (so a later update that names one finds it) and empty graphs included."""
-        try:
-            copy = pyoxigraph.Store()
-            # Parsed, not ``bulk_load``ed: the store's loaders give blank nodes new labels.
-            copy.bulk_extend(pyoxigraph.parse(path=str(nquads), format=_NQUADS))
-            for graph in graphs:
-                copy.add_graph(graph)
-        except (OSError, SyntaxError) as exc:
-            raise StoreError(f"cannot load {nquads} into memory: {exc}") from exc
-        return cls(copy, vocab, path=None, read_only=False)
-
     def replace_all(
         self, quads: Iterable[Quad], *, progress: Callable[[int], None] | None = None
     ) -> None:
@@ -444,6 +415,3 @@ class OxigraphStore:
         del self._store
         if self._scratch_root is not None:
             shutil.rmtree(self._scratch_root, ignore_errors=True)
-
-
-_NQUADS = pyoxigraph.RdfFormat.N_QUADS

@@ -54,6 +54,7 @@ from service.errors import (
     error_class,
 )
 from service.formats import ALL_FORMATS, Format
+from service.oxigraph_copy import export_checkpoint
 from service.oxigraph_store import OxigraphStore
 from service.queryjob import RETRY_AFTER_S, Admission, QueryJob, Streamed
 from service.queryprocs import QueryProcess, RetiredError, Zygote
@@ -176,13 +177,20 @@ class QueryPool:
             timeoutSeconds=self.timeout_s,
         )
 
+    @staticmethod
+    def _loading() -> StoreLoadingError:
+        return StoreLoadingError(
+            "the query copy of the store is being loaded; try again in a moment",
+            retryAfter=RETRY_AFTER_S,
+        )
+
     def _run_in_process(self, job: QueryJob) -> Streamed:
         deadline = time.monotonic() + self.timeout_s
         wire = (job.to_wire(),)
         attempts = 0
         while True:
-            if time.monotonic() >= deadline:  # it waited (for the copy, or for commits)
-                raise self._timeout()
+            if time.monotonic() >= deadline:  # it waited: for the copy, or on lost processes
+                raise self._timeout() if attempts else self._loading()
             process = self._current(deadline)
             reply: tuple[Any, ...] | None = ("gone",)
             channel: Channel | None = None
@@ -237,10 +245,7 @@ class QueryPool:
             if process is not None and process.alive and process.version == self.store.version():
                 return process
         if not self._sync_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise StoreLoadingError(
-                "the query copy of the store is being loaded; try again in a moment",
-                retryAfter=RETRY_AFTER_S,
-            )
+            raise self._loading()
         try:
             if self._closed:
                 raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
@@ -292,7 +297,7 @@ class QueryPool:
         try:
             version = self.store.checkpoint(folder / "store")
             nquads = folder / "store.nq"
-            graphs = OxigraphStore.export_checkpoint(folder / "store", nquads)
+            graphs = export_checkpoint(folder / "store", nquads)
             zygote.load(nquads, graphs, version)
         finally:
             shutil.rmtree(folder, ignore_errors=True)

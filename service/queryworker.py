@@ -3,7 +3,7 @@ the query processes forked from it, which evaluate clients' queries on threads.
 
 Both are driven by ``service.querypool`` in the web process. The zygote is
 started once (forkserver context); it loads an export of the store into
-memory (``OxigraphStore.memory_copy``), then follows the store: the web
+memory (``service.oxigraph_copy``), then follows the store: the web
 process sends it each commit's update (``OxigraphStore.updates_since``). It
 never evaluates a client's query, so it is never killed; it forks a query
 process for the version it holds whenever the web process asks, which costs a
@@ -53,6 +53,7 @@ from typing import Any
 from service.channel import Channel
 from service.errors import ParleyError, StoreError, json_safe
 from service.logsetup import configure_logging
+from service.oxigraph_copy import memory_copy
 from service.oxigraph_store import OxigraphStore
 from service.queryjob import QueryJob
 from service.vocab import Vocab
@@ -99,7 +100,7 @@ def zygote_main(
                     reply: tuple[Any, ...] = ("forked", pid)
                 elif message[0] == "load":
                     copy = None  # free the old copy before making the new one
-                    copy = OxigraphStore.memory_copy(Path(message[1]), message[2], vocab)
+                    copy = memory_copy(Path(message[1]), message[2], vocab)
                     reply = ("ok", copy.count())
                 elif message[0] == "apply":
                     if copy is None:

@@ -1,0 +1,47 @@
+"""The query processes' copy of the embedded store: exported from a checkpoint as
+N-Quads (by the web process), loaded into an in-memory pyoxigraph store (by the zygote,
+``service.queryworker``), which then follows the store's updates (``OxigraphStore.apply``).
+
+Why N-Quads between them: the zygote forks query processes, and a process that has
+opened RocksDB keeps its background threads, which a fork does not carry over.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph
+
+from service.errors import StoreError
+from service.oxigraph_store import OxigraphStore
+from service.terms import BlankNode, NamedNode
+from service.vocab import Vocab
+
+_NQUADS = pyoxigraph.RdfFormat.N_QUADS
+
+
+def export_checkpoint(checkpoint: Path, target: Path) -> list[NamedNode | BlankNode]:
+    """Write every quad of the store at ``checkpoint`` (a copy no process writes) into
+    ``target`` as N-Quads; return its named graphs (N-Quads cannot carry empty ones)."""
+    try:
+        source = pyoxigraph.Store.read_only(str(checkpoint))
+        source.dump(str(target), format=_NQUADS)
+        graphs = list(source.named_graphs())
+        del source
+    except OSError as exc:
+        raise StoreError(f"cannot export the store at {checkpoint}: {exc}") from exc
+    return graphs
+
+
+def memory_copy(nquads: Path, graphs: list[NamedNode | BlankNode], vocab: Vocab) -> OxigraphStore:
+    """An in-memory store of what ``export_checkpoint`` wrote, blank nodes keeping their
+    labels (so a later update that names one finds it) and empty graphs included."""
+    try:
+        copy = pyoxigraph.Store()
+        # Parsed, not ``bulk_load``ed: the store's loaders give blank nodes new labels.
+        copy.bulk_extend(pyoxigraph.parse(path=str(nquads), format=_NQUADS))
+        for graph in graphs:
+            copy.add_graph(graph)
+    except (OSError, SyntaxError) as exc:
+        raise StoreError(f"cannot load {nquads} into memory: {exc}") from exc
+    return OxigraphStore(copy, vocab, path=None, read_only=False)
