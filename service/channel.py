@@ -53,14 +53,19 @@ class Channel:
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def send(self, message: tuple[Any, ...]) -> None:
-        """Send ``message`` whole (raises ``OSError`` when the other side is gone)."""
+    def send(self, message: tuple[Any, ...], *, timeout: float | None = None) -> None:
+        """Send ``message`` whole.
+
+        :raises OSError: the other side is gone, or (``TimeoutError``) it has not read
+            for ``timeout`` seconds.
+        """
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self.sock.settimeout(None)
+        self.sock.settimeout(timeout)
         self.sock.sendall(_HEADER.pack(len(data)) + data)
 
     def recv(self, deadline: float | None) -> tuple[Any, ...] | None:
-        """The next message; ``None`` if ``deadline`` (``time.monotonic()``) passes first.
+        """The next message; ``None`` if ``deadline`` (``time.monotonic()``) passes first,
+        after which the channel is in mid-message: close it.
 
         :raises EOFError: the other side closed the channel (or its process died).
         """
@@ -75,7 +80,7 @@ class Channel:
         assert isinstance(message, tuple)
         return message
 
-    def _read(self, size: int, deadline: float | None) -> bytes | None:
+    def _read(self, size: int, deadline: float | None) -> bytes | bytearray | None:
         """``size`` bytes, or ``None`` if the deadline passes before they are all here (what
         has arrived by then is still taken: the deadline is for waiting, not for reading)."""
         buffer = self._buffer
@@ -88,26 +93,40 @@ class Channel:
             while filled < size:
                 got = self._recv_into(view[filled:], deadline)
                 if got is None:
-                    buffer += view[:filled]  # keep what came, for a later call
                     return None
                 filled += got
-            return bytes(data)
+            return data
         while len(buffer) < size:
-            chunk = bytearray(max(size - len(buffer), 65536))
-            got = self._recv_into(memoryview(chunk), deadline)
-            if got is None:
+            chunk = self._recv(size - len(buffer), deadline)
+            if chunk is None:
                 return None
-            buffer += chunk[:got]
+            buffer += chunk
         message = bytes(buffer[:size])
         del buffer[:size]
         return message
 
-    def _recv_into(self, view: memoryview, deadline: float | None) -> int | None:
-        """Bytes received into ``view`` (at least one), or ``None`` past the deadline."""
+    def _recv(self, wanted: int, deadline: float | None) -> bytes | None:
+        """Some bytes (at most ``max(wanted, 64 KiB)``), or ``None`` past the deadline."""
+        self._timeout(deadline)
+        try:
+            chunk = self.sock.recv(max(wanted, 65536))
+        except (TimeoutError, BlockingIOError):
+            return None
+        except OSError as exc:  # reset by a killed process
+            raise EOFError(f"the channel broke: {exc}") from exc
+        if not chunk:
+            raise EOFError("the channel was closed by the other side")
+        return chunk
+
+    def _timeout(self, deadline: float | None) -> None:
         if deadline is None:
             self.sock.settimeout(None)
         else:  # past it, one look without waiting: an answer that came just in time counts
             self.sock.settimeout(max(0.0, deadline - time.monotonic()))
+
+    def _recv_into(self, view: memoryview, deadline: float | None) -> int | None:
+        """Bytes received into ``view`` (at least one), or ``None`` past the deadline."""
+        self._timeout(deadline)
         try:
             got = self.sock.recv_into(view)
         except (TimeoutError, BlockingIOError):

@@ -99,7 +99,7 @@ class Front:
             op = parse_operation(
                 method=method,
                 content_type=environ.get("CONTENT_TYPE"),
-                args=parse_qs(query_string, keep_blank_values=True),
+                args=parse_qs(_utf8(query_string), keep_blank_values=True),
                 body=body,
             )
         except ParleyError:
@@ -153,6 +153,11 @@ class Front:
         return body
 
 
+def _utf8(wsgi_text: str) -> str:
+    """A WSGI string (bytes as Latin-1) read as the UTF-8 it is, as Flask reads it."""
+    return wsgi_text.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
 def _content_length(environ: dict[str, Any]) -> int | None:
     """The body's declared length (``None`` when there is none, or it is not a number)."""
     try:
@@ -173,12 +178,8 @@ class _Request:
         self.started = time.perf_counter()
 
     def instance(self) -> str:
-        """The problem document's ``instance``: the path and query of the request (WSGI
-        gives the query as Latin-1; it is UTF-8, as Flask reads it)."""
-        if not self.query_string:
-            return self.path
-        query = self.query_string.encode("latin-1").decode("utf-8", "replace")
-        return f"{self.path}?{query}"
+        """The problem document's ``instance``: the path and query of the request."""
+        return f"{self.path}?{_utf8(self.query_string)}" if self.query_string else self.path
 
     def finished(self, status: int, *, timed_out: bool = False) -> RequestDone:
         return RequestDone(

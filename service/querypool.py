@@ -25,7 +25,11 @@ the store and the zygote loads it; queries meanwhile wait, within their time
 limit, and get 503 ``store-loading`` past it.
 
 Admission: at most ``max_concurrent_queries`` queries are admitted (running
-or queued); past that a client gets 503 with ``Retry-After``.
+or queued); past that a client gets 503 with ``Retry-After``. Of those, at most
+``query_workers`` are evaluated at once (the evaluation slots, held until the
+answer's first message); a query that waits for a slot past its limit gets 503
+and stops nothing. Once evaluated, a query leaves the admission count: reading
+its answer, however slowly, takes no slot from the next client.
 
 With ``query_workers = 0`` (or an in-memory store) queries run in the web
 process, without a hard time limit.
@@ -33,6 +37,7 @@ process, without a hard time limit.
 
 from __future__ import annotations
 
+import glob
 import itertools
 import logging
 import multiprocessing
@@ -67,6 +72,8 @@ MAX_RETRIES = 2
 UPDATE_LOG_CHARS = 64 << 20
 #: Loads in a row the copy may need before queries are refused (commits outran them).
 MAX_LOADS = 3
+#: Seconds ``close`` waits for the zygote to finish what it is doing.
+CLOSE_WAIT_S = 10
 
 _FORMATS = {f.name: f for f in ALL_FORMATS}
 
@@ -97,7 +104,12 @@ class QueryPool:
         self.on_timeout = on_timeout
         self.log = log
         self._admission = Admission(max_concurrent)
+        # Evaluation slots, handed out here rather than in the query process: a query that
+        # waits for one past its limit has nothing running to stop, and must not kill the
+        # process whose slots are busy with other queries.
+        self._slots = threading.BoundedSemaphore(max(1, workers))
         self._closed = False
+        self._failed_at = -1e9  # when loading the copy last failed (``ready`` retries later)
         # Held while the zygote loads, applies or forks (seconds, for a load at 1M triples).
         self._sync_lock = threading.Lock()
         # Held for moments only: which process is current, which ones live.
@@ -110,10 +122,7 @@ class QueryPool:
         if self.workers:
             assert store.path is not None
             store.keep_updates(update_log_chars)
-            # Checkpoints sit beside the store (hard links need one disk), one folder a pool.
-            self._exports = Path(
-                tempfile.mkdtemp(prefix=store.path.name + ".exports-", dir=store.path.parent)
-            )
+            self._exports = _exports_folder(store.path)
             self._export_ids = itertools.count(1)
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["service.queryworker"])
@@ -130,7 +139,9 @@ class QueryPool:
         try:
             self._current(time.monotonic() + 24 * 3600)
         except ParleyError as error:  # the first query will say it again
-            logger.error("the query process could not start: %s", error.detail)
+            if not self._closed:
+                self._failed_at = time.monotonic()
+                logger.error("the query process could not start: %s", error.detail)
         finally:
             self._warming = False
 
@@ -145,11 +156,17 @@ class QueryPool:
         if not self.workers:
             return True
         process, zygote = self._process, self._zygote
-        if process is not None and process.alive and process.version == self.store.version():
+        if (
+            process is not None
+            and process.alive
+            and process.version == self.store.version()
+            and not process.exited()
+        ):
             return True
         if zygote is not None and zygote.alive and zygote.version >= 0:
             return True
-        self._warm_in_background()
+        if time.monotonic() - self._failed_at > RETRY_AFTER_S:  # not at every poll after a failure
+            self._warm_in_background()
         return False
 
     # -- evaluation ----------------------------------------------------------
@@ -192,20 +209,25 @@ class QueryPool:
             if time.monotonic() >= deadline:  # it waited: for the copy, or on lost processes
                 raise self._timeout() if attempts else self._loading()
             process = self._current(deadline)
-            reply: tuple[Any, ...] | None = ("gone",)
-            channel: Channel | None = None
+            if time.monotonic() >= deadline:  # this request loaded or caught the copy up
+                raise self._loading()
+            if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise QueryTimeoutError(
+                    f"the query waited {self.timeout_s:g} s for one of the "
+                    f"{self.workers} evaluation slots, all busy; try again in a moment",
+                    timeoutSeconds=self.timeout_s,
+                    retryAfter=RETRY_AFTER_S,
+                )
             try:
-                channel = process.checkout()
-                channel.send(wire)
-                reply = channel.recv(deadline)
-            except RetiredError:
-                continue  # a commit came between: the current process takes it
-            except (OSError, EOFError):
-                reply = ("gone",)
+                reply, channel = self._ask(process, wire, deadline)
+            finally:
+                self._slots.release()  # evaluated (or stopped): the rest is only reading
             if reply is None:  # past the limit: stop the work (and whatever shares its process)
                 self._stop(process, channel)
                 self.on_timeout()
                 raise self._timeout()
+            if reply[0] == "retired":
+                continue  # a commit came between: the current process takes it
             if reply[0] != "gone":
                 break
             # Another query's time limit (or a crash) took the process down: run this one
@@ -219,19 +241,30 @@ class QueryPool:
         if reply[0] == "error":
             process.checkin(channel)
             raise error_class(reply[1])(reply[2], **reply[3])
+        # Evaluated: the admission slot is free for the next query, whatever the client's
+        # pace reading the answer (the query process cuts off a reader that stalls).
+        self._admission.leave()
         _, fmt_name, rows, truncated, size, body = reply
         if body is not None:  # the whole answer came in one message
             process.checkin(channel)
-            self._admission.leave()
             return Streamed.whole(_format(fmt_name), rows, truncated, body)
-        return Streamed(_format(fmt_name), rows, truncated, size, _Body(self, process, channel))
+        return Streamed(_format(fmt_name), rows, truncated, size, _Body(process, channel))
 
-    def _finish(self, process: QueryProcess, channel: Channel, *, whole: bool) -> None:
-        if whole:
-            process.checkin(channel)
-        else:
-            channel.close()  # what is left of the answer is not read: nobody may reuse it
-        self._admission.leave()
+    @staticmethod
+    def _ask(
+        process: QueryProcess, wire: tuple[Any, ...], deadline: float
+    ) -> tuple[tuple[Any, ...] | None, Channel | None]:
+        """Send the job and wait for the first reply: it, and the channel it came on;
+        ``("gone",)`` when the process is, ``("retired",)`` when it takes no more work."""
+        channel: Channel | None = None
+        try:
+            channel = process.checkout()
+            channel.send(wire)
+            return channel.recv(deadline), channel
+        except RetiredError:
+            return ("retired",), None
+        except (OSError, EOFError):
+            return ("gone",), channel
 
     # -- the processes -------------------------------------------------------
 
@@ -256,13 +289,21 @@ class QueryPool:
                     return process
             new = self._zygote_at(version).fork()
             with self._state_lock:
-                old, self._process = self._process, new
-                self._live = [p for p in self._live if not p.exited()] + [new]
+                closed = self._stopping()  # close() may have run while this forked
+                if not closed:
+                    old, self._process = self._process, new
+                    self._live = [p for p in self._live if not p.exited()] + [new]
+            if closed:  # the server stopped meanwhile: nobody would stop this one
+                new.kill()
+                raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
             if old is not None:
                 old.retire()  # it answers what it was asked, then exits
             return new
         finally:
             self._sync_lock.release()
+
+    def _stopping(self) -> bool:
+        return self._closed
 
     def _zygote_at(self, version: int) -> Zygote:
         """The zygote, its copy brought to ``version`` (or later)."""
@@ -270,9 +311,12 @@ class QueryPool:
         if zygote is None or not zygote.alive:
             if zygote is not None:
                 zygote.stop()
-            zygote = self._zygote = Zygote.start(
-                self._context, self.base_iri, self.workers, self.log
-            )
+            with self._state_lock:
+                if self._closed:
+                    raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
+                zygote = self._zygote = Zygote.start(
+                    self._context, self.base_iri, self.workers, self.log
+                )
         if zygote.version == version:
             return zygote
         updates = self.store.updates_since(zygote.version) if zygote.version >= 0 else None
@@ -281,7 +325,7 @@ class QueryPool:
                 break
             loaded = self._load(zygote)
             updates = self.store.updates_since(loaded)  # what was committed meanwhile
-        else:
+        if updates is None:
             raise StoreLoadingError(
                 "the store changes faster than its query copy can be loaded; try again",
                 retryAfter=RETRY_AFTER_S,
@@ -324,25 +368,45 @@ class QueryPool:
         with self._state_lock:
             self._closed = True
             processes, self._live, self._process = self._live, [], None
-            zygote, self._zygote = self._zygote, None
         for process in processes:
             process.kill()
-        if zygote is not None:
-            zygote.stop()
+        # Not while a load, an update or a fork is under way (each takes seconds at most).
+        synced = self._sync_lock.acquire(timeout=CLOSE_WAIT_S)
+        try:
+            with self._state_lock:
+                zygote, self._zygote = self._zygote, None
+            if zygote is not None:
+                zygote.stop()
+        finally:
+            if synced:
+                self._sync_lock.release()
         if self.workers:
             shutil.rmtree(self._exports, ignore_errors=True)
 
 
+def _exports_folder(store: Path) -> Path:
+    """A folder of this pool's own for the exports of the store: beside it (a checkpoint is
+    hard links, which need one disk), or in the temporary directory when that is not
+    writable (then the checkpoint is a copy). Leftovers of earlier runs are removed."""
+    for stale in store.parent.glob(glob.escape(store.name) + ".exports-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        return Path(tempfile.mkdtemp(prefix=store.name + ".exports-", dir=store.parent))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="parley-exports-"))
+
+
 class _Body:
-    """The body chunks of a large answer; releases the job when done or closed (WSGI
-    servers call ``close``, even when they never iterate, as for HEAD).
+    """The body chunks of a large answer; the channel goes back when the answer was read
+    whole, and is closed when it was not (WSGI servers call ``close``, even when they never
+    iterate, as for HEAD).
 
     The answer was computed whole before its first chunk was sent, so reading the rest
     has no time limit: a slow client only holds its own channel, and the query process
-    is not stopped for it."""
+    is not stopped for it (it cuts off a reader that stalls)."""
 
-    def __init__(self, pool: QueryPool, process: QueryProcess, channel: Channel) -> None:
-        self.pool, self.process, self.channel = pool, process, channel
+    def __init__(self, process: QueryProcess, channel: Channel) -> None:
+        self.process, self.channel = process, channel
         self.done = False
 
     def __iter__(self) -> _Body:
@@ -358,11 +422,16 @@ class _Body:
         if reply is not None and reply[0] == "chunk":
             assert isinstance(reply[1], bytes)
             return reply[1]
-        self.done = True
-        self.pool._finish(self.process, self.channel, whole=reply == ("end",))
+        self._finish(whole=reply == ("end",))
         raise StopIteration
 
     def close(self) -> None:
         if not self.done:
-            self.done = True
-            self.pool._finish(self.process, self.channel, whole=False)
+            self._finish(whole=False)
+
+    def _finish(self, *, whole: bool) -> None:
+        self.done = True
+        if whole:
+            self.process.checkin(self.channel)
+        else:
+            self.channel.close()  # the rest of the answer is unread: nobody may reuse it

@@ -198,7 +198,9 @@ class QueryProcess:
             pidfd = self._pidfd
             if pidfd is None:
                 return self.killed or not self._by_pid
-            return bool(select.select([pidfd], [], [], 0)[0])
+            poller = select.poll()  # not select(): descriptors past 1023 are common here
+            poller.register(pidfd, select.POLLIN)
+            return bool(poller.poll(0))
 
     def kill(self) -> None:
         """Stop it at once, and every query it is running."""

@@ -25,9 +25,10 @@ Zygote commands, on its command channel (``service.channel``), one reply each:
 
 A query process receives channels on its control socket, one file
 descriptor at a time, and serves each on a thread of its own; pyoxigraph
-releases the GIL while it evaluates, so at most ``workers`` threads evaluate
-at once (the others wait for a slot), sharing the copy. When the control
-socket closes it answers what it was asked, then exits. On a channel:
+releases the GIL while it evaluates, so its threads evaluate in parallel,
+sharing the copy (the web process hands out ``workers`` evaluation slots; the
+query process holds to the same number). When the control socket closes it
+answers what it was asked, then exits. On a channel:
 
 - in: ``(QueryJob.to_wire(),)``;
 - out: ``("answer", format_name, rows, truncated, size, body)`` when the body
@@ -43,10 +44,10 @@ import ctypes
 import gc
 import logging
 import os
-import select
 import signal
 import socket
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,8 @@ from service.vocab import Vocab
 logger = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
+#: Seconds a web process may leave a large answer unread before it is cut off.
+STALL_S = 120
 #: prctl(2): the signal a process gets when its parent dies.
 _PR_SET_PDEATHSIG = 1
 
@@ -74,12 +77,12 @@ def zygote_main(
     """Hold the copy and fork query processes until the web process goes away; then stop
     the query processes still running (a runaway query has nobody else to stop it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the query processes
     configure_logging(*log)
     vocab = Vocab(base_iri)
     channel = Channel(commands)
+    die_with_parent = _parent_death_signal()
     copy: OxigraphStore | None = None
-    children: list[int] = []  # pidfds of the query processes forked
+    children: list[_Child] = []
     try:
         while True:
             try:
@@ -95,9 +98,12 @@ def zygote_main(
                     if copy is None:
                         control.close()
                         raise StoreError("the query process has no copy of the store to serve")
-                    pid, pidfd = _fork(control, copy, commands, fds, workers)
-                    children = [fd for fd in children if not _exited(fd)] + [pidfd]
-                    reply: tuple[Any, ...] = ("forked", pid)
+                    children = [child for child in children if not child.reaped()]
+                    child = _fork(
+                        control, copy, workers, (commands, fds), children, die_with_parent
+                    )
+                    children.append(child)
+                    reply: tuple[Any, ...] = ("forked", child.pid)
                 elif message[0] == "load":
                     copy = None  # free the old copy before making the new one
                     copy = memory_copy(Path(message[1]), message[2], vocab)
@@ -112,12 +118,45 @@ def zygote_main(
                     raise StoreError(f"unknown command {message[0]!r}")
             except ParleyError as exc:
                 reply = ("error", type(exc).__name__, exc.detail)
+            except Exception as exc:  # the zygote lives on: the web process decides
+                logger.exception("the query processes' zygote failed a command")
+                reply = ("error", "StoreError", f"the query process failed: {exc}")
             channel.send(reply)
     finally:
-        for pidfd in children:
-            with contextlib.suppress(ProcessLookupError):  # it had exited
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            os.close(pidfd)
+        for child in children:
+            child.kill()
+
+
+class _Child:
+    """A query process the zygote forked. Not reaped until ``reaped`` says it has ended,
+    so its pid and pidfd cannot name another process meanwhile."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            self.pidfd: int | None = os.pidfd_open(pid)
+        except OSError:  # a kernel without pidfds: its pid is safe until it is reaped
+            self.pidfd = None
+
+    def reaped(self) -> bool:
+        """Reap it if it has ended; True then."""
+        if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+            return False
+        self.close()
+        return True
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):  # it had ended
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            elif os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+                os.kill(self.pid, signal.SIGKILL)
+        self.close()
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
 
 
 def _receive_control(fds: socket.socket) -> socket.socket:
@@ -127,54 +166,61 @@ def _receive_control(fds: socket.socket) -> socket.socket:
     return socket.socket(fileno=received[0])
 
 
-def _exited(pidfd: int) -> bool:
-    """True when the process behind ``pidfd`` has ended (its pidfd turns readable)."""
-    if select.select([pidfd], [], [], 0)[0]:
-        os.close(pidfd)
-        return True
-    return False
+def _parent_death_signal() -> Callable[[], None]:
+    """What a query process calls first: have the kernel kill it when the zygote dies,
+    even by SIGKILL (the zygote's own ending kills its query processes; this covers its
+    being killed). Resolved before any fork: loading a library in a forked child is not."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the zygote's own ending still does it
+        return lambda: None
+    zygote = os.getpid()
+
+    def ask() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != zygote:  # it died before the request took effect
+            os._exit(1)
+
+    return ask
 
 
 def _fork(
     control: socket.socket,
     copy: OxigraphStore,
-    commands: socket.socket,
-    fds: socket.socket,
     workers: int,
-) -> tuple[int, int]:
-    """Fork a query process serving ``control``; its pid and a pidfd for it."""
-    # Objects alive now are the copy's and the interpreter's: kept out of the children's
-    # garbage collections, whose reference counting would copy every page they touch.
+    zygote_sockets: tuple[socket.socket, ...],
+    siblings: list[_Child],
+    die_with_parent: Callable[[], None],
+) -> _Child:
+    """Fork a query process serving ``control``."""
+    # What is alive now is kept out of the children's garbage collections, whose
+    # reference counting would copy every page they touch (collected first: only live
+    # objects are frozen).
+    gc.collect()
     gc.freeze()
-    zygote = os.getpid()
     try:
         pid = os.fork()
     except OSError as exc:  # out of memory or processes: the zygote lives on
+        gc.unfreeze()
         control.close()
         raise StoreError(f"cannot start a query process: {exc}") from exc
     if pid == 0:  # the query process: never returns into the zygote's loop
         code = 0
         try:
-            _die_with_parent(zygote)
-            commands.close()
-            fds.close()
+            die_with_parent()
+            for sock in zygote_sockets:
+                sock.close()
+            for sibling in siblings:
+                sibling.close()
             _serve_channels(control, copy, workers)
         except BaseException:
             logger.exception("the query process failed")
             code = 1
         finally:
             os._exit(code)
+    gc.unfreeze()  # the zygote's own garbage is collected as usual
     control.close()
-    return pid, os.pidfd_open(pid)
-
-
-def _die_with_parent(zygote: int) -> None:
-    """Have the kernel kill this process when the zygote dies, even by SIGKILL (the
-    zygote's own ending kills its query processes too; this covers its being killed)."""
-    with contextlib.suppress(OSError, AttributeError):  # not Linux: the zygote's ending does
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != zygote:  # it died before the request took effect
-        os._exit(1)
+    return _Child(pid)
 
 
 # -- a query process -----------------------------------------------------------
@@ -211,14 +257,18 @@ def _serve(channel: Channel, store: OxigraphStore, slots: threading.BoundedSemap
             message = channel.recv(None)
             assert message is not None  # no deadline
             for reply in _answer(store, slots, message[0]):
-                channel.send(reply)
+                # A reader that stalls mid-answer is cut off (its client stopped reading),
+                # so this thread, and a retired process, can end.
+                channel.send(reply, timeout=STALL_S)
     except (EOFError, OSError):
         pass  # the web process closed the channel (or gave up on this answer)
     finally:
         channel.close()
 
 
-def _answer(store: OxigraphStore, slots: threading.BoundedSemaphore, wire: Any) -> Any:
+def _answer(
+    store: OxigraphStore, slots: threading.BoundedSemaphore, wire: Any
+) -> Iterable[tuple[Any, ...]]:
     """Evaluate one job: the reply messages, in order."""
     try:
         with slots:
@@ -232,5 +282,12 @@ def _answer(store: OxigraphStore, slots: threading.BoundedSemaphore, wire: Any) 
     head = ("answer", answered.format.name, answered.rows, answered.truncated, len(body))
     if len(body) <= CHUNK:  # most answers: one message
         return [(*head, body)]
-    chunks = [("chunk", body[start : start + CHUNK]) for start in range(0, len(body), CHUNK)]
-    return [(*head, None), *chunks, ("end",)]
+    return _chunked(head, body)
+
+
+def _chunked(head: tuple[Any, ...], body: bytes) -> Iterator[tuple[Any, ...]]:
+    yield (*head, None)
+    view = memoryview(body)
+    for start in range(0, len(body), CHUNK):
+        yield ("chunk", bytes(view[start : start + CHUNK]))
+    yield ("end",)

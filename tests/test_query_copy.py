@@ -120,7 +120,10 @@ def test_the_copy_follows_every_kind_of_write(tmp_path: Path) -> None:
         server.stop()
     server = start_server(tmp_path / "store", port=free_port(), log_dir=tmp_path)
     try:
-        # The copy was loaded from disk: deleting a blank node must find it in the copy too.
+        _wait_ready(server)  # the copy was loaded from the store on disk, blank nodes too
+        loads = server.log().count("query copy loaded")
+        assert loads == 1
+        # Deleting a blank node must find it in the copy too.
         _update(server, f"DELETE WHERE {{ GRAPH {h} {{ ?x <http://ex/q> 3 }} }}")
         blank = [row for row in _query(server, EVERY_QUAD) if row[3] == h]
         assert len(blank) == 1
@@ -140,6 +143,7 @@ def test_the_copy_follows_every_kind_of_write(tmp_path: Path) -> None:
             )
         assert put.status_code in (200, 201, 204), put.text
         seen_quads, seen_graphs = _query(server, EVERY_QUAD), _query(server, GRAPHS)
+        assert server.log().count("query copy loaded") == loads  # replayed, not reloaded
     finally:
         server.stop()
     assert h not in {row[3] for row in seen_quads}
@@ -279,13 +283,17 @@ def test_a_copy_that_cannot_catch_up_is_loaded_afresh(
         store.close()
 
 
-def test_readiness_is_reported(server: ServerProcess) -> None:
-    deadline = time.monotonic() + 20
+def _wait_ready(server: ServerProcess) -> dict[str, object]:
+    deadline = time.monotonic() + 30
     while True:
-        health = httpx.get(server.url + "health", timeout=5).json()
+        health: dict[str, object] = httpx.get(server.url + "health", timeout=5).json()
         if health["ready"] or time.monotonic() > deadline:
-            break
+            return health
         time.sleep(0.1)
+
+
+def test_readiness_is_reported(server: ServerProcess) -> None:
+    health = _wait_ready(server)
     assert health["ready"] is True
     assert health["queries"] == "ready"
     assert health["search"] == "ready"
@@ -326,133 +334,6 @@ def test_queries_during_a_write_storm_always_see_a_committed_state(server: Serve
     assert len(set(counts)) >= 3  # the reader saw the store change under it
 
 
-def _bulk(server: ServerProcess, triples: int) -> None:
-    """Triples with long literals in <http://example.org/bulk>: CONSTRUCT them for an answer
-    that travels in several chunks."""
-    filler = "x" * 200
-    body = "\n".join(f'<http://ex/b{i}> <http://ex/text> "{i} {filler}" .' for i in range(triples))
-    with server.client() as http:  # the Graph Store Protocol: a SPARQL update parses slowly
-        response = http.put(
-            "/store",
-            params={"graph": "http://example.org/bulk"},
-            content=body.encode(),
-            headers={"Content-Type": "application/n-triples", **server.auth()},
-        )
-    assert response.status_code in (200, 201, 204), response.text
-
-
-BULK = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://example.org/bulk> { ?s ?p ?o } }"
-
-
-def test_a_slow_reader_of_a_large_answer_gets_all_of_it(tmp_path: Path) -> None:
-    """The answer is computed before it is sent: reading it for longer than the time limit
-    is not a query running past it, and the query process is not stopped."""
-    server = start_server(
-        tmp_path / "store", port=free_port(), log_dir=tmp_path, extra_args=("--query-timeout", "1")
-    )
-    try:
-        _bulk(server, 4000)
-        assert _ask(server, "ASK { GRAPH ?g { <http://ex/b3999> ?p ?o } }")
-        serving = _at(_depths(server), 4)
-        received = bytearray()
-        with (
-            server.client() as http,
-            http.stream(
-                "GET",
-                "/sparql",
-                params={"query": BULK},
-                headers={"Accept": "application/n-triples"},
-            ) as response,
-        ):
-            assert response.status_code == 200
-            for chunk in response.iter_bytes(64 * 1024):
-                received += chunk
-                time.sleep(0.3)  # about 4 s in all: past the 1 s limit
-            declared = int(response.headers["Content-Length"])
-        assert len(received) == declared
-        assert len(list(pyoxigraph.parse(bytes(received), pyoxigraph.RdfFormat.N_TRIPLES))) == 4000
-        assert serving <= _at(_depths(server), 4)  # the query process lived on
-        assert "stopped" not in server.log()
-    finally:
-        server.stop()
-
-
-def test_a_client_that_leaves_mid_answer_frees_its_place(tmp_path: Path) -> None:
-    """With one query admitted at a time, a client that closes its connection after the
-    first bytes of a large answer must not keep the next client out."""
-    server = start_server(
-        tmp_path / "store",
-        port=free_port(),
-        log_dir=tmp_path,
-        extra_args=("--max-concurrent-queries", "1"),
-    )
-    try:
-        _bulk(server, 4000)
-        with (
-            server.client() as http,
-            http.stream(
-                "GET",
-                "/sparql",
-                params={"query": BULK},
-                headers={"Accept": "application/n-triples"},
-            ) as response,
-        ):
-            assert response.status_code == 200
-            first = next(response.iter_bytes(1024))
-            assert first
-        # The connection is closed with most of the answer unread.
-        deadline, answered = time.monotonic() + 10, 0
-        while time.monotonic() < deadline:
-            with server.client() as http:
-                answered = http.get(
-                    "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers=JSON_RESULTS
-                ).status_code
-            if answered == 200:
-                break
-            time.sleep(0.2)
-        assert answered == 200
-    finally:
-        server.stop()
-
-
-def test_a_query_on_a_retired_process_is_finished_not_stopped(tmp_path: Path) -> None:
-    """A commit makes the next query start a new query process; a query the old one was
-    running is answered by the old one, whole."""
-    server = start_server(tmp_path / "store", port=free_port(), log_dir=tmp_path)
-    try:
-        triples = " ".join(f"<http://ex/s{i}> <http://ex/p> {i} ." for i in range(60))
-        _update(server, f"INSERT DATA {{ {triples} }}")
-        four_way = (
-            "SELECT (COUNT(*) AS ?n) WHERE { ?a <http://ex/p> ?b . ?c <http://ex/p> ?d . "
-            "?e <http://ex/p> ?f . ?g <http://ex/p> ?h }"
-        )
-        outcome: dict[str, httpx.Response] = {}
-
-        def heavy() -> None:
-            with server.client() as http:
-                outcome["heavy"] = http.get(
-                    "/sparql", params={"query": four_way}, headers=JSON_RESULTS
-                )
-
-        assert _ask(server, "ASK { <http://ex/s1> ?p ?o }")  # a process for this version
-        old = _at(_depths(server), 4)
-        thread = threading.Thread(target=heavy)
-        thread.start()
-        time.sleep(0.3)
-        _update(server, 'INSERT DATA { <http://ex/new> <http://ex/q> "new" }')
-        assert _ask(server, 'ASK { <http://ex/new> <http://ex/q> "new" }')  # a new process
-        assert _at(_depths(server), 4) - old  # there is one
-        still_running = thread.is_alive()
-        thread.join(60)
-        answer = outcome["heavy"]
-        assert answer.status_code == 200, answer.text
-        assert json.loads(answer.content)["results"]["bindings"][0]["n"]["value"] == str(60**4)
-        assert still_running, "the heavy query should have outlasted the commit"
-        assert "stopped" not in server.log()
-    finally:
-        server.stop()
-
-
 def test_stopping_the_server_leaves_no_query_process(tmp_path: Path) -> None:
     server = start_server(tmp_path / "store", port=free_port(), log_dir=tmp_path)
     try:
@@ -460,12 +341,22 @@ def test_stopping_the_server_leaves_no_query_process(tmp_path: Path) -> None:
         assert _ask(server, 'ASK { <http://ex/a> <http://ex/p> "1" }')
         _update(server, 'INSERT DATA { <http://ex/a> <http://ex/p> "2" }')  # retires one
         assert _ask(server, 'ASK { <http://ex/a> <http://ex/p> "2" }')
-        below = {pid for pid, depth in _depths(server).items() if depth >= 2}
+        below = {pid: _cmdline(pid) for pid, depth in _depths(server).items() if depth >= 2}
         assert len(below) >= 3  # the forkserver, the zygote, a query process at least
     finally:
         server.stop()
+
+    def left() -> list[int]:  # still there, and still the same program (not a reused pid)
+        return [pid for pid, cmdline in below.items() if _cmdline(pid) == cmdline]
+
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in below):
+    while time.monotonic() < deadline and left():
         time.sleep(0.1)
-    left = [pid for pid in below if Path(f"/proc/{pid}").exists()]
-    assert not left, f"processes left behind: {left}"
+    assert not left(), f"processes left behind: {left()}"
+
+
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
