@@ -106,17 +106,10 @@ class Channel:
         return message
 
     def _recv(self, wanted: int, deadline: float | None) -> bytes | None:
-        """Some bytes (at most ``max(wanted, 64 KiB)``), or ``None`` past the deadline."""
-        self._timeout(deadline)
-        try:
-            chunk = self.sock.recv(max(wanted, 65536))
-        except (TimeoutError, BlockingIOError):
-            return None
-        except OSError as exc:  # reset by a killed process
-            raise EOFError(f"the channel broke: {exc}") from exc
-        if not chunk:
-            raise EOFError("the channel was closed by the other side")
-        return chunk
+        """Some bytes (at most ``max(wanted, 4 KiB)``), or ``None`` past the deadline."""
+        chunk = bytearray(max(wanted, 4096))
+        got = self._recv_into(memoryview(chunk), deadline)
+        return None if got is None else bytes(chunk[:got])
 
     def _timeout(self, deadline: float | None) -> None:
         if deadline is None:

@@ -8,6 +8,10 @@ opened RocksDB keeps its background threads, which a fork does not carry over.
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pyoxigraph
@@ -45,3 +49,19 @@ def memory_copy(nquads: Path, graphs: list[NamedNode | BlankNode], vocab: Vocab)
     except (OSError, SyntaxError) as exc:
         raise StoreError(f"cannot load {nquads} into memory: {exc}") from exc
     return OxigraphStore(copy, vocab, path=None, read_only=False)
+
+
+def exports_folder(store: Path) -> Path:
+    """A folder of its own for a process's exports of the store: beside the store (a
+    checkpoint is hard links, which need one disk), or in the temporary directory when
+    that is not writable (the checkpoint is then a copy). The folders of processes that
+    ended without removing theirs (killed during a load) are removed."""
+    for stale in store.parent.glob(glob.escape(store.name) + ".exports-*"):
+        owner = stale.name.removeprefix(store.name + ".exports-").split("-")[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
+    prefix = f"{store.name}.exports-{os.getpid()}-"
+    try:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=store.parent))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="parley-exports-"))

@@ -37,16 +37,13 @@ process, without a hard time limit.
 
 from __future__ import annotations
 
-import glob
 import itertools
 import logging
 import multiprocessing
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from service.channel import Channel
@@ -59,10 +56,10 @@ from service.errors import (
     error_class,
 )
 from service.formats import ALL_FORMATS, Format
-from service.oxigraph_copy import export_checkpoint
+from service.oxigraph_copy import export_checkpoint, exports_folder
 from service.oxigraph_store import OxigraphStore
 from service.queryjob import RETRY_AFTER_S, Admission, QueryJob, Streamed
-from service.queryprocs import QueryProcess, RetiredError, Zygote
+from service.queryprocs import AnswerChunks, QueryProcess, RetiredError, Zygote
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +119,7 @@ class QueryPool:
         if self.workers:
             assert store.path is not None
             store.keep_updates(update_log_chars)
-            self._exports = _exports_folder(store.path)
+            self._exports = exports_folder(store.path)
             self._export_ids = itertools.count(1)
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["service.queryworker"])
@@ -248,7 +245,7 @@ class QueryPool:
         if body is not None:  # the whole answer came in one message
             process.checkin(channel)
             return Streamed.whole(_format(fmt_name), rows, truncated, body)
-        return Streamed(_format(fmt_name), rows, truncated, size, _Body(process, channel))
+        return Streamed(_format(fmt_name), rows, truncated, size, AnswerChunks(process, channel))
 
     @staticmethod
     def _ask(
@@ -382,56 +379,3 @@ class QueryPool:
                 self._sync_lock.release()
         if self.workers:
             shutil.rmtree(self._exports, ignore_errors=True)
-
-
-def _exports_folder(store: Path) -> Path:
-    """A folder of this pool's own for the exports of the store: beside it (a checkpoint is
-    hard links, which need one disk), or in the temporary directory when that is not
-    writable (then the checkpoint is a copy). Leftovers of earlier runs are removed."""
-    for stale in store.parent.glob(glob.escape(store.name) + ".exports-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    try:
-        return Path(tempfile.mkdtemp(prefix=store.name + ".exports-", dir=store.parent))
-    except OSError:
-        return Path(tempfile.mkdtemp(prefix="parley-exports-"))
-
-
-class _Body:
-    """The body chunks of a large answer; the channel goes back when the answer was read
-    whole, and is closed when it was not (WSGI servers call ``close``, even when they never
-    iterate, as for HEAD).
-
-    The answer was computed whole before its first chunk was sent, so reading the rest
-    has no time limit: a slow client only holds its own channel, and the query process
-    is not stopped for it (it cuts off a reader that stalls)."""
-
-    def __init__(self, process: QueryProcess, channel: Channel) -> None:
-        self.process, self.channel = process, channel
-        self.done = False
-
-    def __iter__(self) -> _Body:
-        return self
-
-    def __next__(self) -> bytes:
-        if self.done:
-            raise StopIteration
-        try:
-            reply = self.channel.recv(None)
-        except EOFError:  # the process is gone: the answer ends early (headers are sent)
-            reply = ("gone",)
-        if reply is not None and reply[0] == "chunk":
-            assert isinstance(reply[1], bytes)
-            return reply[1]
-        self._finish(whole=reply == ("end",))
-        raise StopIteration
-
-    def close(self) -> None:
-        if not self.done:
-            self._finish(whole=False)
-
-    def _finish(self, *, whole: bool) -> None:
-        self.done = True
-        if whole:
-            self.process.checkin(self.channel)
-        else:
-            self.channel.close()  # the rest of the answer is unread: nobody may reuse it

@@ -226,3 +226,44 @@ class QueryProcess:
         if pidfd is not None:
             with contextlib.suppress(OSError):
                 os.close(pidfd)
+
+
+class AnswerChunks:
+    """The body chunks of a large answer; the channel goes back when the answer was read
+    whole, and is closed when it was not (WSGI servers call ``close``, even when they never
+    iterate, as for HEAD).
+
+    The answer was computed whole before its first chunk was sent, so reading the rest
+    has no time limit: a slow client only holds its own channel, and the query process
+    is not stopped for it (it cuts off a reader that stalls)."""
+
+    def __init__(self, process: QueryProcess, channel: Channel) -> None:
+        self.process, self.channel = process, channel
+        self.done = False
+
+    def __iter__(self) -> AnswerChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.done:
+            raise StopIteration
+        try:
+            reply = self.channel.recv(None)
+        except EOFError:  # the process is gone: the answer ends early (headers are sent)
+            reply = ("gone",)
+        if reply is not None and reply[0] == "chunk":
+            assert isinstance(reply[1], bytes)
+            return reply[1]
+        self._finish(whole=reply == ("end",))
+        raise StopIteration
+
+    def close(self) -> None:
+        if not self.done:
+            self._finish(whole=False)
+
+    def _finish(self, *, whole: bool) -> None:
+        self.done = True
+        if whole:
+            self.process.checkin(self.channel)
+        else:
+            self.channel.close()  # the rest of the answer is unread: nobody may reuse it
