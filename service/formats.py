@@ -90,6 +90,8 @@ RDF_FORMATS = (TURTLE, NTRIPLES, NQUADS, TRIG, JSONLD, RDFXML)
 #: Serialisations of SELECT and ASK results, preferred first.
 RESULT_FORMATS = (JSON, XML, CSV, TSV)
 ALL_FORMATS = (*RDF_FORMATS, *RESULT_FORMATS, HTML)
+#: Every format by its name (how a format travels between processes).
+BY_NAME = {f.name: f for f in ALL_FORMATS}
 
 
 def by_suffix(suffix: str) -> Format | None:

@@ -21,10 +21,12 @@ import functools
 import io
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
+
+from werkzeug.wsgi import ClosingIterator
 
 from service import problems
 from service.endpoint import EndpointServices
@@ -124,7 +126,9 @@ class Front:
             )
         # A large answer arrives in chunks: counted and logged when its last byte has gone.
         start_response(_status_line(200), [*answered.headers, ("X-Request-Id", done.request_id)])
-        return _Closing(answer.chunks, lambda: self.endpoint.metrics.record(record, answer.size))
+        return ClosingIterator(
+            answer.chunks, lambda: self.endpoint.metrics.record(record, answer.size)
+        )
 
     def _refuse(
         self,
@@ -191,22 +195,3 @@ class _Request:
             self.started,
             timed_out=timed_out,
         )
-
-
-class _Closing:
-    """Body chunks that call ``on_close`` once the server closes them (WSGI ``close``)."""
-
-    def __init__(self, chunks: Iterator[bytes], on_close: Callable[[], None]) -> None:
-        self._chunks = chunks
-        self._on_close = on_close
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self._chunks
-
-    def close(self) -> None:
-        try:
-            close = getattr(self._chunks, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._on_close()

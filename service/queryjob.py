@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from service.errors import OverloadedError
-from service.formats import ALL_FORMATS, Format
+from service.formats import BY_NAME, Format
 from service.store import DatasetSpec
 from service.terms import BlankNode, DefaultGraph, GraphName, NamedNode
 
@@ -18,7 +18,6 @@ from service.terms import BlankNode, DefaultGraph, GraphName, NamedNode
 Wire = tuple[
     str, list[str] | None, list[str] | None, bool, str | None, str | None, int, int, str | None
 ]
-_FORMATS = {f.name: f for f in ALL_FORMATS}
 
 
 @dataclass(frozen=True)
@@ -75,8 +74,8 @@ class QueryJob:
             text,
             dataset,
             has_dataset,
-            _FORMATS[results] if results else None,
-            _FORMATS[graph] if graph else None,
+            BY_NAME[results] if results else None,
+            BY_NAME[graph] if graph else None,
             rows,
             size,
             base,

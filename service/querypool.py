@@ -44,7 +44,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from service.channel import Channel
 from service.errors import (
@@ -55,7 +55,7 @@ from service.errors import (
     StoreUnavailableError,
     error_class,
 )
-from service.formats import ALL_FORMATS, Format
+from service.formats import BY_NAME
 from service.oxigraph_copy import export_checkpoint, exports_folder
 from service.oxigraph_store import OxigraphStore
 from service.queryjob import RETRY_AFTER_S, Admission, QueryJob, Streamed
@@ -72,11 +72,10 @@ MAX_LOADS = 3
 #: Seconds ``close`` waits for the zygote to finish what it is doing.
 CLOSE_WAIT_S = 10
 
-_FORMATS = {f.name: f for f in ALL_FORMATS}
 
-
-def _format(name: str) -> Format:
-    return _FORMATS[name]
+def _serves(process: QueryProcess | None, version: int) -> TypeGuard[QueryProcess]:
+    """True when ``process`` takes work and serves the store's ``version``."""
+    return process is not None and process.alive and process.version == version
 
 
 class QueryPool:
@@ -153,12 +152,7 @@ class QueryPool:
         if not self.workers:
             return True
         process, zygote = self._process, self._zygote
-        if (
-            process is not None
-            and process.alive
-            and process.version == self.store.version()
-            and not process.exited()
-        ):
+        if _serves(process, self.store.version()) and not process.exited():
             return True
         if zygote is not None and zygote.alive and zygote.version >= 0:
             return True
@@ -244,8 +238,8 @@ class QueryPool:
         _, fmt_name, rows, truncated, size, body = reply
         if body is not None:  # the whole answer came in one message
             process.checkin(channel)
-            return Streamed.whole(_format(fmt_name), rows, truncated, body)
-        return Streamed(_format(fmt_name), rows, truncated, size, AnswerChunks(process, channel))
+            return Streamed.whole(BY_NAME[fmt_name], rows, truncated, body)
+        return Streamed(BY_NAME[fmt_name], rows, truncated, size, AnswerChunks(process, channel))
 
     @staticmethod
     def _ask(
@@ -272,21 +266,19 @@ class QueryPool:
         """
         with self._state_lock:
             process = self._process
-            if process is not None and process.alive and process.version == self.store.version():
+            if _serves(process, self.store.version()):
                 return process
         if not self._sync_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise self._loading()
         try:
-            if self._closed:
-                raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
             version = self.store.version()
             with self._state_lock:  # another request may have brought it up to date
                 process = self._process
-                if process is not None and process.alive and process.version == version:
+                if _serves(process, version):
                     return process
-            new = self._zygote_at(version).fork()
+            new = self._zygote_at(version).fork()  # refuses once the pool is closed
             with self._state_lock:
-                closed = self._stopping()  # close() may have run while this forked
+                closed = self._closed  # close() may have run while this forked
                 if not closed:
                     old, self._process = self._process, new
                     self._live = [p for p in self._live if not p.exited()] + [new]
@@ -298,9 +290,6 @@ class QueryPool:
             return new
         finally:
             self._sync_lock.release()
-
-    def _stopping(self) -> bool:
-        return self._closed
 
     def _zygote_at(self, version: int) -> Zygote:
         """The zygote, its copy brought to ``version`` (or later)."""

@@ -193,14 +193,18 @@ class QueryProcess:
         self.control.close()
 
     def exited(self) -> bool:
-        """True once the process has ended."""
+        """True once the process has ended (its pidfd is closed then)."""
         with self._lock:
             pidfd = self._pidfd
             if pidfd is None:
                 return self.killed or not self._by_pid
             poller = select.poll()  # not select(): descriptors past 1023 are common here
             poller.register(pidfd, select.POLLIN)
-            return bool(poller.poll(0))
+            if not poller.poll(0):
+                return False
+            self._pidfd = None
+        os.close(pidfd)
+        return True
 
     def kill(self) -> None:
         """Stop it at once, and every query it is running."""
@@ -220,12 +224,6 @@ class QueryProcess:
         finally:
             os.close(pidfd)
         logger.info("query process %s stopped", self.pid)
-
-    def __del__(self) -> None:
-        pidfd = getattr(self, "_pidfd", None)
-        if pidfd is not None:
-            with contextlib.suppress(OSError):
-                os.close(pidfd)
 
 
 class AnswerChunks:

@@ -78,7 +78,7 @@ def test_a_chunked_body_is_answered_by_flask_the_same_way(server: ServerProcess)
 
 
 @pytest.mark.server
-def test_head_and_browsers_go_to_flask(server: ServerProcess) -> None:
+def test_head_and_the_query_page_are_answered(server: ServerProcess) -> None:
     ask = {"query": "ASK { ?s ?p ?o }"}
     with server.client() as http:
         head = http.head("/sparql", params=ask, headers=JSON_RESULTS)
