@@ -24,11 +24,11 @@ import time
 from collections.abc import Callable
 
 from bench.synth import generate
-from service.datafiles import ModelFiles, load_ontology
-from service.oxigraph_store import OxigraphStore
-from service.search import NAME_PREDICATES, QUOTE_PATH, TEXT_PREDICATES, SearchIndex
+from service.build._files import ModelFiles, load_ontology
+from service.pages._search import NAME_PREDICATES, QUOTE_PATH, TEXT_PREDICATES, SearchIndex
+from service.rdf._vocab import Vocab
 from service.settings import Settings
-from service.vocab import Vocab
+from service.store._oxigraph import OxigraphStore
 
 BASE = "http://bench.parley.test/"
 QUERIES = ("ceasefire", "envoy guarantees", "Actor 17", "delegation proposal border", "Event 42")

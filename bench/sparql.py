@@ -47,10 +47,10 @@ from pathlib import Path
 import httpx
 
 from bench.synth import WORDS, generate
-from service.formats import NQUADS
-from service.oxigraph_store import OxigraphStore
-from service.terms import DefaultGraph
-from service.vocab import Vocab
+from service.rdf._formats import NQUADS
+from service.rdf._terms import DefaultGraph
+from service.rdf._vocab import Vocab
+from service.store._oxigraph import OxigraphStore
 
 CLIENTS = 4
 PREFIXES = """PREFIX parley: <{base}ontology#>

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from service.terms import (
+from service.rdf._terms import (
     DCTERMS,
     OA,
     RDF,
@@ -31,7 +31,7 @@ from service.terms import (
     NamedNode,
     Quad,
 )
-from service.vocab import Vocab
+from service.rdf._vocab import Vocab
 
 #: Claims a synthetic source holds (its text has one sentence per claim).
 CLAIMS_PER_SOURCE = 1000
@@ -240,8 +240,8 @@ def _claim(
 
 
 def main() -> None:
-    from service.formats import NQUADS
-    from service.rdfio import serialize
+    from service.rdf._formats import NQUADS
+    from service.rdf._io import serialize
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000)

@@ -40,15 +40,15 @@ from pathlib import Path
 import httpx
 
 from bench.synth import generate
-from service.datafiles import ModelFiles, load_ontology, load_shapes
-from service.formats import NTRIPLES
-from service.incremental import Reasoner
-from service.owlrules import Fact, Node, compile_rules
-from service.oxigraph_store import OxigraphStore
-from service.rdfio import serialize
+from service.build._files import ModelFiles, load_ontology, load_shapes
+from service.rdf._formats import NTRIPLES
+from service.rdf._io import serialize
+from service.rdf._terms import NamedNode, Quad
+from service.rdf._vocab import Vocab
+from service.reasoning._incremental import Reasoner
+from service.reasoning._rules import Fact, Node, compile_rules
 from service.settings import PROJECT_ROOT, Settings
-from service.terms import NamedNode, Quad
-from service.vocab import Vocab
+from service.store._oxigraph import OxigraphStore
 
 BASE = "http://bench.parley.test/"
 TOKEN = "bench-token"
@@ -314,8 +314,8 @@ def measure(size: int, writes: int, validations: int, *, remote: bool = False) -
 
 
 def _parse(turtle: str) -> list[Quad]:
-    from service.formats import TURTLE
-    from service.rdfio import parse
+    from service.rdf._formats import TURTLE
+    from service.rdf._io import parse
 
     return parse(turtle.encode(), TURTLE)
 

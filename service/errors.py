@@ -2,7 +2,7 @@
 
 The HTTP status, title and problem-type slug live on the class; the detail and
 any evidence (a position in a query, a validation report) on the instance.
-``service.problems`` turns any of them into an RFC 9457 problem response, and
+``service.web._problems`` turns any of them into an RFC 9457 problem response, and
 the CLI turns them into a message and an exit code. Engine errors
 (pyoxigraph's ``SyntaxError``/``OSError``, pyshacl's, owlrl's) are translated
 into these at the one module that imports each engine.

@@ -22,10 +22,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import create_app
-from service.oxigraph_store import OxigraphStore
+from service.rdf._vocab import Vocab
 from service.settings import Settings
-from service.vocab import Vocab
+from service.store._oxigraph import OxigraphStore
+from service.web._app import create_app
 from tests.support import (
     BACKENDS,
     ServerProcess,

@@ -19,19 +19,19 @@ from urllib.parse import urljoin
 import httpx
 from click.testing import CliRunner
 
-from service.cli import main
-from service.datafiles import ModelFiles, load_ontology, load_shapes
+from service.build._files import ModelFiles, load_ontology, load_shapes
+from service.cli._main import main
 from service.errors import ShapeViolationError
-from service.formats import NTRIPLES, TURTLE
-from service.gate import WriteGate
-from service.oxigraph_store import OxigraphStore
-from service.rdfio import parse, serialize, to_rdflib
-from service.reasoning import closure
+from service.gate._validation import ShaclValidator, ValidationReport
+from service.gate._write_gate import WriteGate
+from service.rdf._formats import NTRIPLES, TURTLE
+from service.rdf._io import parse, serialize, to_rdflib
+from service.rdf._terms import NamedNode, Quad
+from service.rdf._vocab import Vocab
+from service.reasoning._owlrl_closure import closure
 from service.settings import PROJECT_ROOT
-from service.store import ChangeSet
-from service.terms import NamedNode, Quad
-from service.validation import ShaclValidator, ValidationReport
-from service.vocab import Vocab
+from service.store._base import ChangeSet
+from service.store._oxigraph import OxigraphStore
 from tests.support import build_store
 
 FIXTURE_DATA = PROJECT_ROOT / "tests" / "fixtures" / "gate" / "data"

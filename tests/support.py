@@ -22,11 +22,11 @@ from pathlib import Path
 
 import httpx
 
-from service.formats import NQUADS
-from service.oxigraph_store import OxigraphStore
-from service.pipeline import build
+from service.build._pipeline import build
+from service.rdf._formats import NQUADS
+from service.rdf._vocab import Vocab
 from service.settings import PROJECT_ROOT, Settings
-from service.vocab import Vocab
+from service.store._oxigraph import OxigraphStore
 
 #: Where the W3C test suites live (a sibling of the checkout, as in CI).
 CONFORMANCE_DIR = Path(

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from service.formats import JSONLD, NTRIPLES, RDFXML, TURTLE, Format
-from service.rdfio import parse
-from service.terms import Triple
+from service.rdf._formats import JSONLD, NTRIPLES, RDFXML, TURTLE, Format
+from service.rdf._io import parse
+from service.rdf._terms import Triple
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.server
@@ -222,7 +222,7 @@ def test_query_page_shows_a_table_with_labels(server: ServerProcess) -> None:
 
 
 def test_example_questions_run(server: ServerProcess) -> None:
-    from service.examples import EXAMPLES
+    from service.pages._examples import EXAMPLES
 
     answered = {}
     for example in EXAMPLES:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import services
-from service.search import SearchIndex, query_words
-from service.store import ChangeSet
-from service.terms import DCTERMS, RDF, RDFS, Literal, NamedNode, Quad
+from service.pages._search import SearchIndex, query_words
+from service.rdf._terms import DCTERMS, RDF, RDFS, Literal, NamedNode, Quad
+from service.store._base import ChangeSet
+from service.web._services import services
 
 
 def found(client: FlaskClient, text: str) -> list[str]:

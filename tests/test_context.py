@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import rdflib
 
-from service.context import ContextPlanner, Step
 from service.errors import UnsupportedShapeError
-from service.shapepaths import Pred, Seq
-from service.terms import NamedNode
+from service.gate._context import ContextPlanner, Step
+from service.gate._shape_paths import Pred, Seq
+from service.rdf._terms import NamedNode
 
 PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://ex/> .
 ex:S a sh:NodeShape ; sh:targetClass ex:C ; """

@@ -1,4 +1,4 @@
-"""The route in front of Flask (``service.front``): programs' queries are answered there,
+"""The route in front of Flask (``service.web._front``): programs' queries are answered there,
 everything else by Flask, and both say the same things the same way.
 
 Against the session's real `parley serve` on the built model, on both backends; and
@@ -19,9 +19,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import create_app
-from service.front import Front
 from service.settings import Settings
+from service.web._app import create_app
+from service.web._front import Front
 from tests.support import ServerProcess
 
 QUERY = {"Content-Type": "application/sparql-query"}

@@ -15,15 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.errors import OntologyStatementError, ProtectedGraphError, ShapeViolationError
-from service.formats import TURTLE
-from service.gate import GateModel, WriteGate
-from service.inferred import infer_change
-from service.oxigraph_store import OxigraphStore
-from service.rdfio import parse
-from service.reasoning import closure
-from service.store import ChangeSet
-from service.terms import RDF, XSD, BlankNode, Literal, NamedNode, Quad
-from service.vocab import Vocab
+from service.gate._write_gate import GateModel, WriteGate
+from service.rdf._formats import TURTLE
+from service.rdf._io import parse
+from service.rdf._terms import RDF, XSD, BlankNode, Literal, NamedNode, Quad
+from service.rdf._vocab import Vocab
+from service.reasoning._inferred import infer_change
+from service.reasoning._owlrl_closure import closure
+from service.store._base import ChangeSet
+from service.store._oxigraph import OxigraphStore
 from tests.gate_examples import EXAMPLES, PREFIXES, claim
 from tests.gatekit import build_fixture, dump, full_report
 

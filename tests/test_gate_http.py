@@ -18,12 +18,12 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from service.cli import main
-from service.formats import NQUADS, NTRIPLES, TURTLE
-from service.oxigraph_store import OxigraphStore
-from service.rdfio import parse, serialize
-from service.terms import XSD, Literal, NamedNode, Quad
-from service.vocab import Vocab
+from service.cli._main import main
+from service.rdf._formats import NQUADS, NTRIPLES, TURTLE
+from service.rdf._io import parse, serialize
+from service.rdf._terms import XSD, Literal, NamedNode, Quad
+from service.rdf._vocab import Vocab
+from service.store._oxigraph import OxigraphStore
 from tests.gate_examples import EXAMPLES, PREFIXES, Example, claim
 from tests.gatekit import (
     CliPath,

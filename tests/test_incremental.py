@@ -1,8 +1,8 @@
 """The incremental reasoner against owlrl's full closure (the reference).
 
 Random sequences of additions and deletions are applied to a store through
-``service.inferred.infer_change``; after each step ``graph/inferred`` must equal
-what ``service.reasoning.closure`` computes from scratch on the same asserted
+``service.reasoning._inferred.infer_change``; after each step ``graph/inferred`` must equal
+what ``service.reasoning._owlrl_closure.closure`` computes from scratch on the same asserted
 data. Two ontologies: a small one that uses every supported construct (so
 owlrl stays fast enough to run per step), and the project's own.
 """
@@ -15,19 +15,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.datafiles import ModelFiles, load_data, load_ontology
+from service.build._files import ModelFiles, load_data, load_ontology
 from service.errors import UnsupportedOntologyError
-from service.formats import TURTLE
-from service.incremental import Reasoner
-from service.inferred import infer_change
-from service.owlrules import compile_rules
-from service.oxigraph_store import OxigraphStore
-from service.rdfio import parse
-from service.reasoning import closure
+from service.rdf._formats import TURTLE
+from service.rdf._io import parse
+from service.rdf._terms import DCTERMS, RDF, RDFS, SKOS, XSD, Literal, NamedNode, Quad
+from service.rdf._vocab import Vocab
+from service.reasoning._incremental import Reasoner
+from service.reasoning._inferred import infer_change
+from service.reasoning._owlrl_closure import closure
+from service.reasoning._rules import compile_rules
 from service.settings import PROJECT_ROOT
-from service.store import ChangeSet
-from service.terms import DCTERMS, RDF, RDFS, SKOS, XSD, Literal, NamedNode, Quad
-from service.vocab import Vocab
+from service.store._base import ChangeSet
+from service.store._oxigraph import OxigraphStore
 
 VOCAB = Vocab("http://h/")
 ONT = "http://h/ontology#"

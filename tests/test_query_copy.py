@@ -1,5 +1,5 @@
-"""The query process's in-memory copy of the store (``service.querypool``,
-``service.queryworker``): it follows every kind of write, a stopped query process
+"""The query process's in-memory copy of the store (``service.query._pool``,
+``service.query._worker``): it follows every kind of write, a stopped query process
 costs no reload, and the copy is loaded afresh when it cannot catch up.
 
 The store and the copy are compared quad for quad: what a client's query sees
@@ -21,13 +21,13 @@ import httpx
 import pyoxigraph
 import pytest
 
-from service.formats import JSON
-from service.oxigraph_store import OxigraphStore
-from service.queryjob import QueryJob
-from service.querypool import QueryPool
-from service.store import ChangeSet
-from service.terms import BlankNode, Literal, NamedNode, Quad
-from service.vocab import Vocab
+from service.query._job import QueryJob
+from service.query._pool import QueryPool
+from service.rdf._formats import JSON
+from service.rdf._terms import BlankNode, Literal, NamedNode, Quad
+from service.rdf._vocab import Vocab
+from service.store._base import ChangeSet
+from service.store._oxigraph import OxigraphStore
 from tests.support import ServerProcess, free_port, start_server
 
 pytestmark = pytest.mark.server
@@ -259,7 +259,7 @@ def test_a_copy_that_cannot_catch_up_is_loaded_afresh(
         return sum("query copy loaded" in r.getMessage() for r in caplog.records)
 
     try:
-        with caplog.at_level(logging.INFO, logger="service.queryprocs"):
+        with caplog.at_level(logging.INFO, logger="service.query._procs"):
             assert values() == set()
             store.commit(
                 ChangeSet(insert=[Quad(NamedNode("http://ex/a"), p, Literal("one"), graph)])

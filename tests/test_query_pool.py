@@ -1,4 +1,4 @@
-"""The query pool in-process (``service.querypool``), with real query processes over a real
+"""The query pool in-process (``service.query._pool``), with real query processes over a real
 store on disk: answers read slowly or left half read, evaluation slots, and a process
 retired by a commit while it runs a query.
 
@@ -19,14 +19,14 @@ import pyoxigraph
 import pytest
 
 from service.errors import QueryTimeoutError
-from service.formats import JSON, NTRIPLES
-from service.oxigraph_store import OxigraphStore
-from service.queryjob import QueryJob, Streamed
-from service.querypool import QueryPool
-from service.queryworker import CHUNK
-from service.store import ChangeSet
-from service.terms import Literal, NamedNode, Quad
-from service.vocab import Vocab
+from service.query._job import QueryJob, Streamed
+from service.query._pool import QueryPool
+from service.query._worker import CHUNK
+from service.rdf._formats import JSON, NTRIPLES
+from service.rdf._terms import Literal, NamedNode, Quad
+from service.rdf._vocab import Vocab
+from service.store._base import ChangeSet
+from service.store._oxigraph import OxigraphStore
 
 pytestmark = pytest.mark.server
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from service.formats import NTRIPLES, TURTLE
-from service.rdfio import parse, serialize, to_rdflib
-from service.terms import Quad
-from service.validation import report_from_graph
+from service.gate._validation import report_from_graph
+from service.rdf._formats import NTRIPLES, TURTLE
+from service.rdf._io import parse, serialize, to_rdflib
+from service.rdf._terms import Quad
 from tests.support import CONFORMANCE_DIR, ServerProcess
 
 SUITE = CONFORMANCE_DIR / "data-shapes" / "data-shapes-test-suite" / "tests" / "core"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from service.datafiles import ModelFiles, load_ontology, load_shapes
-from service.formats import TURTLE
-from service.rdfio import parse, to_rdflib
+from service.build._files import ModelFiles, load_ontology, load_shapes
+from service.gate._validation import ShaclValidator, ValidationReport
+from service.rdf._formats import TURTLE
+from service.rdf._io import parse, to_rdflib
+from service.rdf._terms import NamedNode, Quad
+from service.rdf._vocab import Vocab
 from service.settings import Settings
-from service.terms import NamedNode, Quad
-from service.validation import ShaclValidator, ValidationReport
-from service.vocab import Vocab
 
 BASE = "http://parley.test/"
 FIXTURE = Path(__file__).parent / "fixtures" / "minimal.ttl"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bench.synth import generate
-from service.datafiles import ModelFiles, load_ontology, load_shapes
-from service.rdfio import to_rdflib
+from service.build._files import ModelFiles, load_ontology, load_shapes
+from service.gate._validation import ShaclValidator
+from service.rdf._io import to_rdflib
+from service.rdf._terms import OA, SCHEMA, Literal, Quad
+from service.rdf._vocab import Vocab
 from service.settings import Settings
-from service.terms import OA, SCHEMA, Literal, Quad
-from service.validation import ShaclValidator
-from service.vocab import Vocab
 
 
 def test_synthetic_data_conforms_and_has_the_asked_size() -> None:

@@ -1,0 +1,369 @@
+"""The ``parley`` command: build, serve, query, validate, stats.
+
+Every option also reads a ``PARLEY_*`` environment variable (shown in
+``--help``); flags win over the environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from service.errors import ParleyError, ShapeViolationError
+from service.gate._validation import ValidationReport
+from service.settings import Settings
+
+
+def _settings(**flags: Any) -> Settings:
+    return Settings.from_env().replace(**flags)
+
+
+def _fail(error: ParleyError) -> None:
+    report = error.extras.get("report")
+    click.echo(f"error: {error.detail}", err=True)
+    if isinstance(report, ValidationReport):
+        click.echo(report.text(), err=True)
+    sys.exit(1 if isinstance(error, ShapeViolationError) else 2)
+
+
+def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The store: a directory (embedded Oxigraph), or a remote SPARQL store."""
+    remote = [
+        ("--store-url", "PARLEY_STORE_URL",
+         "Remote SPARQL store's query endpoint (an Oxigraph server: http://HOST:PORT/sparql); "
+         "replaces --store. Credentials: PARLEY_STORE_USER/PARLEY_STORE_PASSWORD or "
+         "PARLEY_STORE_TOKEN."),
+        ("--store-update-url", "PARLEY_STORE_UPDATE_URL",
+         "Remote store's update endpoint, when it is not the query endpoint."),
+        ("--store-gsp-url", "PARLEY_STORE_GSP_URL",
+         "Remote store's Graph Store Protocol endpoint, for faster bulk loads."),
+        ("--store-timeout-param", "PARLEY_STORE_TIMEOUT_PARAM",
+         "Name of the remote store's per-query time-limit parameter (Fuseki: timeout)."),
+    ]  # fmt: skip
+    for flag, env, text in reversed(remote):
+        f = click.option(flag, envvar=env, show_envvar=True, help=text)(f)
+    return click.option(
+        "--store",
+        "store_path",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="PARLEY_STORE",
+        show_envvar=True,
+        help="Directory of the Oxigraph store.",
+    )(f)
+
+
+def base_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--base-iri",
+        envvar="PARLEY_BASE_IRI",
+        show_envvar=True,
+        help="The server's own URL; relative IRIs in ontology/, shapes/ and data/ "
+        "resolve against it.  [default: http://127.0.0.1:8000/]",
+    )(f)
+
+
+@click.group()
+@click.version_option(package_name="parley")
+def main() -> None:
+    """Parley: a knowledge graph of who claims what."""
+
+
+class _Ticker:
+    """Prints a stage's elapsed time every few seconds while it runs."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, stage: str, event: str) -> None:
+        if event == "start":
+            click.echo(f"{stage} ...", err=True)
+            self._stop.clear()
+            started = time.perf_counter()
+
+            def tick() -> None:
+                while not self._stop.wait(5):
+                    click.echo(f"  {stage}: {time.perf_counter() - started:.0f} s", err=True)
+
+            self._thread = threading.Thread(target=tick, daemon=True)
+            self._thread.start()
+        elif event == "progress":  # a stage's own progress line (a remote load's batches)
+            click.echo(f"  {stage}", err=True)
+        else:
+            self._stop.set()
+
+
+@main.command()
+@store_option
+@base_option
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PARLEY_DATA_DIR",
+    show_envvar=True,
+)
+@click.option(
+    "--ontology-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PARLEY_ONTOLOGY_DIR",
+    show_envvar=True,
+)
+@click.option(
+    "--shapes-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PARLEY_SHAPES_DIR",
+    show_envvar=True,
+)
+def build(**flags: Any) -> None:
+    """Validate data/ against shapes/, reason with the ontology, and write the store.
+
+    On a violation the report is printed, the exit status is 1 and any
+    existing store is left untouched.
+    """
+    from service.build._pipeline import build as run_build
+
+    try:
+        settings = _settings(**flags)
+        summary = run_build(settings, progress=_Ticker())
+    except ParleyError as error:
+        _fail(error)
+        return
+    click.echo(summary.text())
+    where = settings.store_url or settings.store_path
+    click.echo(f"Store written to {where} for base IRI {settings.base_iri}")
+
+
+@main.command()
+@store_option
+@base_option
+@click.option(
+    "--host",
+    envvar="PARLEY_HOST",
+    show_envvar=True,
+    help="Interface to listen on.  [default: 127.0.0.1]",
+)
+@click.option(
+    "--port",
+    type=int,
+    envvar="PARLEY_PORT",
+    show_envvar=True,
+    help="Port to listen on.  [default: 8000]",
+)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    default=None,
+    envvar="PARLEY_READ_ONLY",
+    show_envvar=True,
+    help="Refuse every write with 403.",
+)
+@click.option(
+    "--write-token-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="File holding the bearer token for writes "
+    "(else PARLEY_WRITE_TOKEN, else a random one, printed once).",
+)
+@click.option(
+    "--query-timeout",
+    "query_timeout_s",
+    type=float,
+    envvar="PARLEY_QUERY_TIMEOUT",
+    show_envvar=True,
+    help="Seconds a query may run before it is stopped.  [default: 30]",
+)
+@click.option(
+    "--query-workers",
+    type=int,
+    envvar="PARLEY_QUERY_WORKERS",
+    show_envvar=True,
+    help="Client queries evaluated at once, on threads of the query process (0: in the web "
+    "process, with no hard time limit).  [default: 4]",
+)
+@click.option(
+    "--max-concurrent-queries",
+    type=int,
+    envvar="PARLEY_MAX_CONCURRENT_QUERIES",
+    show_envvar=True,
+    help="Queries admitted at once; past it clients get 503 + Retry-After.  [default: 8]",
+)
+@click.option(
+    "--max-result-rows",
+    type=int,
+    envvar="PARLEY_MAX_RESULT_ROWS",
+    show_envvar=True,
+    help="Rows (solutions or triples) of an answer at most; a cut answer says so.  "
+    "[default: 100000]",
+)
+@click.option(
+    "--max-response-bytes",
+    type=int,
+    envvar="PARLEY_MAX_RESPONSE_BYTES",
+    show_envvar=True,
+    help="Bytes of an answer at most.  [default: 64 MiB]",
+)
+@click.option(
+    "--max-body-bytes",
+    type=int,
+    envvar="PARLEY_MAX_BODY_BYTES",
+    show_envvar=True,
+    help="Bytes of a request body at most (413 past it).  [default: 16 MiB]",
+)
+@click.option(
+    "--rate-limit",
+    "rate_limit_per_minute",
+    type=int,
+    envvar="PARLEY_RATE_LIMIT",
+    show_envvar=True,
+    help="Requests per minute per client address to /sparql and /store (0: off).  [default: 0]",
+)
+@click.option(
+    "--outbound-allow",
+    multiple=True,
+    help="A host SERVICE and LOAD may fetch from (repeatable; PARLEY_OUTBOUND_ALLOW takes a "
+    "comma-separated list). Default: none, no outbound request at all.",
+)
+@click.option(
+    "--threads",
+    type=int,
+    envvar="PARLEY_THREADS",
+    show_envvar=True,
+    help="Request threads.  [default: 8]",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="PARLEY_LOG_FORMAT",
+    show_envvar=True,
+)
+@click.option("--log-level", envvar="PARLEY_LOG_LEVEL", show_envvar=True)
+def serve(write_token_file: Path | None, outbound_allow: tuple[str, ...], **flags: Any) -> None:
+    """Serve the store over HTTP (SPARQL endpoint, pages, writes)."""
+    if outbound_allow:
+        flags["outbound_allow"] = tuple(outbound_allow)
+    from service.logsetup import configure_logging
+    from service.web._server import serve as run_server
+
+    try:
+        settings = _settings(**flags)
+        if write_token_file is not None:
+            settings = settings.replace(write_token=write_token_file.read_text().strip())
+        if not settings.read_only and not settings.write_token:
+            token = secrets.token_urlsafe(24)
+            settings = settings.replace(write_token=token)
+            click.echo(f"Write token (shown once): {token}", err=True)
+        configure_logging(settings.log_level, settings.log_format)
+        _check_store(settings)  # fail fast, before the HTTP server starts
+    except ParleyError as error:
+        _fail(error)
+        return
+    click.echo(
+        f"Serving {settings.store_url or settings.store_path} on http://{settings.host}:{settings.port}/",
+        err=True,
+    )
+    run_server(settings)
+
+
+def _open_and_close(settings: Settings) -> tuple[str, str] | None:
+    from service.rdf._vocab import Vocab
+    from service.store._open import open_store
+
+    try:
+        open_store(settings, Vocab(settings.base_iri)).close()
+    except ParleyError as error:
+        return type(error).__name__, error.detail
+    return None
+
+
+def _check_store(settings: Settings) -> None:
+    """Open the store once in a child process, so a bad store fails before the server starts.
+
+    Not in this process: the HTTP server forks its worker from it, and RocksDB's background
+    threads do not survive a fork (the worker's store would then hang on its first flush).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from service import errors
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        failed = pool.submit(_open_and_close, settings).result()
+    if failed is not None:
+        cls = getattr(errors, failed[0], ParleyError)
+        raise cls(failed[1])
+
+
+@main.command()
+@click.argument("sparql")
+@store_option
+@base_option
+@click.option(
+    "--format",
+    "fmt",
+    help="Print the answer in this format (json, xml, csv, tsv, turtle, ntriples, jsonld, ...) "
+    "instead of a table.",
+)
+def query(sparql: str, fmt: str | None, **flags: Any) -> None:
+    """Run a SPARQL query against the store and print the answer."""
+    from service.cli._query import run_query
+
+    try:
+        click.echo(run_query(_settings(**flags), sparql, fmt), nl=False)
+    except ParleyError as error:
+        _fail(error)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@store_option
+@base_option
+def validate(file: Path, **flags: Any) -> None:
+    """Validate an RDF file against the shapes, in the context of the store; exit 1 on violation."""
+    from service.cli._write import validate_file
+
+    try:
+        report = validate_file(_settings(**flags), file)
+    except ParleyError as error:
+        _fail(error)
+        return
+    click.echo(report.text())
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--graph", required=True, help="The graph to write into (graph/reference, ...).")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@store_option
+@base_option
+def load(file: Path, graph: str, dry_run: bool, **flags: Any) -> None:
+    """Validate an RDF file in the context of the store and write it; exit 1 on violation."""
+    import json
+
+    from service.cli._write import load_file
+
+    try:
+        outcome = load_file(_settings(**flags), file, graph, dry_run=dry_run)
+    except ParleyError as error:
+        _fail(error)
+        return
+    click.echo(json.dumps(outcome.to_json(), indent=1))
+
+
+@main.command()
+@store_option
+@base_option
+def stats(**flags: Any) -> None:
+    """Triples per graph, instances per class, and the store's size."""
+    from service.cli._query import store_stats
+
+    try:
+        click.echo(store_stats(_settings(**flags)))
+    except ParleyError as error:
+        _fail(error)

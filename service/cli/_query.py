@@ -1,0 +1,135 @@
+"""What ``parley query`` and ``parley stats`` do (no click here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from service.errors import ConfigError, NotAcceptableError
+from service.rdf._formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, negotiate
+from service.rdf._sparql_text import has_dataset_clause, query_form
+from service.rdf._terms import BlankNode, DefaultGraph, Literal, NamedNode, Term
+from service.rdf._vocab import Vocab
+from service.settings import Settings
+from service.store._base import GraphStore
+from service.store._open import open_store
+
+
+@contextmanager
+def local_store(settings: Settings) -> Iterator[GraphStore]:
+    """The settings' store, opened for one command and closed after it."""
+    store = open_local_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def open_local_store(settings: Settings) -> GraphStore:
+    """The store a command works on: the directory (``--store``) or the remote store
+    (``--store-url``)."""
+    if settings.store_url is None and settings.store_path is None:
+        raise ConfigError(
+            "no store given: pass --store DIR or --store-url URL (or set PARLEY_STORE)"
+        )
+    return open_store(settings)
+
+
+def short(term: Term | None, vocab: Vocab) -> str:
+    """A term as a person reads it in a table: prefixed names, plain literals."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal):
+        return term.value
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    for prefix, iri in vocab.prefixes().items():
+        if term.value.startswith(iri) and len(term.value) > len(iri):
+            return f"{prefix}:{term.value[len(iri) :]}"
+    return f"<{term.value}>"
+
+
+def table(header: list[str], rows: list[list[str]], max_width: int = 60) -> str:
+    """A plain-text table with column widths fitted to the content.
+
+    >>> print(table(["a", "b"], [["1", "two"]]), end="")
+    a | b
+    --+----
+    1 | two
+    """
+    cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cut]) for i, h in enumerate(header)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines.extend(
+        " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cut
+    )
+    return "\n".join(lines) + "\n"
+
+
+def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
+    with local_store(settings) as store:
+        return _answer(store, sparql, fmt_name)
+
+
+def _answer(store: GraphStore, sparql: str, fmt_name: str | None) -> str:
+    vocab = store.vocab
+    form = query_form(sparql)
+    if fmt_name:
+        try:
+            results_fmt = (
+                negotiate(None, RESULT_FORMATS, override=fmt_name)
+                if form in ("SELECT", "ASK")
+                else None
+            )
+        except NotAcceptableError:
+            results_fmt = None
+        graph_fmt = None if results_fmt else negotiate(None, RDF_FORMATS, override=fmt_name)
+        answer = store.answer(
+            sparql,
+            dataset=None,
+            query_has_dataset=has_dataset_clause(sparql),
+            results_format=results_fmt,
+            graph_format=graph_fmt,
+        )
+        return answer.body.decode("utf-8")
+    if form == "ASK":
+        return ("true" if store.ask(sparql) else "false") + "\n"
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        answer = store.answer(
+            sparql,
+            dataset=None,
+            query_has_dataset=has_dataset_clause(sparql),
+            results_format=None,
+            graph_format=TURTLE,
+        )
+        return answer.body.decode("utf-8")
+    rows, names = store.select_with_variables(sparql)
+    body = [[short(row.get(n), vocab) for n in names] for row in rows]
+    plural = "s" if len(rows) != 1 else ""
+    return table(names or ["(no variables)"], body) + f"({len(rows)} row{plural})\n"
+
+
+def store_stats(settings: Settings) -> str:
+    with local_store(settings) as store:
+        return _stats(store)
+
+
+def _stats(store: GraphStore) -> str:
+    vocab = store.vocab
+    lines = ["Triples per graph:"]
+    graphs: list[NamedNode | BlankNode | DefaultGraph] = [DefaultGraph(), *store.named_graphs()]
+    for graph in graphs:
+        n = store.count(graph)
+        if n or not isinstance(graph, DefaultGraph):
+            name = "(default graph)" if isinstance(graph, DefaultGraph) else short(graph, vocab)
+            lines.append(f"  {name:<36} {n:>8}")
+    lines.append(f"  {'total':<36} {store.count():>8}")
+    rows = store.select(
+        "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class "
+        "FILTER(STRSTARTS(STR(?class), STR(parley:))) } GROUP BY ?class ORDER BY DESC(?n) ?class"
+    )
+    lines.append("Instances per class:")
+    for row in rows:
+        lines.append(f"  {short(row['class'], vocab):<36} {short(row['n'], vocab):>8}")
+    return "\n".join(lines) + "\n"

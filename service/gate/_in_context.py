@@ -1,0 +1,85 @@
+"""Validating a change in the context of the store, at a cost in proportion to it.
+
+``InContextValidator.validate`` takes the closure after a change (a view over
+the store, see ``service.reasoning._inferred``) and validates only what the change can
+affect (``service.gate._context``): the focus nodes, on the triples their
+validation reads, plus the ontology's class hierarchy (which ``sh:class`` and
+``sh:targetClass`` walk). The graph handed to pyshacl holds the client's own
+literals for the triples it sent, not the store's canonical forms: the gate
+validates what the client sent.
+
+(The values of individual-valued properties are checked apart, on what is
+sent: ``service.gate._model_guard``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from service.gate._context import ContextPlanner
+from service.gate._validation import ShaclValidator, ValidationReport, conforming_report
+from service.rdf._io import to_rdflib
+from service.rdf._terms import RDFS, NamedNode, Quad
+from service.rdf._vocab import Vocab
+from service.reasoning._incremental import Overlay
+from service.reasoning._inferred import StoreFacts
+from service.reasoning._rules import Fact
+from service.store._base import GraphStore
+
+
+class InContextValidator:
+    """The server's shapes, compiled for validation in context."""
+
+    def __init__(self, shapes: list[Quad], ontology: list[Quad], vocab: Vocab) -> None:
+        self.vocab = vocab
+        self.shapes_graph = to_rdflib(shapes)
+        self.validator = ShaclValidator(self.shapes_graph)
+        self.planner = ContextPlanner(self.shapes_graph)
+        self.hierarchy: list[Fact] = [
+            (q.subject, q.predicate, q.object)
+            for q in ontology
+            if q.predicate == RDFS.subClassOf
+            and isinstance(q.subject, NamedNode)
+            and isinstance(q.object, NamedNode)
+        ]
+
+    def facts(self, store: GraphStore) -> StoreFacts:
+        """What validation reads from the store: data, inferences and the ontology's types."""
+        vocab = self.vocab
+        extra = (vocab.inferred_graph, vocab.ontology_graph)
+        return StoreFacts(store, lambda g: g in extra or vocab.is_reasoned_graph(g))
+
+    def validate(
+        self,
+        store: GraphStore,
+        closure: Overlay,
+        *,
+        sent: Iterable[Quad],
+        stored: Iterable[Quad],
+    ) -> ValidationReport:
+        """Validate the state ``closure`` describes, where the change can matter.
+
+        :param sent: the quads the client inserts, as it sent them.
+        :param stored: the same quads as the store will hold them (canonical literals).
+        """
+        before = self.facts(store)
+        after = Overlay(before)
+        for fact in closure.removed:
+            after.remove(fact)
+        for fact in closure.added:
+            after.add(fact)
+        sent, stored = list(sent), list(stored)
+        foci = self.planner.foci(closure.added, closure.removed, before, after)
+        foci |= {q.subject for q in stored}
+        named = sorted((f for f in foci if isinstance(f, NamedNode)), key=str)
+        if not named:
+            return conforming_report()
+        as_sent: dict[Fact, Fact] = {
+            (c.subject, c.predicate, c.object): (s.subject, s.predicate, s.object)
+            for c, s in zip(stored, sent, strict=True)
+        }
+        context = self.planner.extract(named, after)
+        triples: list[Fact] = [as_sent.get(f, f) for f in context]
+        triples += [(q.subject, q.predicate, q.object) for q in sent]
+        triples += self.hierarchy
+        return self.validator.validate_context(triples, named)  # type: ignore[arg-type]

@@ -1,0 +1,292 @@
+"""The write gate: every write is validated in context and committed with its consequences.
+
+``WriteGate`` implements ``service.gate._writes.Writer``. For each ``ChangeSet``,
+one at a time (a re-entrant lock; ``exclusive()`` lets a write path compute
+its change from the store's state under the same lock):
+
+1. **Refuse what no data write may do**: write a build-only graph (ontology,
+   shapes, inferred, provenance: ``ProtectedGraphError``, 403), or state the
+   model in a data graph: TBox axioms, statements about the ontology's own
+   terms or the RDF/RDFS/OWL/XSD vocabularies, or an ontology term as the value
+   of an individual-valued property, which would entail one
+   (``OntologyStatementError``, 403).
+2. **Prepare**: blank nodes in Parley's graphs become skolem IRIs; dropped data
+   graphs become deletions of their quads; literals are put in the store's
+   canonical form (the client's form is kept for validation); only what
+   actually changes the store counts (effective deletions and insertions).
+3. **Reason**: the change to ``graph/inferred`` (``service.reasoning._inferred``).
+4. **Validate** the state after the change where it can matter
+   (``service.gate._in_context``); on a violation raise ``ShapeViolationError`` (422)
+   with the report. Nothing has been written.
+5. **Commit** one ``ChangeSet``: the asserted change, the inferred delta and a
+   provenance record (``service.gate._provenance``), atomically; then call the
+   listeners with the asserted change (what it deleted and inserted, blank
+   nodes skolemised).
+
+Graphs outside Parley's (a client's own, the store's default graph) are
+neither validated nor reasoned over, and a write that touches only them
+leaves no provenance record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from service.errors import ProtectedGraphError
+from service.gate._in_context import InContextValidator
+from service.gate._model_guard import ModelGuard
+from service.gate._provenance import write_record
+from service.gate._validation import ValidationReport, conforming_report
+from service.gate._writes import SerialWriter, WriteOutcome
+from service.rdf._skolem import skolemize
+from service.rdf._terms import NamedNode, Quad, Triple
+from service.reasoning._incremental import Reasoner
+from service.reasoning._inferred import infer_change
+from service.reasoning._rules import Rules, compile_rules
+from service.store._base import ChangeSet, GraphStore, has_blank_node
+from service.store._oxigraph_update import canonical_quads
+
+
+class Stopwatch:
+    """Milliseconds between laps, by lap name."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self._last) * 1000, 2)
+        self._last = now
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A change as the gate commits it."""
+
+    #: Effective asserted deletions and insertions (canonical literals).
+    delete: list[Quad]
+    insert: list[Quad]
+    #: The inserted quads as the client sent them (same order as ``insert``).
+    sent: list[Quad]
+    create_graphs: list[NamedNode]
+    drop_graphs: list[NamedNode]
+
+
+@dataclass(frozen=True)
+class GateModel:
+    """The model a gate enforces, compiled: rules for the reasoner, plans for validation."""
+
+    rules: Rules
+    reasoner: Reasoner
+    validator: InContextValidator
+    guard: ModelGuard
+
+    @classmethod
+    def from_store(cls, store: GraphStore) -> GateModel:
+        """Compile the ontology and shapes graphs a store was built with.
+
+        :raises UnsupportedOntologyError: the ontology uses a construct the reasoner lacks.
+        :raises UnsupportedShapeError: a shape reads the data in a way the gate cannot follow.
+        """
+        vocab = store.vocab
+        ontology = list(store.quads(None, None, None, vocab.ontology_graph))
+        shapes = list(store.quads(None, None, None, vocab.shapes_graph))
+        rules = compile_rules(ontology)
+        validator = InContextValidator(shapes, ontology, vocab)
+        return cls(rules, Reasoner(rules), validator, ModelGuard(rules, vocab))
+
+
+class WriteGate(SerialWriter):
+    """Validates every change in context and commits it with its inferences and provenance."""
+
+    def __init__(self, store: GraphStore, model: GateModel | None = None) -> None:
+        super().__init__(store)
+        self.vocab = store.vocab
+        model = model or GateModel.from_store(store)
+        self.rules = model.rules
+        self.reasoner = model.reasoner
+        self.validator = model.validator
+        self.guard = model.guard
+
+    # -- the write path ----------------------------------------------------------
+
+    def submit(
+        self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
+    ) -> WriteOutcome:
+        """Validate and commit ``changes``, or raise.
+
+        :raises ProtectedGraphError: the change writes a build-only graph.
+        :raises OntologyStatementError: the change states the model in a data graph.
+        :raises ShapeViolationError: the store would break the shapes; nothing was written.
+        """
+        started = datetime.now(UTC)
+        clock = Stopwatch()
+        with self.exclusive(), self.store.reads():
+            clock.lap("wait")
+            prepared = self.prepare(changes)
+            clock.lap("prepare")
+            report, inferred_delete, inferred_insert = self._check(prepared, clock)
+            report.raise_if_violated(
+                "the change breaks the shapes; nothing was written"
+                if not dry_run
+                else "the change would break the shapes"
+            )
+            asserted = ChangeSet(
+                delete=prepared.delete,
+                insert=prepared.insert,
+                create_graphs=prepared.create_graphs,
+                drop_graphs=prepared.drop_graphs,
+            )
+            outcome = WriteOutcome(
+                added=len(prepared.insert),
+                removed=len(prepared.delete),
+                committed=False,
+                inferred_added=len(inferred_insert),
+                inferred_removed=len(inferred_delete),
+                changes=asserted,
+                timings=clock.laps,
+            )
+            if dry_run or not asserted:
+                return outcome
+            record, record_quads = self._record(prepared, agent, operation, started, outcome)
+            committed = ChangeSet(
+                delete=[*prepared.delete, *inferred_delete],
+                insert=[*prepared.insert, *inferred_insert, *record_quads],
+                create_graphs=prepared.create_graphs,
+                drop_graphs=prepared.drop_graphs,
+            )
+            self.store.commit(committed)
+            clock.lap("commit")
+            # Listeners (the search index) hear the asserted change, as committed: what
+            # they index they read back from the store, inferences included.
+            self.notify(asserted)
+            clock.lap("listeners")
+        return dataclasses.replace(
+            outcome, committed=True, record=record.value if record is not None else None
+        )
+
+    def validate(self, changes: ChangeSet) -> ValidationReport:
+        """The report ``submit`` would act on, without writing (``POST /validate``).
+
+        It does not take the write lock: a large validation (seconds for 10k triples)
+        must not hold writers up. A write that lands meanwhile may or may not be seen.
+        """
+        with self.store.reads():
+            report, _delete, _insert = self._check(self.prepare(changes))
+        return report
+
+    def _check(
+        self, prepared: Prepared, clock: Stopwatch | None = None
+    ) -> tuple[ValidationReport, list[Quad], list[Quad]]:
+        """Reason and validate; the report and the change to ``graph/inferred``."""
+        reasoned = self.vocab.is_reasoned_graph
+        delete = [q for q in prepared.delete if reasoned(q.graph_name)]
+        pairs = [(q, s) for q, s in zip(prepared.insert, prepared.sent, strict=True)]
+        pairs = [(q, s) for q, s in pairs if reasoned(q.graph_name)]
+        insert = [q for q, _s in pairs]
+        if not delete and not insert:
+            return conforming_report(), [], []
+        literal_values = self.guard.individual_values(s for _q, s in pairs)
+        if literal_values is not None:
+            return literal_values, [], []
+        clock = clock or Stopwatch()
+        change = infer_change(self.reasoner, self.store, self.vocab, delete, insert)
+        clock.lap("reason")
+        report = self.validator.validate(
+            self.store, change.closure, sent=[s for _q, s in pairs], stored=insert
+        )
+        clock.lap("validate")
+        return report, change.delete, change.insert
+
+    def _record(
+        self,
+        prepared: Prepared,
+        agent: str,
+        operation: str,
+        started: datetime,
+        outcome: WriteOutcome,
+    ) -> tuple[NamedNode | None, list[Quad]]:
+        parley_graph = self.vocab.is_parley_graph
+        added = [q for q in prepared.insert if parley_graph(q.graph_name)]
+        removed = [q for q in prepared.delete if parley_graph(q.graph_name)]
+        touched = [*prepared.create_graphs, *prepared.drop_graphs]
+        if not added and not removed and not any(parley_graph(g) for g in touched):
+            return None, []
+        return write_record(
+            self.vocab,
+            agent=agent,
+            operation=operation,
+            started=started,
+            ended=datetime.now(UTC),
+            added=added,
+            removed=removed,
+            inferred=outcome.inferred_added + outcome.inferred_removed,
+        )
+
+    # -- preparing a change ------------------------------------------------------------
+
+    def prepare(self, changes: ChangeSet) -> Prepared:
+        """Check the change, skolemise it, expand its drops, and keep what it changes.
+
+        The store applies a change as: drop graphs, delete, insert. What changes
+        is what the store holds and loses (dropped or deleted, not re-inserted),
+        and what it lacks and gains. A dropped graph the change puts quads back
+        into is emptied quad by quad instead, so the quads it keeps stay.
+        """
+        vocab = self.vocab
+        for graph in [*changes.create_graphs, *changes.drop_graphs]:
+            self._check_graph(graph)
+        for quad in [*changes.delete, *changes.insert]:
+            self._check_graph(quad.graph_name)
+        sent = skolemize(changes.insert, vocab)
+        for quad in sent:
+            if vocab.is_reasoned_graph(quad.graph_name):
+                self.guard.check_statement(quad)
+        stored = canonical_quads(sent)
+        inserted = set(stored)
+        delete = [q for q in canonical_quads(list(changes.delete)) if self._holds(q)]
+        for graph in changes.drop_graphs:
+            delete.extend(self.store.quads(None, None, None, graph))
+        delete = [q for q in dict.fromkeys(delete) if q not in inserted]
+        pairs: dict[Quad, Quad] = {}
+        for canonical, original in zip(stored, sent, strict=True):
+            # A client's blank node is a new node: never one the store holds already.
+            fresh = has_blank_node(canonical) or not self._holds(canonical)
+            if canonical not in pairs and fresh:
+                pairs[canonical] = original
+        refilled = {q.graph_name for q in stored}
+        return Prepared(
+            delete=delete,
+            insert=list(pairs),
+            sent=list(pairs.values()),
+            create_graphs=list(changes.create_graphs),
+            drop_graphs=[g for g in changes.drop_graphs if g not in refilled],
+        )
+
+    def _holds(self, quad: Quad) -> bool:
+        """Whether the store holds the quad."""
+        s, o = quad.subject, quad.object
+        if isinstance(s, Triple) or isinstance(o, Triple):
+            return False  # RDF 1.2 triple terms are never in Parley's graphs
+        return next(self.store.quads(s, quad.predicate, o, quad.graph_name), None) is not None
+
+    def _check_graph(self, graph: object) -> None:
+        if self.vocab.is_build_only_graph(graph):
+            assert isinstance(graph, NamedNode)
+            kept = graph in (self.vocab.inferred_graph, self.vocab.provenance_graph)
+            why = (
+                "Parley keeps it (inferences follow from the data: change the statements "
+                "they follow from; an update that matches GRAPH ?g also matches it, so name "
+                "the data graph)"
+                if kept
+                else "the model changes only by `parley build`"
+            )
+            raise ProtectedGraphError(
+                f"{graph.value} is not written by clients: {why}. Write to a data graph "
+                "(graph/reference, graph/claims/<source>, graph/editorial).",
+                graph=graph.value,
+            )

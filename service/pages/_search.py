@@ -1,0 +1,360 @@
+"""Full-text search over labels and claim text, with Tantivy (a Rust search engine).
+
+One document per entity: its labels (``rdfs:label``, ``skos:prefLabel``,
+``skos:altLabel``, ``schema:name``) in a heavily weighted field; for a claim,
+its claimant's name in a second; and its text in a third: the quotes of a
+claim's evidence spans, definitions, descriptions, review bodies. Ranking is
+BM25 with those weights; every word must match, and the last one may be the
+start of a name (a person may still be typing it).
+
+Tantivy rather than SQLite FTS5: FTS5 scores every match before it sorts, so
+a query of common words over a million triples cost 9-16 ms to rank; Tantivy's
+top-k retrieval answers the same queries in well under a millisecond
+(``bench/search.py``).
+
+The index is built from the store on first use and kept current by the
+writer's listener: each committed ``ChangeSet`` names the subjects it touched;
+their documents (a fragment IRI's or skolem node's owning entity, for an
+evidence span's quote) are re-read from the store and replaced. A lookup is
+an index probe, not a scan of the store's literals.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import tantivy
+
+from service.rdf._terms import Literal, NamedNode
+from service.store._base import ChangeSet, GraphStore, Row
+
+logger = logging.getLogger(__name__)
+
+#: Predicates whose literals name a thing (the label column).
+NAME_PREDICATES = ("rdfs:label", "skos:prefLabel", "skos:altLabel", "schema:name")
+#: Predicates whose literals describe a thing (the text column).
+TEXT_PREDICATES = ("skos:definition", "rdfs:comment", "schema:description", "schema:reviewBody")
+#: The claim text: the quotes of its evidence spans.
+QUOTE_PATH = "parley:hasEvidence/oa:hasSelector/oa:exact"
+#: Markers the index puts around matched words in a snippet (control characters,
+#: so no text can contain them).
+MATCH_START, MATCH_END = "\x02", "\x03"
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Hit:
+    iri: str
+    label: str
+    kind: str
+    snippet: str
+    score: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "iri": self.iri,
+            "label": self.label,
+            "kind": self.kind,
+            "snippet": self.snippet.replace(MATCH_START, "").replace(MATCH_END, ""),
+            "score": round(self.score, 4),
+        }
+
+
+_WORDS = (
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    .filter(tantivy.Filter.lowercase())
+    .filter(tantivy.Filter.ascii_fold())
+    .build()
+)
+#: Edge n-grams of single words (each name word is indexed as its own value).
+_PREFIXES = (
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(min_gram=1, max_gram=24, prefix_only=True))
+    .filter(tantivy.Filter.lowercase())
+    .filter(tantivy.Filter.ascii_fold())
+    .build()
+)
+#: Field weights: a match in a name outranks one in the claimant's name, then the text.
+BOOSTS = {"label": 10.0, "who": 3.0, "body": 1.0}
+PREFIX_BOOST = 5.0
+
+
+def query_words(text: str) -> list[str]:
+    """The words of what a person typed, normalised as the index normalises text.
+
+    >>> query_words('Zelenskyy "says" OR Kyïv')
+    ['zelenskyy', 'says', 'or', 'kyiv']
+    """
+    return _WORDS.analyze(text)
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("iri", stored=True, tokenizer_name="raw")
+    builder.add_text_field("kind", stored=True, tokenizer_name="raw")
+    for field in BOOSTS:
+        builder.add_text_field(field, stored=True, tokenizer_name="words")
+    builder.add_text_field("prefix", stored=False, tokenizer_name="prefixes", index_option="basic")
+    return builder.build()
+
+
+class SearchIndex:
+    """An in-memory Tantivy index of one store's entities. Thread-safe."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self._schema = _schema()
+        self._index = tantivy.Index(self._schema)
+        self._index.register_tokenizer("words", _WORDS)
+        self._index.register_tokenizer("prefixes", _PREFIXES)
+        self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
+        self._lock = threading.RLock()
+        self._built = False
+        #: Committed changes the searcher has not loaded yet.
+        self._stale = False
+        #: The store version the index has caught up with (other processes' writes).
+        self._seen = 0
+
+    # -- building ----------------------------------------------------------
+
+    def build_in_background(self) -> None:
+        """Start building the index in a thread; a search meanwhile waits for it."""
+        threading.Thread(target=self.ensure_built, name="search-index", daemon=True).start()
+
+    def ready(self) -> bool:
+        """True once the index is built (searches meanwhile wait for it)."""
+        return self._built
+
+    def ensure_built(self) -> None:
+        with self._lock:
+            if not self._built:
+                self.rebuild()
+
+    def rebuild(self) -> None:
+        """Index every entity of the store (the store reads take most of the time)."""
+        with self._lock:
+            # Read first: what is written during the rebuild is caught up with later.
+            self._seen = self.store.changes_since(self._seen)[0]
+            self._writer.delete_all_documents()
+            self._add(self._documents(None))
+            self._commit()
+            self._built = True
+
+    def _commit(self) -> None:
+        self._writer.commit()
+        # The searcher is reloaded by the next search, not here: right after a commit
+        # Tantivy's segment updater holds the index's meta lock, and a reload that finds it
+        # taken sleeps 100 ms before it tries again (measured: every other write paid it).
+        self._stale = True
+
+    def _searcher(self) -> tantivy.Searcher:
+        with self._lock:
+            if self._stale:
+                self._stale = False
+                self._index.reload()
+            return self._index.searcher()
+
+    def _documents(self, subjects: list[NamedNode] | None) -> dict[str, dict[str, list[str]]]:
+        """Label, body and kind texts per entity, for all entities or only ``subjects``."""
+        values = ""
+        if subjects is not None:
+            values = "VALUES ?s { " + " ".join(str(s) for s in subjects) + " } "
+        docs: dict[str, dict[str, list[str]]] = {}
+
+        def add(rows: list[Row], column: str) -> None:
+            for row in rows:
+                s, v = row.get("s"), row.get("v")
+                if isinstance(s, NamedNode) and isinstance(v, Literal):
+                    entry = docs.setdefault(s.value, _empty())
+                    if v.value not in entry[column]:
+                        entry[column].append(v.value)
+
+        # Alternative paths, not a second VALUES block: Oxigraph joins two VALUES blocks
+        # through a scan (90 ms at 1M triples for 50 subjects; 1.4 ms this way).
+        names = "|".join(NAME_PREDICATES)
+        texts = "|".join(TEXT_PREDICATES)
+        select = self.store.select
+        add(select(f"SELECT ?s ?v WHERE {{ {values}?s {names} ?v }}"), "label")
+        add(select(f"SELECT ?s ?v WHERE {{ {values}?s {texts} ?v }}"), "body")
+        add(select(f"SELECT ?s ?v WHERE {{ {values}?s {QUOTE_PATH} ?v }}"), "body")
+        kinds = select(
+            f"SELECT ?s ?v WHERE {{ {values}GRAPH ?g {{ ?s a ?c }} ?c rdfs:label ?v "
+            "FILTER(?g != graph:inferred && STRSTARTS(STR(?c), STR(parley:))) }"
+        )
+        add(kinds, "kind")
+        # A claim is found by its claimant's name too ("Putin" finds what Putin says).
+        add(select(f"SELECT ?s ?v WHERE {{ {values}?s parley:claimant/rdfs:label ?v }}"), "who")
+        if subjects is not None:
+            for s in subjects:
+                docs.setdefault(s.value, _empty())
+        return docs
+
+    def _add(self, docs: dict[str, dict[str, list[str]]]) -> None:
+        for iri, parts in docs.items():
+            if not parts["label"] and not parts["body"]:
+                continue
+            doc = tantivy.Document()
+            doc.add_text("iri", iri)
+            doc.add_text("kind", _most_specific(parts["kind"]))
+            for field in BOOSTS:
+                doc.add_text(field, " · ".join(parts[field]))
+            for word in _WORDS.analyze(" ".join(parts["label"] + parts["who"])):
+                doc.add_text("prefix", word)
+            self._writer.add_document(doc)
+
+    # -- keeping current ---------------------------------------------------
+
+    def on_change(self, changes: ChangeSet) -> None:
+        """The writer's listener: re-index the entities a committed change touched."""
+        with self._lock:
+            if not self._built:
+                return  # the first search builds from the store, which has the change
+            touched = self._owners(
+                node for q in [*changes.delete, *changes.insert] for node in (q.subject, q.object)
+            )
+            if changes.drop_graphs:
+                self.rebuild()
+                return
+            self.reindex(touched)
+
+    def reindex(self, subjects: list[NamedNode]) -> None:
+        with self._lock:
+            for start in range(0, len(subjects), 200):
+                batch = subjects[start : start + 200]
+                for subject in batch:
+                    self._writer.delete_documents_by_term("iri", subject.value)
+                self._add(self._documents(batch))
+            self._commit()
+
+    def catch_up(self) -> None:
+        """Re-index what other Parley processes sharing the store wrote since last time
+        (one cheap query; nothing to do on an embedded store)."""
+        with self._lock:
+            if not self._built:
+                return
+            current, touched = self.store.changes_since(self._seen)
+            if current == self._seen:
+                return
+            if touched is None:
+                self.rebuild()
+                return
+            self._seen = current
+            self.reindex(self._owners(touched))
+
+    def _owners(self, nodes: Iterable[object]) -> list[NamedNode]:
+        """The entities whose documents a change to these nodes' statements can change."""
+        found: dict[str, NamedNode] = {}
+        for node in nodes:
+            if isinstance(node, NamedNode):
+                owner = self._owner(node)
+                if owner is not None:
+                    found[owner.value] = owner
+        # A claimant's new name changes the documents of its claims.
+        renamed = [
+            o for o in found.values() if not o.value.startswith(str(self.store.vocab.id) + "claim/")
+        ]
+        for start in range(0, len(renamed), 200):
+            values = " ".join(str(o) for o in renamed[start : start + 200])
+            for row in self.store.select(
+                f"SELECT DISTINCT ?c WHERE {{ VALUES ?a {{ {values} }} ?c parley:claimant ?a }}"
+            ):
+                claim = row.get("c")
+                if isinstance(claim, NamedNode):
+                    found[claim.value] = claim
+        return list(found.values())
+
+    def _owner(self, node: NamedNode) -> NamedNode | None:
+        vocab = self.store.vocab
+        if "#" in node.value and node.value.startswith(vocab.base):
+            return NamedNode(node.value.split("#", 1)[0])
+        if vocab.genid.contains(node):
+            # A skolem node (an evidence span written by a client): index its owner.
+            rows = self.store.select(
+                f"SELECT ?o WHERE {{ ?o (!rdf:type)+ {node} FILTER(isIRI(?o) && "
+                f"!STRSTARTS(STR(?o), STR(<{vocab.genid}>))) }} LIMIT 1"
+            )
+            owner = rows[0].get("o") if rows else None
+            return owner if isinstance(owner, NamedNode) else None
+        return node
+
+    # -- searching ---------------------------------------------------------
+
+    def query(self, words: list[str]) -> tantivy.Query:
+        """Every word must match a name, the claimant's name or the text; the last word
+        may also be the start of a name word."""
+        must = []
+        for position, word in enumerate(words):
+            alternatives = [
+                tantivy.Query.boost_query(
+                    tantivy.Query.term_query(self._schema, field, word), boost
+                )
+                for field, boost in BOOSTS.items()
+            ]
+            if position == len(words) - 1:
+                prefix = tantivy.Query.term_query(
+                    self._schema, "prefix", word, index_option="basic"
+                )
+                alternatives.append(tantivy.Query.boost_query(prefix, PREFIX_BOOST))
+            should = [(tantivy.Occur.Should, q) for q in alternatives]
+            must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(should)))
+        return tantivy.Query.boolean_query(must)
+
+    def search(self, text: str, *, limit: int = 50) -> list[Hit]:
+        """The best matches for ``text``, best first."""
+        words = query_words(text)
+        if not words:
+            return []
+        self.ensure_built()
+        self.catch_up()
+        searcher = self._searcher()
+        result = searcher.search(self.query(words), limit, count=False)
+        hits = []
+        for score, address in result.hits:
+            doc = searcher.doc(address)
+            iri, kind, label, who, body = (
+                str(doc.get_first(f) or "") for f in ("iri", "kind", "label", "who", "body")
+            )
+            hits.append(
+                Hit(iri, label.split(" · ")[0], kind, snippet(words, label, who, body), score)
+            )
+        return hits
+
+    def count(self) -> int:
+        self.ensure_built()
+        return int(self._searcher().num_docs)
+
+
+def snippet(words: list[str], *texts: str, width: int = 160) -> str:
+    """A stretch of the first text that holds a match, matched words between the markers.
+
+    >>> s = snippet(["ist"], "Talks", "From Istanbul in 2022 onward")
+    >>> s.replace(MATCH_START, "[").replace(MATCH_END, "]")
+    'From [Istanbul] in 2022 onward'
+    """
+    for text in texts:
+        found = [m for m in _WORD.finditer(text) if m.group().lower().startswith(tuple(words))]
+        if not found:
+            continue
+        start = max(0, found[0].start() - width // 3)
+        end = min(len(text), start + width)
+        out, cursor = [], start
+        for m in found:
+            if m.start() < start or m.end() > end:
+                continue
+            out += [text[cursor : m.start()], MATCH_START, m.group(), MATCH_END]
+            cursor = m.end()
+        out.append(text[cursor:end])
+        return ("… " if start else "") + "".join(out) + (" …" if end < len(text) else "")
+    return texts[0][:width] if texts else ""
+
+
+def _empty() -> dict[str, list[str]]:
+    return {"label": [], "who": [], "body": [], "kind": []}
+
+
+def _most_specific(kinds: list[str]) -> str:
+    """A short class name for a hit: the longest label wins ("report claim" over "claim")."""
+    return max(kinds, key=len) if kinds else ""

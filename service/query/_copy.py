@@ -1,0 +1,67 @@
+"""The query processes' copy of the embedded store: exported from a checkpoint as
+N-Quads (by the web process), loaded into an in-memory pyoxigraph store (by the zygote,
+``service.query._worker``), which then follows the store's updates (``OxigraphStore.apply``).
+
+Why N-Quads between them: the zygote forks query processes, and a process that has
+opened RocksDB keeps its background threads, which a fork does not carry over.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pyoxigraph
+
+from service.errors import StoreError
+from service.rdf._terms import BlankNode, NamedNode
+from service.rdf._vocab import Vocab
+from service.store._oxigraph import OxigraphStore
+
+_NQUADS = pyoxigraph.RdfFormat.N_QUADS
+
+
+def export_checkpoint(checkpoint: Path, target: Path) -> list[NamedNode | BlankNode]:
+    """Write every quad of the store at ``checkpoint`` (a copy no process writes) into
+    ``target`` as N-Quads; return its named graphs (N-Quads cannot carry empty ones)."""
+    try:
+        source = pyoxigraph.Store.read_only(str(checkpoint))
+        source.dump(str(target), format=_NQUADS)
+        graphs = list(source.named_graphs())
+        del source
+    except OSError as exc:
+        raise StoreError(f"cannot export the store at {checkpoint}: {exc}") from exc
+    return graphs
+
+
+def memory_copy(nquads: Path, graphs: list[NamedNode | BlankNode], vocab: Vocab) -> OxigraphStore:
+    """An in-memory store of what ``export_checkpoint`` wrote, blank nodes keeping their
+    labels (so a later update that names one finds it) and empty graphs included."""
+    try:
+        copy = pyoxigraph.Store()
+        # Parsed, not ``bulk_load``ed: the store's loaders give blank nodes new labels.
+        copy.bulk_extend(pyoxigraph.parse(path=str(nquads), format=_NQUADS))
+        for graph in graphs:
+            copy.add_graph(graph)
+    except (OSError, SyntaxError) as exc:
+        raise StoreError(f"cannot load {nquads} into memory: {exc}") from exc
+    return OxigraphStore(copy, vocab, path=None, read_only=False)
+
+
+def exports_folder(store: Path) -> Path:
+    """A folder of its own for a process's exports of the store: beside the store (a
+    checkpoint is hard links, which need one disk), or in the temporary directory when
+    that is not writable (the checkpoint is then a copy). The folders of processes that
+    ended without removing theirs (killed during a load) are removed."""
+    for stale in store.parent.glob(glob.escape(store.name) + ".exports-*"):
+        owner = stale.name.removeprefix(store.name + ".exports-").split("-")[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
+    prefix = f"{store.name}.exports-{os.getpid()}-"
+    try:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=store.parent))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="parley-exports-"))

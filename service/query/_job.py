@@ -1,0 +1,202 @@
+"""A client's query as it travels to a query worker, and its answer (both picklable);
+what evaluates clients' queries (``QueryRunner``) and the admission limit they share."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from service.errors import OverloadedError
+from service.rdf._formats import BY_NAME, Format
+from service.rdf._terms import BlankNode, DefaultGraph, GraphName, NamedNode
+from service.store._base import Answer, DatasetSpec, GraphStore
+
+#: A job on the wire: plain values only (a pickled dataclass of pyoxigraph terms and
+#: formats cost more than the rest of a cheap query's trip to the worker).
+Wire = tuple[
+    str, list[str] | None, list[str] | None, bool, str | None, str | None, int, int, str | None
+]
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """Everything a worker needs to evaluate one query and serialise its answer."""
+
+    text: str
+    dataset: DatasetSpec | None
+    #: The query names its own dataset (FROM / FROM NAMED).
+    query_has_dataset: bool
+    #: The negotiated format for solutions/booleans, and for graphs (None: not acceptable).
+    results_format: Format | None
+    graph_format: Format | None
+    max_rows: int
+    max_bytes: int
+    #: Relative IRIs in the query resolve against it (the endpoint's URL).
+    base_iri: str | None = None
+
+    def to_wire(self) -> Wire:
+        """The job as plain values, for the pipe to a worker.
+
+        >>> from service.rdf._formats import JSON
+        >>> job = QueryJob("ASK {}", DatasetSpec((DefaultGraph(),), ()), False, JSON, None, 5, 9)
+        >>> QueryJob.from_wire(job.to_wire()) == job
+        True
+        """
+        d = self.dataset
+        return (
+            self.text,
+            None
+            if d is None or d.default_graphs is None
+            else [_graph_text(g) for g in d.default_graphs],
+            None
+            if d is None or d.named_graphs is None
+            else [_graph_text(g) for g in d.named_graphs],
+            self.query_has_dataset,
+            self.results_format.name if self.results_format else None,
+            self.graph_format.name if self.graph_format else None,
+            self.max_rows,
+            self.max_bytes,
+            self.base_iri,
+        )
+
+    def answer_on(self, store: GraphStore) -> Answer:
+        """Evaluate the job on ``store`` (in the process that may be killed at the limit)."""
+        return store.answer(
+            self.text,
+            dataset=self.dataset,
+            query_has_dataset=self.query_has_dataset,
+            results_format=self.results_format,
+            graph_format=self.graph_format,
+            base_iri=self.base_iri,
+            max_rows=self.max_rows,
+            max_bytes=self.max_bytes,
+        )
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> QueryJob:
+        text, defaults, named, has_dataset, results, graph, rows, size, base = wire
+        dataset = None
+        if defaults is not None or named is not None:
+            dataset = DatasetSpec(
+                None if defaults is None else tuple(_graph_term(g) for g in defaults),
+                None if named is None else tuple(_named_term(g) for g in named),
+            )
+        return cls(
+            text,
+            dataset,
+            has_dataset,
+            BY_NAME[results] if results else None,
+            BY_NAME[graph] if graph else None,
+            rows,
+            size,
+            base,
+        )
+
+
+def _graph_text(graph: GraphName) -> str:
+    if isinstance(graph, DefaultGraph):
+        return ""
+    return ("_:" if isinstance(graph, BlankNode) else "") + graph.value
+
+
+def _graph_term(text: str) -> GraphName:
+    return DefaultGraph() if text == "" else _named_term(text)
+
+
+def _named_term(text: str) -> NamedNode | BlankNode:
+    return BlankNode(text[2:]) if text.startswith("_:") else NamedNode(text)
+
+
+@dataclass
+class Streamed:
+    """An answer on its way: headers are known, the body arrives in chunks."""
+
+    format: Format
+    rows: int
+    truncated: str | None
+    size: int
+    chunks: Iterator[bytes]
+    #: The whole body, when it arrived in one piece (most answers): nothing to wait for.
+    body: bytes | None = None
+
+    @classmethod
+    def whole(cls, fmt: Format, rows: int, truncated: str | None, body: bytes) -> Streamed:
+        """An answer that is all here."""
+        return cls(fmt, rows, truncated, len(body), iter([body]), body)
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """The endpoint's limits on clients' queries (``Settings``)."""
+
+    #: Queries evaluated at once in the query process; 0: in the web process.
+    workers: int
+    max_concurrent: int
+    timeout_s: float
+    #: Relative IRIs in queries resolve against it.
+    base_iri: str
+    #: The level and format of the query processes' own log lines.
+    log: tuple[str, str] = ("INFO", "text")
+
+
+class QueryRunner(Protocol):
+    """Evaluates clients' queries within the limits: the embedded store's query pool, or the
+    remote store's endpoint (``GraphStore.query_runner``)."""
+
+    def run(self, job: QueryJob) -> Streamed:
+        """Evaluate ``job``; raises the query's error, ``QueryTimeoutError`` or
+        ``OverloadedError``. The returned chunks must be consumed or closed."""
+
+    def running(self) -> int:
+        """Queries admitted now."""
+
+    def ready(self) -> bool:
+        """True when a query would be evaluated at once (no copy of the store to load)."""
+
+    def worker_pids(self) -> list[int]:
+        """Processes that evaluate queries (none when the store evaluates them)."""
+
+    def close(self) -> None:
+        """Stop evaluating."""
+
+
+#: Seconds a client is told to wait when the endpoint is saturated.
+RETRY_AFTER_S = 2
+
+
+class Admission:
+    """At most ``max_concurrent`` queries admitted at once; past that, 503 + Retry-After.
+
+    >>> gate = Admission(1)
+    >>> gate.enter(); gate.running()
+    1
+    >>> gate.enter()
+    Traceback (most recent call last):
+    ...
+    service.errors.OverloadedError: 1 queries are running; try again in a moment
+    >>> gate.leave(); gate.running()
+    0
+    """
+
+    def __init__(self, max_concurrent: int) -> None:
+        self.max_concurrent = max_concurrent
+        self._admitted = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._admitted >= self.max_concurrent:
+                raise OverloadedError(
+                    f"{self.max_concurrent} queries are running; try again in a moment",
+                    retryAfter=RETRY_AFTER_S,
+                )
+            self._admitted += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+    def running(self) -> int:
+        return self._admitted

@@ -1,0 +1,370 @@
+"""Client queries in a killable query process, on an in-memory copy of the store.
+
+pyoxigraph cannot cancel a running query, so a query that must be stopped
+has to be in a process that can be killed. Client queries run in a *query
+process* (``service.query._worker``), on up to ``Settings.query_workers``
+threads at once. A request sends its job on a channel of its own
+(``service.query._channel``) and waits on it for the answer up to its deadline.
+Past it, the query process is killed with SIGKILL (its CPU is released at
+once) and the client gets 503. The other queries the process was running only
+read, so they are sent again to a new query process, each within its own
+time limit: they are answered, late.
+
+The query process evaluates on an in-memory copy of the store, which a
+*zygote* process holds and keeps current (``service.query._worker``): a new
+query process is forked from it in a few milliseconds, with the copy shared
+copy-on-write, so a kill costs no reload. The copy answers the benchmark's
+query mix about 2x faster than the RocksDB store it copies (docs/benchmarks.md).
+Each query process serves one version of the store: when a query arrives and
+the store has changed since, the zygote applies the commits' updates (the
+store keeps them: ``OxigraphStore.keep_updates``) and a new query process is
+forked, so a client always reads its own writes; the previous one finishes
+its queries and exits. When the zygote cannot catch up (it is new, or the
+commits it missed are no longer kept), the web process exports a checkpoint of
+the store and the zygote loads it; queries meanwhile wait, within their time
+limit, and get 503 ``store-loading`` past it.
+
+Admission: at most ``max_concurrent_queries`` queries are admitted (running
+or queued); past that a client gets 503 with ``Retry-After``. Of those, at most
+``query_workers`` are evaluated at once (the evaluation slots, held until the
+answer's first message); a query that waits for a slot past its limit gets 503
+and stops nothing. Once evaluated, a query leaves the admission count: reading
+its answer, however slowly, takes no slot from the next client.
+
+With ``query_workers = 0`` (or an in-memory store) queries run in the web
+process, without a hard time limit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeGuard
+
+from service.errors import (
+    ParleyError,
+    QueryTimeoutError,
+    StoreError,
+    StoreLoadingError,
+    StoreUnavailableError,
+    error_class,
+)
+from service.query._channel import Channel
+from service.query._copy import export_checkpoint, exports_folder
+from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed
+from service.query._procs import AnswerChunks, QueryProcess, RetiredError, Zygote
+from service.rdf._formats import BY_NAME
+from service.store._oxigraph import OxigraphStore
+
+logger = logging.getLogger(__name__)
+
+#: Times a query is sent again after its process was stopped under it.
+MAX_RETRIES = 2
+#: Characters of update text the store keeps for the copy to catch up with.
+UPDATE_LOG_CHARS = 64 << 20
+#: Loads in a row the copy may need before queries are refused (commits outran them).
+MAX_LOADS = 3
+#: Seconds ``close`` waits for the zygote to finish what it is doing.
+CLOSE_WAIT_S = 10
+
+
+def _serves(process: QueryProcess | None, version: int) -> TypeGuard[QueryProcess]:
+    """True when ``process`` takes work and serves the store's ``version``."""
+    return process is not None and process.alive and process.version == version
+
+
+class QueryPool:
+    """Admission control plus evaluation (in the query process, or in-process)."""
+
+    def __init__(
+        self,
+        store: OxigraphStore,
+        *,
+        workers: int,
+        max_concurrent: int,
+        timeout_s: float,
+        base_iri: str,
+        on_timeout: Callable[[], None] = lambda: None,
+        log: tuple[str, str] = ("INFO", "text"),
+        update_log_chars: int = UPDATE_LOG_CHARS,
+    ) -> None:
+        self.store = store
+        self.timeout_s = timeout_s
+        self.max_concurrent = max_concurrent
+        self.base_iri = base_iri
+        self.on_timeout = on_timeout
+        self.log = log
+        self._admission = Admission(max_concurrent)
+        # Evaluation slots, handed out here rather than in the query process: a query that
+        # waits for one past its limit has nothing running to stop, and must not kill the
+        # process whose slots are busy with other queries.
+        self._slots = threading.BoundedSemaphore(max(1, workers))
+        self._closed = False
+        self._failed_at = -1e9  # when loading the copy last failed (``ready`` retries later)
+        # Held while the zygote loads, applies or forks (seconds, for a load at 1M triples).
+        self._sync_lock = threading.Lock()
+        # Held for moments only: which process is current, which ones live.
+        self._state_lock = threading.Lock()
+        self._zygote: Zygote | None = None
+        self._process: QueryProcess | None = None
+        self._live: list[QueryProcess] = []
+        self._warming = False
+        self.workers = workers if store.path is not None else 0
+        if self.workers:
+            assert store.path is not None
+            store.keep_updates(update_log_chars)
+            self._exports = exports_folder(store.path)
+            self._export_ids = itertools.count(1)
+            self._context = multiprocessing.get_context("forkserver")
+            self._context.set_forkserver_preload(["service.query._worker"])
+            self._warm_in_background()  # load the copy now, not on the first query
+
+    def _warm_in_background(self) -> None:
+        with self._state_lock:
+            if self._warming or self._closed:
+                return
+            self._warming = True
+        threading.Thread(target=self._warm, name="query-copy", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self._current(time.monotonic() + 24 * 3600)
+        except ParleyError as error:  # the first query will say it again
+            if not self._closed:
+                self._failed_at = time.monotonic()
+                logger.error("the query process could not start: %s", error.detail)
+        finally:
+            self._warming = False
+
+    # -- admission ---------------------------------------------------------
+
+    def running(self) -> int:
+        return self._admission.running()
+
+    def ready(self) -> bool:
+        """True when a query would be evaluated without waiting for the copy to load (and
+        when it would, the copy is loaded in the background)."""
+        if not self.workers:
+            return True
+        process, zygote = self._process, self._zygote
+        if _serves(process, self.store.version()) and not process.exited():
+            return True
+        if zygote is not None and zygote.alive and zygote.version >= 0:
+            return True
+        if time.monotonic() - self._failed_at > RETRY_AFTER_S:  # not at every poll after a failure
+            self._warm_in_background()
+        return False
+
+    # -- evaluation ----------------------------------------------------------
+
+    def run(self, job: QueryJob) -> Streamed:
+        """Evaluate ``job``; raises the query's error, ``QueryTimeoutError`` or
+        ``OverloadedError``. The returned chunks must be consumed or closed."""
+        self._admission.enter()
+        if not self.workers:
+            try:
+                answered = job.answer_on(self.store)
+            finally:
+                self._admission.leave()
+            return Streamed.whole(answered.format, answered.rows, answered.truncated, answered.body)
+        try:
+            return self._run_in_process(job)
+        except BaseException:
+            self._admission.leave()
+            raise
+
+    def _timeout(self) -> QueryTimeoutError:
+        return QueryTimeoutError(
+            f"the query ran longer than the {self.timeout_s:g} s limit and was stopped; "
+            "narrow it (LIMIT, more selective patterns) and try again",
+            timeoutSeconds=self.timeout_s,
+        )
+
+    @staticmethod
+    def _loading() -> StoreLoadingError:
+        return StoreLoadingError(
+            "the query copy of the store is being loaded; try again in a moment",
+            retryAfter=RETRY_AFTER_S,
+        )
+
+    def _run_in_process(self, job: QueryJob) -> Streamed:
+        deadline = time.monotonic() + self.timeout_s
+        wire = (job.to_wire(),)
+        attempts = 0
+        while True:
+            if time.monotonic() >= deadline:  # it waited: for the copy, or on lost processes
+                raise self._timeout() if attempts else self._loading()
+            process = self._current(deadline)
+            if time.monotonic() >= deadline:  # this request loaded or caught the copy up
+                raise self._loading()
+            if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise QueryTimeoutError(
+                    f"the query waited {self.timeout_s:g} s for one of the "
+                    f"{self.workers} evaluation slots, all busy; try again in a moment",
+                    timeoutSeconds=self.timeout_s,
+                    retryAfter=RETRY_AFTER_S,
+                )
+            try:
+                reply, channel = self._ask(process, wire, deadline)
+            finally:
+                self._slots.release()  # evaluated (or stopped): the rest is only reading
+            if reply is None:  # past the limit: stop the work (and whatever shares its process)
+                self._stop(process, channel)
+                self.on_timeout()
+                raise self._timeout()
+            if reply[0] == "retired":
+                continue  # a commit came between: the current process takes it
+            if reply[0] != "gone":
+                break
+            # Another query's time limit (or a crash) took the process down: run this one
+            # again on a new process, within what is left of its own limit; a query that
+            # keeps losing its process (it crashes it) is given up.
+            self._stop(process, channel)
+            attempts += 1
+            if attempts > MAX_RETRIES:
+                raise StoreError("the query process stopped while evaluating the query")
+        assert channel is not None  # a reply came on it
+        if reply[0] == "error":
+            process.checkin(channel)
+            raise error_class(reply[1])(reply[2], **reply[3])
+        # Evaluated: the admission slot is free for the next query, whatever the client's
+        # pace reading the answer (the query process cuts off a reader that stalls).
+        self._admission.leave()
+        _, fmt_name, rows, truncated, size, body = reply
+        if body is not None:  # the whole answer came in one message
+            process.checkin(channel)
+            return Streamed.whole(BY_NAME[fmt_name], rows, truncated, body)
+        return Streamed(BY_NAME[fmt_name], rows, truncated, size, AnswerChunks(process, channel))
+
+    @staticmethod
+    def _ask(
+        process: QueryProcess, wire: tuple[Any, ...], deadline: float
+    ) -> tuple[tuple[Any, ...] | None, Channel | None]:
+        """Send the job and wait for the first reply: it, and the channel it came on;
+        ``("gone",)`` when the process is, ``("retired",)`` when it takes no more work."""
+        channel: Channel | None = None
+        try:
+            channel = process.checkout()
+            channel.send(wire)
+            return channel.recv(deadline), channel
+        except RetiredError:
+            return ("retired",), None
+        except (OSError, EOFError):
+            return ("gone",), channel
+
+    # -- the processes -------------------------------------------------------
+
+    def _current(self, deadline: float) -> QueryProcess:
+        """The query process for the store's current version (forked when needed).
+
+        :raises StoreLoadingError: the copy is being loaded past ``deadline``.
+        """
+        with self._state_lock:
+            process = self._process
+            if _serves(process, self.store.version()):
+                return process
+        if not self._sync_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise self._loading()
+        try:
+            version = self.store.version()
+            with self._state_lock:  # another request may have brought it up to date
+                process = self._process
+                if _serves(process, version):
+                    return process
+            new = self._zygote_at(version).fork()  # refuses once the pool is closed
+            with self._state_lock:
+                closed = self._closed  # close() may have run while this forked
+                if not closed:
+                    old, self._process = self._process, new
+                    self._live = [p for p in self._live if not p.exited()] + [new]
+            if closed:  # the server stopped meanwhile: nobody would stop this one
+                new.kill()
+                raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
+            if old is not None:
+                old.retire()  # it answers what it was asked, then exits
+            return new
+        finally:
+            self._sync_lock.release()
+
+    def _zygote_at(self, version: int) -> Zygote:
+        """The zygote, its copy brought to ``version`` (or later)."""
+        zygote = self._zygote
+        if zygote is None or not zygote.alive:
+            if zygote is not None:
+                zygote.stop()
+            with self._state_lock:
+                if self._closed:
+                    raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
+                zygote = self._zygote = Zygote.start(
+                    self._context, self.base_iri, self.workers, self.log
+                )
+        if zygote.version == version:
+            return zygote
+        updates = self.store.updates_since(zygote.version) if zygote.version >= 0 else None
+        for _load in range(MAX_LOADS):
+            if updates is not None:
+                break
+            loaded = self._load(zygote)
+            updates = self.store.updates_since(loaded)  # what was committed meanwhile
+        if updates is None:
+            raise StoreLoadingError(
+                "the store changes faster than its query copy can be loaded; try again",
+                retryAfter=RETRY_AFTER_S,
+            )
+        if updates:
+            zygote.apply(updates)
+        return zygote
+
+    def _load(self, zygote: Zygote) -> int:
+        """Load the store as it is now into the zygote; the version it loaded."""
+        folder = self._exports / f"export-{next(self._export_ids)}"
+        folder.mkdir()
+        try:
+            version = self.store.checkpoint(folder / "store")
+            nquads = folder / "store.nq"
+            graphs = export_checkpoint(folder / "store", nquads)
+            zygote.load(nquads, graphs, version)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return version
+
+    def _stop(self, process: QueryProcess, channel: Channel | None) -> None:
+        """Kill ``process`` (SIGKILL: the engine cannot be interrupted); the next query
+        gets a new one."""
+        if channel is not None:
+            channel.close()
+        process.kill()  # first: a load may hold the sync lock for seconds
+        with self._state_lock:
+            if self._process is process:
+                self._process = None
+
+    def worker_pids(self) -> list[int]:
+        """Process id of the query process (for tests and metrics)."""
+        process = self._process
+        return [process.pid] if process is not None and process.alive else []
+
+    def close(self) -> None:
+        """Stop every query process (a runaway query has nobody else to stop it) and the
+        zygote."""
+        with self._state_lock:
+            self._closed = True
+            processes, self._live, self._process = self._live, [], None
+        for process in processes:
+            process.kill()
+        # Not while a load, an update or a fork is under way (each takes seconds at most).
+        synced = self._sync_lock.acquire(timeout=CLOSE_WAIT_S)
+        try:
+            with self._state_lock:
+                zygote, self._zygote = self._zygote, None
+            if zygote is not None:
+                zygote.stop()
+        finally:
+            if synced:
+                self._sync_lock.release()
+        if self.workers:
+            shutil.rmtree(self._exports, ignore_errors=True)

@@ -1,0 +1,293 @@
+"""The query processes: the zygote, which holds an in-memory copy of the store, and
+the query processes forked from it, which evaluate clients' queries on threads.
+
+Both are driven by ``service.query._pool`` in the web process. The zygote is
+started once (forkserver context); it loads an export of the store into
+memory (``service.query._copy``), then follows the store: the web
+process sends it each commit's update (``OxigraphStore.updates_since``). It
+never evaluates a client's query, so it is never killed; it forks a query
+process for the version it holds whenever the web process asks, which costs a
+few milliseconds whatever the store's size (the copy's pages are shared
+copy-on-write). A query process serves the version it was forked at: the web
+process retires it after a commit and asks for a new one, and kills it
+(SIGKILL) when a query runs past its time limit.
+
+Zygote commands, on its command channel (``service.query._channel``), one reply each:
+
+- ``("load", nquads_path, named_graphs)`` -> ``("ok", quads)`` (the web process
+  exports a checkpoint of the store into N-Quads, so the zygote never opens RocksDB,
+  whose background threads must not be alive when it forks);
+- ``("apply", [update, ...])`` -> ``("ok",)``;
+- ``("fork",)``, with the new process's control socket passed on the zygote's
+  file-descriptor socket just before -> ``("forked", pid)``; the query process
+  dies with the zygote, which kills those still running when it ends;
+- any failure -> ``("error", class_name, detail)``.
+
+A query process receives channels on its control socket, one file
+descriptor at a time, and serves each on a thread of its own; pyoxigraph
+releases the GIL while it evaluates, so its threads evaluate in parallel,
+sharing the copy (the web process hands out ``workers`` evaluation slots; the
+query process holds to the same number). When the control socket closes it
+answers what it was asked, then exits. On a channel:
+
+- in: ``(QueryJob.to_wire(),)``;
+- out: ``("answer", format_name, rows, truncated, size, body)`` when the body
+  fits in one chunk; else the same with ``body=None``, then ``("chunk",
+  bytes)`` messages and ``("end",)``; or ``("error", class_name, detail,
+  extras)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from service.errors import ParleyError, StoreError, json_safe
+from service.logsetup import configure_logging
+from service.query._channel import Channel
+from service.query._copy import memory_copy
+from service.query._job import QueryJob
+from service.rdf._vocab import Vocab
+from service.store._oxigraph import OxigraphStore
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+#: Seconds a web process may leave a large answer unread before it is cut off.
+STALL_S = 120
+#: prctl(2): the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+# -- the zygote --------------------------------------------------------------
+
+
+def zygote_main(
+    commands: socket.socket, fds: socket.socket, base_iri: str, workers: int, log: tuple[str, str]
+) -> None:
+    """Hold the copy and fork query processes until the web process goes away; then stop
+    the query processes still running (a runaway query has nobody else to stop it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
+    configure_logging(*log)
+    vocab = Vocab(base_iri)
+    channel = Channel(commands)
+    die_with_parent = _parent_death_signal()
+    copy: OxigraphStore | None = None
+    children: list[_Child] = []
+    try:
+        while True:
+            try:
+                message = channel.recv(None)
+            except EOFError:
+                return
+            assert message is not None  # no deadline
+            try:
+                if message[0] == "fork":
+                    # The control socket comes first, on its own socket: take it whatever
+                    # happens next, or the next fork would get this one.
+                    control = _receive_control(fds)
+                    if copy is None:
+                        control.close()
+                        raise StoreError("the query process has no copy of the store to serve")
+                    children = [child for child in children if not child.reaped()]
+                    child = _fork(
+                        control, copy, workers, (commands, fds), children, die_with_parent
+                    )
+                    children.append(child)
+                    reply: tuple[Any, ...] = ("forked", child.pid)
+                elif message[0] == "load":
+                    copy = None  # free the old copy before making the new one
+                    copy = memory_copy(Path(message[1]), message[2], vocab)
+                    reply = ("ok", copy.count())
+                elif message[0] == "apply":
+                    if copy is None:
+                        raise StoreError("the query process has no copy of the store to update")
+                    for update in message[1]:
+                        copy.apply(update)
+                    reply = ("ok",)
+                else:
+                    raise StoreError(f"unknown command {message[0]!r}")
+            except ParleyError as exc:
+                reply = ("error", type(exc).__name__, exc.detail)
+            except Exception as exc:  # the zygote lives on: the web process decides
+                logger.exception("the query processes' zygote failed a command")
+                reply = ("error", "StoreError", f"the query process failed: {exc}")
+            channel.send(reply)
+    finally:
+        for child in children:
+            child.kill()
+
+
+class _Child:
+    """A query process the zygote forked. Not reaped until ``reaped`` says it has ended,
+    so its pid and pidfd cannot name another process meanwhile."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            self.pidfd: int | None = os.pidfd_open(pid)
+        except OSError:  # a kernel without pidfds: its pid is safe until it is reaped
+            self.pidfd = None
+
+    def reaped(self) -> bool:
+        """Reap it if it has ended; True then."""
+        if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+            return False
+        self.close()
+        return True
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):  # it had ended
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            elif os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+                os.kill(self.pid, signal.SIGKILL)
+        self.close()
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+def _receive_control(fds: socket.socket) -> socket.socket:
+    _message, received, _flags, _address = socket.recv_fds(fds, 1, 1)
+    if not received:
+        raise StoreError("the web process sent no control socket for the query process")
+    return socket.socket(fileno=received[0])
+
+
+def _parent_death_signal() -> Callable[[], None]:
+    """What a query process calls first: have the kernel kill it when the zygote dies,
+    even by SIGKILL (the zygote's own ending kills its query processes; this covers its
+    being killed). Resolved before any fork: loading a library in a forked child is not."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the zygote's own ending still does it
+        return lambda: None
+    zygote = os.getpid()
+
+    def ask() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != zygote:  # it died before the request took effect
+            os._exit(1)
+
+    return ask
+
+
+def _fork(
+    control: socket.socket,
+    copy: OxigraphStore,
+    workers: int,
+    zygote_sockets: tuple[socket.socket, ...],
+    siblings: list[_Child],
+    die_with_parent: Callable[[], None],
+) -> _Child:
+    """Fork a query process serving ``control``."""
+    # What is alive now is kept out of the children's garbage collections, whose
+    # reference counting would copy every page they touch (collected first: only live
+    # objects are frozen).
+    gc.collect()
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except OSError as exc:  # out of memory or processes: the zygote lives on
+        gc.unfreeze()
+        control.close()
+        raise StoreError(f"cannot start a query process: {exc}") from exc
+    if pid == 0:  # the query process: never returns into the zygote's loop
+        code = 0
+        try:
+            die_with_parent()
+            for sock in zygote_sockets:
+                sock.close()
+            for sibling in siblings:
+                sibling.close()
+            _serve_channels(control, copy, workers)
+        except BaseException:
+            logger.exception("the query process failed")
+            code = 1
+        finally:
+            os._exit(code)
+    gc.unfreeze()  # the zygote's own garbage is collected as usual
+    control.close()
+    return _Child(pid)
+
+
+# -- a query process -----------------------------------------------------------
+
+
+def _serve_channels(control: socket.socket, store: OxigraphStore, workers: int) -> None:
+    """Serve each channel the web process sends on a thread; when it closes the control
+    socket (it retired this process, or it is gone), finish them and return."""
+    slots = threading.BoundedSemaphore(max(1, workers))
+    threads: list[threading.Thread] = []
+    while True:
+        try:
+            _message, fds, _flags, _address = socket.recv_fds(control, 1, 4)
+        except OSError:
+            break
+        if not fds:
+            break  # end of file
+        for fd in fds:
+            channel = Channel(socket.socket(fileno=fd))
+            thread = threading.Thread(
+                target=_serve, args=(channel, store, slots), name="query", daemon=True
+            )
+            thread.start()
+            threads.append(thread)
+        threads = [t for t in threads if t.is_alive()]
+    for thread in threads:
+        thread.join()
+
+
+def _serve(channel: Channel, store: OxigraphStore, slots: threading.BoundedSemaphore) -> None:
+    """Answer the jobs of one channel until the web process closes it."""
+    try:
+        while True:
+            message = channel.recv(None)
+            assert message is not None  # no deadline
+            for reply in _answer(store, slots, message[0]):
+                # A reader that stalls mid-answer is cut off (its client stopped reading),
+                # so this thread, and a retired process, can end.
+                channel.send(reply, timeout=STALL_S)
+    except (EOFError, OSError):
+        pass  # the web process closed the channel (or gave up on this answer)
+    finally:
+        channel.close()
+
+
+def _answer(
+    store: OxigraphStore, slots: threading.BoundedSemaphore, wire: Any
+) -> Iterable[tuple[Any, ...]]:
+    """Evaluate one job: the reply messages, in order."""
+    try:
+        with slots:
+            answered = QueryJob.from_wire(wire).answer_on(store)
+    except ParleyError as exc:
+        return [("error", type(exc).__name__, exc.detail, json_safe(exc.extras))]
+    except Exception as exc:  # a bug or an engine failure: report, keep serving
+        logger.exception("a query failed in the query process")
+        return [("error", "StoreError", f"the query failed: {exc}", {})]
+    body = answered.body
+    head = ("answer", answered.format.name, answered.rows, answered.truncated, len(body))
+    if len(body) <= CHUNK:  # most answers: one message
+        return [(*head, body)]
+    return _chunked(head, body)
+
+
+def _chunked(head: tuple[Any, ...], body: bytes) -> Iterator[tuple[Any, ...]]:
+    yield (*head, None)
+    view = memoryview(body)
+    for start in range(0, len(body), CHUNK):
+        yield ("chunk", bytes(view[start : start + CHUNK]))
+    yield ("end",)

@@ -1,0 +1,299 @@
+"""The remote store: a SPARQL 1.1 service (Oxigraph server, Fuseki, GraphDB, ...) over HTTP.
+
+Parley talks to it only through the standard protocols (``service.store._sparql_client``),
+so several Parley processes can share one store. Three design points (README,
+"Deployment"):
+
+- **Parley's default graph** is kept in the named graph ``{base}graph/default``:
+  the protocol can name graphs in ``default-graph-uri`` but not a store's own
+  default graph. Every query is sent with its dataset spelt out: Parley's graphs
+  (that one included) as the default graph, every other named graph as named
+  graphs, unless the request names its own. ``graph/default`` is hidden from
+  graph listings and from ``GRAPH ?g``, and reads back as the default graph.
+- **Writes from several processes** (``service.store._remote_commit``): a write holds a
+  lease (a lock statement with an expiry, taken by a conditional update) while
+  it reads the store and computes its change, and commits the change as ONE
+  SPARQL Update request whose every data operation is conditioned on the store
+  version it was computed against, and which bumps that version. A commit that
+  finds another version writes nothing and raises ``WriteConflictError``.
+- **Replicas catch up**: each commit leaves a change-log entry (the version and
+  the IRIs it touched) next to the version, so each process's search index can
+  re-read what other processes changed (``changes_since``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+
+from service.rdf._formats import NTRIPLES, Format
+from service.rdf._io import parse, parse_boolean, parse_solutions, serialize
+from service.rdf._terms import (
+    BlankNode,
+    DefaultGraph,
+    GraphName,
+    Literal,
+    NamedNode,
+    Quad,
+    Subject,
+    Term,
+    Triple,
+)
+from service.rdf._vocab import Vocab
+from service.settings import Settings
+from service.store._base import UNCAPPED, Answer, ChangeSet, DatasetSpec, GraphStore, Row
+from service.store._remote_answer import JSON_RESULTS, TSV_RESULTS, answer
+from service.store._remote_commit import Lease, ReadCache, RemoteWrites
+from service.store._sparql_client import Endpoints, SparqlClient
+
+#: A graph no store holds: how an empty dataset is sent (an empty default graph and no
+#: named graphs).
+EMPTY_GRAPH = "urn:parley:no-graph"
+
+
+class RemoteStore:
+    """A store reached over the SPARQL 1.1 protocols. Thread-safe."""
+
+    def __init__(self, client: SparqlClient, vocab: Vocab) -> None:
+        self.client = client
+        self.vocab = vocab
+        #: Where Parley's default graph lives on the store.
+        self.default_graph = vocab.graph("default")
+        #: Where the version, the write lease and the change log live (``remote_commit``).
+        self.state_graph = NamedNode(vocab.base + ".well-known/parley/store-state")
+        self.hidden = (self.default_graph, self.state_graph)
+        self.writes = RemoteWrites(self)
+        self.lease = Lease(self)
+        self._reads = ReadCache(self)
+
+    @classmethod
+    def connect(cls, settings: Settings, vocab: Vocab) -> RemoteStore:
+        """The settings' remote store (``--store-url`` and friends; credentials from the
+        environment)."""
+        assert settings.store_url is not None
+        endpoints = Endpoints(
+            query_url=settings.store_url,
+            update_url=settings.store_update_url or settings.store_url,
+            gsp_url=settings.store_gsp_url,
+            username=settings.store_user,
+            password=settings.store_password,
+            token=settings.store_token,
+            timeout_param=settings.store_timeout_param,
+        )
+        return cls(SparqlClient(endpoints), vocab)
+
+    # -- the default graph on the store ----------------------------------
+
+    def to_store(self, graph: GraphName) -> NamedNode | BlankNode:
+        return self.default_graph if isinstance(graph, DefaultGraph) else graph
+
+    def from_store(self, graph: GraphName) -> GraphName:
+        return DefaultGraph() if graph == self.default_graph else graph
+
+    def store_quad(self, quad: Quad) -> Quad:
+        if not isinstance(quad.graph_name, DefaultGraph):
+            return quad
+        return Quad(quad.subject, quad.predicate, quad.object, self.default_graph)
+
+    # -- queries -----------------------------------------------------------
+
+    def prologue(self, base_iri: str | None = None) -> str:
+        """BASE and Parley's prefixes, put before every query (a query's own override them)."""
+        lines = [f"BASE <{base_iri or self.vocab.base}>"]
+        lines += [f"PREFIX {p}: <{iri}>" for p, iri in self.vocab.prefixes().items()]
+        return "\n".join(lines) + "\n"
+
+    def dataset_params(
+        self, dataset: DatasetSpec | None, *, query_has_dataset: bool = False
+    ) -> tuple[list[str], list[str]]:
+        """``default-graph-uri`` and ``named-graph-uri`` values for a query."""
+        if dataset is not None and not dataset.is_default:
+            default = [self.to_store(g).value for g in dataset.default_graphs or ()]
+            if dataset.named_graphs is None:
+                named = [g.value for g in self.named_graphs()]
+            else:
+                named = [g.value for g in dataset.named_graphs]
+            # Naming either set makes the other empty when it is not named (Protocol, 2.1.4);
+            # naming neither would mean the store's own dataset.
+            return (default, named) if default or named else ([EMPTY_GRAPH], [])
+        if query_has_dataset:
+            return [], []
+        graphs = self.named_graphs()
+        default = [self.default_graph.value]
+        default += [g.value for g in graphs if self.vocab.is_parley_graph(g)]
+        return default, [g.value for g in graphs]
+
+    def _query(self, query: str, accept: str, dataset: DatasetSpec | None) -> bytes:
+        default, named = self.dataset_params(dataset)
+        return self.client.query(
+            self.prologue() + query, accept=accept, default_graphs=default, named_graphs=named
+        )
+
+    def select(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Row]:
+        return self.select_with_variables(query, dataset=dataset)[0]
+
+    def select_with_variables(
+        self, query: str, *, dataset: DatasetSpec | None = None
+    ) -> tuple[list[Row], list[str]]:
+        names, rows = parse_solutions(self._query(query, TSV_RESULTS, dataset))
+        return rows, names
+
+    def ask(self, query: str, *, dataset: DatasetSpec | None = None) -> bool:
+        return bool(parse_boolean(self._query(query, JSON_RESULTS, dataset)))
+
+    def construct(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Triple]:
+        body = self._query(query, NTRIPLES.media_type, dataset)
+        return [q.triple for q in parse(body, NTRIPLES, what="the store's answer")]
+
+    def answer(
+        self,
+        query: str,
+        *,
+        dataset: DatasetSpec | None,
+        query_has_dataset: bool,
+        results_format: Format | None,
+        graph_format: Format | None,
+        base_iri: str | None = None,
+        max_rows: int = UNCAPPED,
+        max_bytes: int = UNCAPPED,
+        timeout_s: float | None = None,
+    ) -> Answer:
+        default, named = self.dataset_params(dataset, query_has_dataset=query_has_dataset)
+        return answer(
+            self.client,
+            query,
+            prologue=self.prologue(base_iri),
+            default_graphs=default,
+            named_graphs=named,
+            results_format=results_format,
+            graph_format=graph_format,
+            max_rows=max_rows,
+            max_bytes=max_bytes,
+            timeout_s=timeout_s,
+        )
+
+    def reads(self) -> AbstractContextManager[None]:
+        """Within the block, this thread's pattern lookups by subject (or by object) are
+        answered from one query per node: the gate's reasoning and context lookups are
+        hundreds of small ones, each a round trip. The block sees the store as it was
+        when first read (a writer holds the lease; a commit clears the cache)."""
+        return self._reads.active()
+
+    def quads(
+        self,
+        subject: Subject | None = None,
+        predicate: NamedNode | None = None,
+        obj: Term | None = None,
+        graph: GraphName | None = None,
+    ) -> Iterator[Quad]:
+        cached = self._reads.lookup(subject, predicate, obj)
+        if cached is not None:
+            for q in cached:
+                if (
+                    (predicate is None or q.predicate == predicate)
+                    and (obj is None or q.object == obj)
+                    and (graph is None or q.graph_name == graph)
+                ):
+                    yield q
+            return
+        yield from self._quads(subject, predicate, obj, graph)
+
+    def _quads(
+        self,
+        subject: Subject | None = None,
+        predicate: NamedNode | None = None,
+        obj: Term | None = None,
+        graph: GraphName | None = None,
+    ) -> Iterator[Quad]:
+        fixed = (subject, predicate, obj, graph)
+        if any(isinstance(t, Triple) for t in fixed) or isinstance(graph, BlankNode):
+            return
+        # A blank node from an earlier answer cannot be named in a query to the store: it
+        # matches any blank node there, and the answer keeps the caller's node. (Parley's
+        # graphs hold none; this serves the gate's checks on clients' graphs, such as
+        # whether a quad it is asked to delete is held.)
+        # Unbound terms are ?s ?p ?o ?g; a blank node is ?bs or ?bo, which the answer rows
+        # carry under a name nobody reads, so the caller's node is kept.
+        s = "?s" if subject is None else "?bs" if isinstance(subject, BlankNode) else str(subject)
+        o = "?o" if obj is None else "?bo" if isinstance(obj, BlankNode) else str(obj)
+        p = "?p" if predicate is None else str(predicate)
+        g = "?g" if graph is None else str(self.to_store(graph))
+        blank = [f"isBlank({v})" for v in (s, o) if v in ("?bs", "?bo")]
+        only = f"FILTER({' && '.join(blank)})" if blank else ""
+        text = f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} {only} }} }}"
+        _names, rows = parse_solutions(self.client.query(text, accept=TSV_RESULTS))
+        for row in rows:
+            got_s, got_p = row.get("s", subject), row.get("p", predicate)
+            got_o = row.get("o", obj)
+            got_g = row.get("g", self.to_store(graph) if graph is not None else None)
+            assert isinstance(got_s, (NamedNode, BlankNode))
+            assert isinstance(got_p, NamedNode)
+            assert got_o is not None
+            assert isinstance(got_g, (NamedNode, BlankNode))
+            if got_g != self.state_graph or graph is not None:
+                yield Quad(got_s, got_p, got_o, self.from_store(got_g))
+
+    def named_graphs(self) -> list[NamedNode | BlankNode]:
+        return self._reads.graphs(self._named_graphs)
+
+    def _named_graphs(self) -> list[NamedNode | BlankNode]:
+        _names, rows = parse_solutions(
+            self.client.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", accept=TSV_RESULTS)
+        )
+        found = [r["g"] for r in rows if isinstance(r.get("g"), (NamedNode, BlankNode))]
+        graphs = [g for g in found if g not in self.hidden]
+        return sorted(graphs, key=str)  # type: ignore[arg-type]
+
+    def graph_exists(self, graph: GraphName) -> bool:
+        if isinstance(graph, DefaultGraph):
+            return True
+        return graph in self.named_graphs()
+
+    def count(self, graph: GraphName | None = None) -> int:
+        g = "?g" if graph is None else str(self.to_store(graph))
+        hide = f"FILTER(?g != {self.state_graph})" if graph is None else ""
+        text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} {hide} }}"
+        _names, rows = parse_solutions(self.client.query(text, accept=TSV_RESULTS))
+        value = rows[0].get("n") if rows else None
+        return int(value.value) if isinstance(value, Literal) else 0
+
+    def serialize_graph(self, graph: GraphName, fmt: Format) -> bytes:
+        if fmt.quads and isinstance(graph, DefaultGraph):
+            return serialize(self.quads(), fmt)
+        return serialize(self.quads(None, None, None, graph), fmt)
+
+    # -- writing (service.store._remote_commit) ---------------------------------------
+
+    def version(self) -> int:
+        return self.writes.read_version()
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold the store's write lease: other Parley processes wait to write."""
+        return self.lease.held()
+
+    def commit(self, changes: ChangeSet) -> None:
+        try:
+            self.writes.commit(changes)
+        finally:
+            self._reads.clear()
+
+    def changes_since(self, version: int) -> tuple[int, list[NamedNode] | None]:
+        """The store's version and the IRIs written since ``version`` (``None``: too much
+        changed to say; re-read everything)."""
+        return self.writes.changes_since(version)
+
+    def replace_all(
+        self, quads: Iterable[Quad], *, progress: Callable[[int], None] | None = None
+    ) -> None:
+        self.writes.replace_all(quads, progress=progress)
+
+    def fork(self) -> GraphStore:
+        """A private in-memory copy of every quad (its cost grows with the store)."""
+        from service.store._oxigraph import OxigraphStore
+
+        copy = OxigraphStore.open(None, self.vocab)
+        copy.bulk_extend(self.quads())
+        return copy
+
+    def close(self) -> None:
+        self.client.close()

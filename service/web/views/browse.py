@@ -1,0 +1,190 @@
+"""Every IRI under the base dereferences: HTML for a person, RDF for a program.
+
+``/id/...`` (entities), ``/.well-known/genid/...`` (skolem nodes) and
+``/graph/...`` (named graphs) answer with the IRI's description; ``/ontology``
+and ``/shapes`` with the documentation of every term (``{base}ontology#Term``
+is an anchor there). A ``.html``, ``.ttl``, ``.jsonld``, ``.nt`` or ``.rdf``
+suffix chooses the format and beats ``Accept``; every answer has ``Vary:
+Accept`` and a ``Link: rel="alternate"`` per format.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from service.errors import EntityNotFoundError, GraphNotFoundError, NotFoundError
+from service.pages._catalogue import fragments_in, graph_listing
+from service.pages._entities import Description, describe
+from service.pages._entity import entity_page
+from service.pages._labels import Labels
+from service.pages._model_doc import ontology_doc, shapes_doc
+from service.pages._statement_tables import Paging
+from service.rdf._formats import (
+    HTML,
+    JSONLD,
+    NTRIPLES,
+    RDFXML,
+    TURTLE,
+    Format,
+    by_suffix,
+    negotiate,
+)
+from service.rdf._io import serialize
+from service.rdf._terms import NamedNode
+from service.web._services import services
+from service.web.views.paging import page_number
+
+bp = Blueprint("browse", __name__)
+
+#: What an IRI is served as, HTML first (a client that accepts anything gets the page).
+PAGE_FORMATS = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)
+
+
+def split_suffix(path: str) -> tuple[str, Format | None]:
+    """``id/Putin.ttl`` -> (``id/Putin``, Turtle); a path without a known suffix is kept.
+
+    >>> split_suffix("id/Putin.jsonld")[1].name
+    'jsonld'
+    >>> split_suffix("id/ref/tass.com")
+    ('id/ref/tass.com', None)
+    """
+    stem, dot, suffix = path.rpartition(".")
+    fmt = by_suffix(suffix) if dot else None
+    if fmt is None or fmt not in PAGE_FORMATS:
+        return path, None
+    return stem, fmt
+
+
+def choose(fmt: Format | None) -> Format:
+    return fmt or negotiate(request.headers.get("Accept"), PAGE_FORMATS)
+
+
+def with_headers(response: Response, path: str) -> Response:
+    """``Vary`` and one ``Link: rel="alternate"`` per format of the resource at ``path``."""
+    response.headers["Vary"] = "Accept"
+    links = [f'<{path}.{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in PAGE_FORMATS]
+    response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def alternates(path: str) -> list[tuple[Format, str]]:
+    return [(f, f"{path}.{f.suffix}") for f in PAGE_FORMATS]
+
+
+def rdf_response(desc_triples: list[object], fmt: Format, path: str) -> Response:
+    body = serialize(desc_triples, fmt, prefixes=services().vocab.prefixes())  # type: ignore[arg-type]
+    return with_headers(Response(body, content_type=fmt.content_type), path)
+
+
+def _resolve(path: str) -> tuple[Description, str, Format | None]:
+    """The description of the IRI at ``path``; a suffix is a format unless the IRI has it."""
+    store = services().store
+    base = services().vocab.base
+    stem, fmt = split_suffix(path)
+    desc = describe(store, NamedNode(base + stem))
+    if not desc.exists and fmt is not None:
+        whole = describe(store, NamedNode(base + path))
+        if whole.exists:
+            desc, stem, fmt = whole, path, None
+    if not desc.exists:
+        raise EntityNotFoundError(f"nothing in the graph mentions <{base + stem}>", iri=base + stem)
+    return desc, "/" + stem, fmt
+
+
+def _paging() -> Paging:
+    only = request.args.get("property") or None
+    return Paging(
+        show_inferred=request.args.get("inferred") != "hide",
+        only=only,
+        direction="in" if request.args.get("direction") == "in" else "out",
+        page=page_number(),
+    )
+
+
+def _entity(path: str) -> Response:
+    desc, href, suffix_fmt = _resolve(path)
+    fmt = choose(suffix_fmt)
+    if fmt != HTML:
+        return rdf_response(desc.triples(), fmt, href)  # type: ignore[arg-type]
+    svc = services()
+    page = entity_page(svc.store, desc, _paging(), base_href=href)
+    html = render_template("entity.html", page=page, path=href, alternates=alternates(href))
+    return with_headers(Response(html, content_type=HTML.content_type), href)
+
+
+@bp.get("/id/<path:local>")
+def entity(local: str) -> Response:
+    return _entity("id/" + local)
+
+
+@bp.get("/.well-known/genid/<path:local>")
+def genid(local: str) -> Response:
+    return _entity(".well-known/genid/" + local)
+
+
+@bp.get("/graph/<path:local>")
+def graph(local: str) -> Response:
+    svc = services()
+    stem, suffix_fmt = split_suffix(local)
+    iri = NamedNode(svc.vocab.base + "graph/" + stem)
+    if not svc.store.graph_exists(iri):
+        raise GraphNotFoundError(f"there is no named graph <{iri.value}>", iri=iri.value)
+    href = "/graph/" + stem
+    fmt = choose(suffix_fmt)
+    desc = describe(svc.store, iri)
+    if fmt != HTML:
+        return rdf_response(desc.triples(), fmt, href)  # type: ignore[arg-type]
+    labels = Labels(svc.store, svc.vocab)
+    listing = graph_listing(svc.store, labels, iri, page_number())
+    records = [describe(svc.store, node) for node in fragments_in(svc.store, iri)]
+    pages = [entity_page(svc.store, d, Paging(), base_href=href) for d in records]
+    html = render_template(
+        "graph.html",
+        listing=listing,
+        records=pages,
+        path=href,
+        alternates=alternates(href),
+        page=entity_page(svc.store, desc, _paging(), base_href=href) if desc.exists else None,
+    )
+    return with_headers(Response(html, content_type=HTML.content_type), href)
+
+
+def _model(name: str, suffix: str | None) -> Response:
+    svc = services()
+    suffix_fmt = by_suffix(suffix) if suffix else None
+    if suffix and suffix_fmt not in PAGE_FORMATS:
+        raise NotFoundError(f"/{name}.{suffix} is not a format of /{name}")
+    fmt = choose(suffix_fmt)
+    graph_iri = svc.vocab.graph(name)
+    href = "/" + name
+    if fmt != HTML:
+        body = svc.store.serialize_graph(graph_iri, fmt)
+        return with_headers(Response(body, content_type=fmt.content_type), href)
+    labels = Labels(svc.store, svc.vocab)
+    if name == "ontology":
+        html = render_template(
+            "ontology.html",
+            doc=ontology_doc(svc.store, labels),
+            path=href,
+            alternates=alternates(href),
+        )
+    else:
+        html = render_template(
+            "shapes.html",
+            shapes=shapes_doc(svc.store, labels),
+            path=href,
+            alternates=alternates(href),
+        )
+    return with_headers(Response(html, content_type=HTML.content_type), href)
+
+
+@bp.get("/ontology")
+@bp.get("/ontology.<suffix>")
+def ontology(suffix: str | None = None) -> Response:
+    return _model("ontology", suffix)
+
+
+@bp.get("/shapes")
+@bp.get("/shapes.<suffix>")
+def shapes(suffix: str | None = None) -> Response:
+    return _model("shapes", suffix)

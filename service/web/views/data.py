@@ -1,0 +1,179 @@
+"""Validating and writing RDF through the gate: ``POST /validate`` and ``POST /data``.
+
+``POST /validate`` answers whether data conforms; non-conformance is an
+answer (200), not an error. Without client shapes the server's shapes apply in
+the context of the store (``WriteGate.validate``); with a ``shapes`` part the
+client's shapes validate the client's data alone. ``POST /data?graph=IRI``
+validates and writes (201), or refuses with the report (422); ``dry-run=true``
+says what would happen. Both read RDF in any format by Content-Type, or a
+``multipart/form-data`` body with a ``data`` part and an optional ``shapes`` part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from werkzeug.datastructures import FileStorage
+
+from service.errors import ProtocolError
+from service.gate._validation import ShaclValidator, ValidationReport
+from service.gate._write_gate import WriteGate
+from service.rdf._formats import (
+    HTML,
+    RDF_FORMATS,
+    TURTLE,
+    Format,
+    by_suffix,
+    negotiate,
+    rdf_format_for_content_type,
+)
+from service.rdf._io import from_rdflib, parse, serialize, to_rdflib
+from service.rdf._terms import SH, NamedNode, Quad
+from service.store._base import ChangeSet
+from service.web._auth import require_write_access
+from service.web._services import services
+
+bp = Blueprint("data", __name__)
+
+#: The report as plain JSON (``{"conforms", "results"}``).
+REPORT_JSON = Format("report", "application/json", "json", "results", nicknames=("json",))
+#: JSON for scripts (the default), the report graph in any RDF format, or a page.
+_REPORT_FORMATS = (REPORT_JSON, *RDF_FORMATS, HTML)
+
+
+@dataclass(frozen=True)
+class Body:
+    """The RDF a request carries."""
+
+    data: bytes
+    data_format: Format
+    shapes: bytes | None = None
+    shapes_format: Format | None = None
+
+
+def _part_format(part: FileStorage | None, fallback: Format) -> Format:
+    if part is not None and part.mimetype and part.mimetype != "application/octet-stream":
+        return rdf_format_for_content_type(part.mimetype)
+    if part is not None and part.filename and "." in part.filename:
+        by_name = by_suffix(part.filename.rsplit(".", 1)[1])
+        if by_name is not None:
+            return by_name
+    return fallback
+
+
+def _form_part(name: str, *, text_field: str | None) -> tuple[bytes, Format] | None:
+    """A form part: an uploaded file (its own content type), or pasted text.
+
+    The browsing pages' form sends pasted text as ``text`` with its media type in
+    ``format``; a script sends a ``data`` part.
+    """
+    upload = request.files.get(name)
+    if upload is not None and (upload.filename or upload.mimetype):
+        content = upload.read()
+        if content:
+            return content, _part_format(upload, TURTLE)
+    for field_name in (name, text_field):
+        if field_name and request.form.get(field_name, "").strip():
+            declared = request.form.get("format")
+            fmt = rdf_format_for_content_type(declared) if declared else TURTLE
+            return request.form[field_name].encode("utf-8"), fmt
+    return None
+
+
+def _read_body() -> Body:
+    """The request's RDF: a body in an RDF format, or a multipart form."""
+    if request.mimetype == "multipart/form-data":
+        data = _form_part("data", text_field="text")
+        if data is None:
+            raise ProtocolError("a multipart/form-data body needs a 'data' part")
+        shapes = _form_part("shapes", text_field=None)
+        return Body(data[0], data[1], *(shapes or (None, None)))
+    fmt = rdf_format_for_content_type(request.content_type)
+    return Body(request.get_data(cache=False), fmt)
+
+
+def _graph_param(required: bool) -> NamedNode | None:
+    value = request.args.get("graph")
+    if not value:
+        if required:
+            raise ProtocolError(
+                "say which graph to write with ?graph=IRI (graph/reference, "
+                "graph/claims/<source>, graph/editorial, or your own)"
+            )
+        return None
+    return NamedNode(urljoin(services().settings.base_iri, value))
+
+
+def _flag(name: str) -> bool:
+    value = request.args.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ProtocolError(f"{name} must be true or false, not {value!r}")
+    return value in ("true", "1", "yes")
+
+
+def _gate() -> WriteGate:
+    writer = services().writer
+    assert isinstance(writer, WriteGate), "the application's writer is the write gate"
+    return writer
+
+
+def _quads(body: Body, graph: NamedNode) -> list[Quad]:
+    base = services().settings.base_iri
+    return parse(body.data, body.data_format, base_iri=base, graph=graph, what="the data")
+
+
+def _render(report: ValidationReport) -> Response | str:
+    fmt = negotiate(
+        request.headers.get("Accept"), _REPORT_FORMATS, override=request.args.get("format")
+    )
+    if fmt == HTML:
+        return render_template("validate.html", report=report)
+    if fmt == REPORT_JSON:
+        response = jsonify(report.to_json())
+    else:
+        # pyoxigraph writes the graph: rdflib's Turtle writer puts an ill-typed
+        # boolean ("none"^^xsd:boolean) down bare, which no parser reads back.
+        data = serialize(from_rdflib(report.graph), fmt, prefixes={"sh": str(SH)})
+        response = Response(data, content_type=fmt.content_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.post("/validate")
+def validate() -> Response | str:
+    """Validate without writing: in context with the server's shapes, or alone with the client's."""
+    body = _read_body()
+    if body.shapes is not None:
+        assert body.shapes_format is not None
+        base = services().settings.base_iri
+        data = parse(body.data, body.data_format, base_iri=base, what="the data")
+        shapes = parse(body.shapes, body.shapes_format, base_iri=base, what="the shapes")
+        report = ShaclValidator.validate_with_shapes(data, to_rdflib(shapes))
+        return _render(report)
+    graph = _graph_param(required=False) or services().vocab.graph("validate")
+    report = _gate().validate(ChangeSet(insert=_quads(body, graph)))
+    return _render(report)
+
+
+@bp.post("/data")
+def write() -> tuple[Response, int]:
+    """Validate and write; 201 with the counts, 422 with the report."""
+    svc = services()
+    agent = require_write_access(request.headers.get("Authorization"), svc.settings)
+    graph = _graph_param(required=True)
+    assert graph is not None
+    dry_run = _flag("dry-run")
+    body = _read_body()
+    if body.shapes is not None:
+        raise ProtocolError("POST /data validates with the server's shapes; drop the 'shapes' part")
+    changes = ChangeSet(insert=_quads(body, graph))
+    outcome = _gate().submit(changes, agent=agent, operation="POST /data", dry_run=dry_run)
+    payload = {**outcome.to_json(), "graph": graph.value, "dryRun": dry_run}
+    response = jsonify(payload)
+    # What each stage of the gate took (W3C Server Timing), for clients and benchmarks.
+    response.headers["Server-Timing"] = ", ".join(
+        f"{stage};dur={ms}" for stage, ms in outcome.timings.items()
+    )
+    return response, 200 if dry_run else 201

@@ -1,0 +1,55 @@
+"""Service metadata: health, and the pages describing problem types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+
+from service.errors import ParleyError
+from service.web._services import services
+
+bp = Blueprint("meta", __name__)
+
+
+@bp.get("/health")
+def health() -> dict[str, Any]:
+    """Liveness, readiness and the store's identity; cheap enough to poll.
+
+    ``ready`` is true once queries are evaluated at once and the search index is
+    built (both start in the background): what a load balancer's readiness check and
+    a benchmark wait for. The server answers meanwhile, more slowly.
+    """
+    svc = services()
+    queries = "ready" if services().queries.ready() else "starting"
+    search = "ready" if svc.search.ready() else "building"
+    return {
+        "status": "ok",
+        "ready": queries == "ready" and search == "ready",
+        "queries": queries,
+        "search": search,
+        "base_iri": svc.settings.base_iri,
+        "store": "embedded" if svc.settings.store_url is None else "remote",
+        "version": svc.store.version(),
+    }
+
+
+def _problem_types() -> dict[str, type[ParleyError]]:
+    found: dict[str, type[ParleyError]] = {}
+    pending: list[type[ParleyError]] = [ParleyError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.slug, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+@bp.get("/problems/<slug>")
+def problem_type(slug: str) -> str:
+    """What a problem ``type`` means (the IRI in every problem document)."""
+    cls = _problem_types().get(slug)
+    if cls is None:
+        abort(404)
+    return render_template(
+        "problem_type.html", slug=slug, title=cls.title, status=cls.status, doc=cls.__doc__ or ""
+    )

@@ -1,0 +1,100 @@
+"""The pages that are not one IRI's: home, search, timeline, class index, validate.
+
+The search index is created with the application and listens to the writer,
+so a committed write is searchable at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from markupsafe import Markup, escape
+
+from service.errors import BadRequestError
+from service.pages._catalogue import instances, overview
+from service.pages._examples import EXAMPLES
+from service.pages._labels import Labels
+from service.pages._search import MATCH_END, MATCH_START, SearchIndex
+from service.pages._timeline import collect, layout
+from service.rdf._formats import HTML, JSON, negotiate
+from service.rdf._terms import NamedNode
+from service.web._services import services
+from service.web.views.paging import page_number
+
+bp = Blueprint("pages", __name__)
+
+_SEARCH_FORMATS = (HTML, JSON)
+
+
+def search_index() -> SearchIndex:
+    return services().search
+
+
+@bp.get("/")
+def home() -> str:
+    svc = services()
+    labels = Labels(svc.store, svc.vocab)
+    return render_template("home.html", overview=overview(svc.store, labels))
+
+
+@bp.get("/search")
+def search() -> Response | str:
+    text = request.args.get("q", "").strip()
+    if len(text) > 500:
+        raise BadRequestError("a search is at most 500 characters")
+    fmt = negotiate(
+        request.headers.get("Accept"), _SEARCH_FORMATS, override=request.args.get("format")
+    )
+    hits = search_index().search(text) if text else []
+    if fmt != HTML:
+        response = jsonify({"query": text, "results": [h.to_json() for h in hits]})
+    else:
+        response = Response(render_template("search.html", query=text, hits=hits))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.get("/timeline")
+def timeline() -> str:
+    svc = services()
+    labels = Labels(svc.store, svc.vocab)
+    dated, undated = collect(svc.store, labels)
+    return render_template("timeline.html", timeline=layout(dated, undated), dated=dated)
+
+
+@bp.get("/instances")
+def class_index() -> str:
+    svc = services()
+    iri = request.args.get("class", "")
+    if not iri.startswith(("http://", "https://")):
+        raise BadRequestError("give the class IRI as ?class=")
+    labels = Labels(svc.store, svc.vocab)
+    listing = instances(svc.store, labels, NamedNode(iri), page_number())
+    return render_template("instances.html", listing=listing, cls=iri)
+
+
+@bp.get("/validate")
+def validate_page() -> str:
+    """The form; it posts to ``POST /validate`` (the write gate) and shows the report."""
+    return render_template("validate.html")
+
+
+@bp.app_template_filter("local_href")
+def local_href(iri: str) -> str:
+    """The link for an IRI: its path when it is under the base IRI."""
+    svc = services()
+    return Labels(svc.store, svc.vocab).href(NamedNode(iri)) or iri
+
+
+@bp.app_template_filter("highlight")
+def highlight(snippet: str) -> Markup:
+    """A search snippet with the matched words marked (the index brackets them)."""
+    escaped = str(escape(snippet))
+    return Markup(escaped.replace(MATCH_START, "<mark>").replace(MATCH_END, "</mark>"))
+
+
+@bp.app_context_processor
+def _globals() -> dict[str, Any]:
+    """Shared by every template: the example questions (home page, query page)."""
+    return {"examples": EXAMPLES}
