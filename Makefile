@@ -11,7 +11,7 @@ BASE_IRI ?= http://$(HOST):$(PORT)/
 STAMP  := $(VENV)/.installed
 INPUTS := $(shell find data ontology shapes -type f 2>/dev/null)
 
-.PHONY: run test lint typecheck unit build bench clean
+.PHONY: run test fast lint typecheck unit build bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -34,9 +34,11 @@ run: $(STAMP)
 	@$(MAKE) --no-print-directory build
 	$(BIN)/parley serve --store $(STORE) --host $(HOST) --port $(PORT) --base-iri $(BASE_IRI)
 
+# The import contract (pyproject.toml, [tool.importlinter]) keeps the floor plan true.
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench
 	$(BIN)/ruff format --check service tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -45,6 +47,10 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit
+
+# The fast tier: every test that starts no server (about 2 minutes).
+fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not server"
 
 # Benchmarks run apart from the tests; each prints its table and a last summary line.
 # BENCH_SIZES picks the sizes of the SPARQL runs (the issue's targets are at 100k and 1M).

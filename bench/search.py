@@ -24,11 +24,11 @@ import time
 from collections.abc import Callable
 
 from bench.synth import generate
-from service.build._files import ModelFiles, load_ontology
-from service.pages._search import NAME_PREDICATES, QUOTE_PATH, TEXT_PREDICATES, SearchIndex
-from service.rdf._vocab import Vocab
+from service.build import ModelFiles, load_ontology
+from service.pages import NAME_PREDICATES, QUOTE_PATH, TEXT_PREDICATES, SearchIndex
+from service.rdf import Vocab
 from service.settings import Settings
-from service.store._oxigraph import OxigraphStore
+from service.store import OxigraphStore
 
 BASE = "http://bench.parley.test/"
 QUERIES = ("ceasefire", "envoy guarantees", "Actor 17", "delegation proposal border", "Event 42")

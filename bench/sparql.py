@@ -1,8 +1,8 @@
 """SPARQL endpoint throughput: `parley serve` against `oxigraph serve`, same data, same queries.
 
 ``python -m bench.sparql --size 100000`` generates synthetic data that follows
-the shapes (``bench.synth``), writes it into two stores, serves one with
-``parley serve`` (every protection on: worker processes with the query time
+the shapes (``bench.synth``), writes it into a store and hard-link copies of
+it, serves one with ``parley serve`` (every protection on: worker processes with the query time
 limit, caps, admission control, rate limit) and one with ``oxigraph serve
 --union-default-graph`` (so both answer the same queries the same way), and
 drives each with 4 concurrent clients through a fixed query mix: every client
@@ -12,16 +12,25 @@ generator so both servers see the same requests. Both servers run side by
 side and are measured in alternating rounds (``--rounds`` of ``--seconds``
 each, the order reversed every other round), so the machine's drift affects
 both alike. Parley is measured once its ``/health`` says it is ready (its
-query process's copy of the store loaded, its search index built).
+query processes started, with the ``copy`` engine its copy of the store loaded;
+its search index built).
 
 ``--oxigraph-memory`` adds a third server, ``oxigraph serve`` on an in-memory
-copy of the same data: Parley's query process evaluates on such a copy, so
-that ratio (printed before the last line) is Parley's own cost, like for like.
+copy of the same data: the ``copy`` engine's query processes evaluate on such
+a copy, so that ratio is its own cost, like for like.
 
-It prints queries per second, p50 and p99 (milliseconds) per server and query,
-then ``ratio_qps`` (Parley's requests per second over the whole mix, divided
-by Oxigraph's) and ``ratio_p99`` (Parley's p99 over all requests, divided by
-Oxigraph's) as the last line.
+``--engine copy,checkpoint`` serves the data with one ``parley serve`` per
+query engine (``--query-engine``; each on its own hard-link copy of the store),
+measured side by side in the same rounds.
+
+It prints queries per second, p50 and p99 (milliseconds) per server and query;
+per server, the seconds from its start until it answered, until its queries
+were ready and until it was ready, and the PSS of all
+its processes (at rest once ready, and after the run); the load average of the
+machine before and after; then, for each Parley server, ``ratio_qps``
+(Parley's requests per second over the whole mix, divided by Oxigraph's) and
+``ratio_p99`` (Parley's p99 over all requests, divided by Oxigraph's), against
+``oxigraph serve`` in memory (with ``--oxigraph-memory``) and on disk.
 """
 
 from __future__ import annotations
@@ -47,10 +56,8 @@ from pathlib import Path
 import httpx
 
 from bench.synth import WORDS, generate
-from service.rdf._formats import NQUADS
-from service.rdf._terms import DefaultGraph
-from service.rdf._vocab import Vocab
-from service.store._oxigraph import OxigraphStore
+from service.rdf import NQUADS, DefaultGraph, Vocab
+from service.store import OxigraphStore
 
 CLIENTS = 4
 PREFIXES = """PREFIX parley: <{base}ontology#>
@@ -119,32 +126,56 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
-    """Until ``url`` answers; for Parley's ``/health``, until it says it is ready (its copy
-    of the store loaded, its search index built: work it does once, at start)."""
+def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> dict[str, float]:
+    """Until ``url`` answers; for Parley's ``/health``, until it says it is ready (its query
+    processes started, its search index built: work it does once, at start). When it first
+    answered (``up``), said its queries were ready (``queries``), and was ready."""
     deadline = time.monotonic() + seconds
+    seen: dict[str, float] = {}
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
             response = httpx.get(url, timeout=2)
-            if response.status_code < 500 and (
-                not url.endswith("/health") or response.json().get("ready")
-            ):
-                return
+            now = time.monotonic()
+            if response.status_code < 500:
+                seen.setdefault("up", now)
+                health = response.json() if url.endswith("/health") else {"ready": True}
+                if health.get("queries", "ready") == "ready":
+                    seen.setdefault("queries", now)
+                if health.get("ready"):
+                    seen.setdefault("ready", now)
+                    return seen
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise RuntimeError(f"{url} did not answer")
 
 
+@dataclass
+class Served:
+    """A server the bench started: its process, and when it was ready."""
+
+    process: subprocess.Popen[bytes]
+    #: Seconds from its start until it answered, until it said its queries were ready
+    #: (Parley's query engine), and until it was ready (Parley: its search index built too).
+    up_s: float
+    queries_s: float
+    ready_s: float
+    pss_rest: int = 0
+    pss_run: int = 0
+
+
 @contextmanager
-def _serving(args: list[str], url: str, log: Path, env: dict[str, str]) -> Iterator[None]:
+def _serving(args: list[str], url: str, log: Path, env: dict[str, str]) -> Iterator[Served]:
+    started = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
-        _wait(url, process)
-        yield
+        seen = _wait(url, process)
+        yield Served(
+            process, seen["up"] - started, seen["queries"] - started, seen["ready"] - started
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -222,16 +253,48 @@ def _summary(latencies: list[float], seconds: float) -> Measured:
     )
 
 
-def _build(size: int, base: str, root: Path) -> tuple[Path, Path, Mix]:
+def _pss(pid: int) -> int:
+    """Bytes of proportional set size of ``pid`` and every process under it."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+    tree, pending = [pid], [pid]
+    while pending:
+        parent = pending.pop()
+        children = [child for child, its in parents.items() if its == parent]
+        tree += children
+        pending += children
+    total = 0
+    for member in tree:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+    return total
+
+
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _build(
+    size: int, base: str, root: Path, engines: list[str]
+) -> tuple[dict[str, Path], Path, Mix]:
     vocab = Vocab(base)
-    parley_store = root / "parley"
+    parley_stores = {engine: root / f"parley-{engine}" for engine in engines}
     started = time.perf_counter()
-    store = OxigraphStore.open(parley_store, vocab)
+    store = OxigraphStore.open(root / "source", vocab)
     quads = list(generate(size, base))
     store.bulk_extend(quads)
     store.optimize()
     oxigraph_store = root / "oxigraph"
     store.backup(oxigraph_store)
+    for path in parley_stores.values():
+        store.backup(path)
     store.close()
     labelled = [str(q.subject) for q in quads if q.predicate.value.endswith("#label")]
     actors = len([s for s in labelled if "/id/synth/actor-" in s])
@@ -241,7 +304,7 @@ def _build(size: int, base: str, root: Path) -> tuple[Path, Path, Mix]:
         f"({time.perf_counter() - started:.1f} s to generate and load)",
         file=sys.stderr,
     )
-    return parley_store, oxigraph_store, Mix(actors, events)
+    return parley_stores, oxigraph_store, Mix(actors, events)
 
 
 def main() -> None:
@@ -256,49 +319,80 @@ def main() -> None:
         "Parley's query process evaluates on), for a like-for-like ratio",
     )
     parser.add_argument(
+        "--engine",
+        default="copy",
+        help="Parley's query engine(s), comma-separated (copy, checkpoint): one `parley serve` "
+        "each, measured side by side",
+    )
+    parser.add_argument(
         "--parley-args", default="", help="extra `parley serve` flags (experiments only)"
     )
     args = parser.parse_args()
+    engines = args.engine.split(",")
     bin_dir = Path(sys.executable).parent
-    port_parley, port_oxigraph, port_memory = _free_port(), _free_port(), _free_port()
-    base = f"http://127.0.0.1:{port_parley}/"
+    ports = {engine: _free_port() for engine in engines}
+    port_oxigraph, port_memory = _free_port(), _free_port()
+    base = f"http://127.0.0.1:{ports[engines[0]]}/"  # one base IRI: the same data for all
     root = Path(tempfile.mkdtemp(prefix="parley-bench-"))
+    load_before = _loadavg()
     try:
-        parley_store, oxigraph_store, mix = _build(args.size, base, root)
+        parley_stores, oxigraph_store, mix = _build(args.size, base, root, engines)
         queries = _queries(base, mix)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-        parley_args = [
-            str(bin_dir / "parley"), "serve", "--store", str(parley_store),
-            "--port", str(port_parley), "--base-iri", base,
-            "--query-timeout", "30", "--query-workers", "4", "--max-concurrent-queries", "8",
-            "--rate-limit", "1000000", "--write-token-file", str(_token(root)),
-            *args.parley_args.split(),
-        ]  # fmt: skip
         oxigraph_args = [
             str(bin_dir / "oxigraph"), "serve", "--location", str(oxigraph_store),
             "--bind", f"127.0.0.1:{port_oxigraph}", "--union-default-graph",
         ]  # fmt: skip
         oxigraph_url = f"http://127.0.0.1:{port_oxigraph}/"
-        endpoints = {"parley": base + "sparql", "oxigraph": oxigraph_url + "query"}
+        endpoints: dict[str, str] = {}
+        served: dict[str, Served] = {}
         with contextlib.ExitStack() as servers:
-            servers.enter_context(_serving(parley_args, base + "health", root / "p.log", env))
-            servers.enter_context(_serving(oxigraph_args, oxigraph_url, root / "o.log", env))
+            for engine in engines:  # one at a time: each is timed to ready on its own
+                url = f"http://127.0.0.1:{ports[engine]}/"
+                parley_args = [
+                    str(bin_dir / "parley"), "serve", "--store", str(parley_stores[engine]),
+                    "--port", str(ports[engine]), "--base-iri", base, "--query-engine", engine,
+                    "--query-timeout", "30", "--query-workers", "4",
+                    "--max-concurrent-queries", "8", "--rate-limit", "1000000",
+                    "--write-token-file", str(_token(root)), *args.parley_args.split(),
+                ]  # fmt: skip
+                log = root / f"p-{engine}.log"
+                served[f"parley-{engine}"] = servers.enter_context(
+                    _serving(parley_args, url + "health", log, env)
+                )
+                endpoints[f"parley-{engine}"] = url + "sparql"
+            served["oxigraph"] = servers.enter_context(
+                _serving(oxigraph_args, oxigraph_url, root / "o.log", env)
+            )
+            endpoints["oxigraph"] = oxigraph_url + "query"
             if args.oxigraph_memory:
                 memory_url = f"http://127.0.0.1:{port_memory}/"
                 memory_args = [
                     str(bin_dir / "oxigraph"), "serve", "--bind", f"127.0.0.1:{port_memory}",
                     "--union-default-graph",
                 ]  # fmt: skip
-                servers.enter_context(_serving(memory_args, memory_url, root / "m.log", env))
+                started = time.monotonic()
+                memory = servers.enter_context(
+                    _serving(memory_args, memory_url, root / "m.log", env)
+                )
                 _load_over_http(oxigraph_store, memory_url + "store")
+                memory.queries_s = memory.ready_s = time.monotonic() - started  # data in
+                served["oxigraph-mem"] = memory
                 endpoints["oxigraph-mem"] = memory_url + "query"
+            for server in served.values():
+                server.pss_rest = _pss(server.process.pid)
             collected = _measure(endpoints, queries, args.rounds, args.seconds)
+            for server in served.values():
+                server.pss_run = _pss(server.process.pid)
         total_seconds = args.seconds * args.rounds
         results = {
             server: {name: _summary(values, total_seconds) for name, values in per_query.items()}
             for server, per_query in collected.items()
         }
         _report(args.size, results, total_seconds)
+        _report_servers(served)
+        print(f"loadavg before={load_before} after={_loadavg()}")
+        _report_ratios(results, total_seconds)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -341,26 +435,53 @@ def _token(root: Path) -> Path:
     return path
 
 
-def _report(size: int, results: dict[str, dict[str, Measured]], seconds: float) -> None:
-    print(f"size={size} clients={CLIENTS} seconds_per_server={seconds:g}")
-    print(f"{'query':<22} {'server':<12} {'qps':>9} {'p50 ms':>9} {'p99 ms':>9}")
-    for name in results["parley"]:
-        for server in results:
-            m = results[server][name]
-            print(f"{name:<22} {server:<12} {m.qps:>9.1f} {m.p50_ms:>9.2f} {m.p99_ms:>9.2f}")
-    total: dict[str, tuple[float, float]] = {}
+def _totals(results: dict[str, dict[str, Measured]], seconds: float) -> dict[str, Measured]:
+    """Each server's requests per second and p99 over the whole mix."""
+    totals = {}
     for server, measured in results.items():
         latencies = [x for m in measured.values() for x in m.latencies]
-        total[server] = (len(latencies) / seconds, _percentile(latencies, 99))
-        qps, p99 = total[server]
-        print(f"{'all':<22} {server:<12} {qps:>9.1f} {'':>9} {p99 * 1000:>9.2f}")
-    if "oxigraph-mem" in total:  # like for like: the same engine on the same in-memory data
-        ratio_qps = total["parley"][0] / total["oxigraph-mem"][0]
-        ratio_p99 = total["parley"][1] / total["oxigraph-mem"][1]
-        print(f"against oxigraph in memory: ratio_qps={ratio_qps:.2f} ratio_p99={ratio_p99:.2f}")
-    ratio_qps = total["parley"][0] / total["oxigraph"][0]
-    ratio_p99 = total["parley"][1] / total["oxigraph"][1]
-    print(f"ratio_qps={ratio_qps:.2f} ratio_p99={ratio_p99:.2f}")
+        totals[server] = _summary(latencies, seconds)
+    return totals
+
+
+def _report(size: int, results: dict[str, dict[str, Measured]], seconds: float) -> None:
+    print(f"size={size} clients={CLIENTS} seconds_per_server={seconds:g}")
+    print(f"{'query':<22} {'server':<18} {'qps':>9} {'p50 ms':>9} {'p99 ms':>9}")
+    for name in next(iter(results.values())):
+        for server in results:
+            m = results[server][name]
+            print(f"{name:<22} {server:<18} {m.qps:>9.1f} {m.p50_ms:>9.2f} {m.p99_ms:>9.2f}")
+    for server, m in _totals(results, seconds).items():
+        print(f"{'all':<22} {server:<18} {m.qps:>9.1f} {'':>9} {m.p99_ms:>9.2f}")
+
+
+def _report_servers(served: dict[str, Served]) -> None:
+    mib = 1 << 20
+    print(
+        f"{'server':<18} {'up s':>7} {'queries s':>10} {'ready s':>8} {'PSS rest MiB':>13} "
+        f"{'PSS run MiB':>12}"
+    )
+    for name, s in served.items():
+        print(
+            f"{name:<18} {s.up_s:>7.2f} {s.queries_s:>10.2f} {s.ready_s:>8.2f} "
+            f"{s.pss_rest / mib:>13.0f} {s.pss_run / mib:>12.0f}"
+        )
+
+
+def _report_ratios(results: dict[str, dict[str, Measured]], seconds: float) -> None:
+    """Each Parley server's ratios: against `oxigraph serve` in memory (like for like with
+    the copy), then on disk (the decision's line)."""
+    totals = _totals(results, seconds)
+    for server in (s for s in totals if s.startswith("parley")):
+        parley = totals[server]
+        for against, label in (("oxigraph-mem", "in memory"), ("oxigraph", "on disk")):
+            if against in totals:
+                ratio_qps = parley.qps / totals[against].qps
+                ratio_p99 = parley.p99_ms / totals[against].p99_ms
+                print(
+                    f"{server} against oxigraph {label}: "
+                    f"ratio_qps={ratio_qps:.2f} ratio_p99={ratio_p99:.2f}"
+                )
 
 
 if __name__ == "__main__":

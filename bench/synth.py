@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from service.rdf._terms import (
+from service.rdf import (
     DCTERMS,
     OA,
     RDF,
@@ -30,8 +30,8 @@ from service.rdf._terms import (
     Literal,
     NamedNode,
     Quad,
+    Vocab,
 )
-from service.rdf._vocab import Vocab
 
 #: Claims a synthetic source holds (its text has one sentence per claim).
 CLAIMS_PER_SOURCE = 1000
@@ -240,8 +240,7 @@ def _claim(
 
 
 def main() -> None:
-    from service.rdf._formats import NQUADS
-    from service.rdf._io import serialize
+    from service.rdf import NQUADS, serialize
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000)

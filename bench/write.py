@@ -40,15 +40,11 @@ from pathlib import Path
 import httpx
 
 from bench.synth import generate
-from service.build._files import ModelFiles, load_ontology, load_shapes
-from service.rdf._formats import NTRIPLES
-from service.rdf._io import serialize
-from service.rdf._terms import NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.reasoning._incremental import Reasoner
-from service.reasoning._rules import Fact, Node, compile_rules
+from service.build import ModelFiles, load_ontology, load_shapes
+from service.rdf import NTRIPLES, NamedNode, Quad, Vocab, serialize
+from service.reasoning import Fact, Node, Reasoner, compile_rules
 from service.settings import PROJECT_ROOT, Settings
-from service.store._oxigraph import OxigraphStore
+from service.store import OxigraphStore
 
 BASE = "http://bench.parley.test/"
 TOKEN = "bench-token"
@@ -314,8 +310,7 @@ def measure(size: int, writes: int, validations: int, *, remote: bool = False) -
 
 
 def _parse(turtle: str) -> list[Quad]:
-    from service.rdf._formats import TURTLE
-    from service.rdf._io import parse
+    from service.rdf import TURTLE, parse
 
     return parse(turtle.encode(), TURTLE)
 

@@ -34,6 +34,7 @@ into these at the one module that imports each engine.
     ├── TooManyRequestsError (429)
     ├── ServiceUnavailableError (503)
     │   ├── QueryTimeoutError         the query ran past its time limit and was stopped
+    │   ├── ValidationTimeoutError    a validation ran past its time limit and was stopped
     │   ├── OverloadedError           too many queries at once
     │   ├── StoreUnavailableError     the store (local or remote) cannot be reached
     │   │   ├── StoreAnswerError      a remote store's answer broke off mid-way
@@ -255,6 +256,14 @@ class QueryTimeoutError(ServiceUnavailableError):
 
     title = "Query timeout"
     slug = "query-timeout"
+
+
+class ValidationTimeoutError(ServiceUnavailableError):
+    """Validating a client's data (``POST /validate``) ran past the time limit; the
+    validation was stopped (its process killed)."""
+
+    title = "Validation timeout"
+    slug = "validation-timeout"
 
 
 class OverloadedError(ServiceUnavailableError):

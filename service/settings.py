@@ -1,17 +1,21 @@
 """One settings object, built from ``PARLEY_*`` environment variables and CLI flags.
 
-``os.environ`` is read here and nowhere else. ``Settings.from_env`` validates
-every value and raises ``ConfigError`` at start-up; the CLI then overrides
-fields from its flags with ``dataclasses.replace``. Tests build ``Settings``
-directly and never depend on the real environment.
+``ENV_NAMES`` is the one table of the ``PARLEY_*`` names: ``Settings.from_env``
+reads them (how it reads each value follows from the field's type), and the CLI's
+options take their ``envvar`` from it, so the two cannot drift apart. ``from_env``
+validates every value and raises ``ConfigError`` at start-up; the CLI then
+overrides fields from its flags with ``dataclasses.replace``. Tests build
+``Settings`` directly and never depend on the real environment.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -23,6 +27,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE_IRI = "http://127.0.0.1:8000/"
 
 LogFormat = Literal["text", "json"]
+#: What evaluates clients' queries on the embedded store (``service.query``): query
+#: processes forked from an in-memory copy, or workers on checkpoints of the store on disk.
+QueryEngine = Literal["copy", "checkpoint"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,11 @@ class Settings:
     #: Client queries evaluated at once in the query process (0: in the web process, no hard
     #: time limit).
     query_workers: int = 4
+    #: ``copy`` or ``checkpoint`` (docs/benchmarks.md measures both).
+    query_engine: QueryEngine = "copy"
+    #: Bytes the ``copy`` engine's in-memory copy may take, by an estimate made at start;
+    #: a larger store is served by the ``checkpoint`` engine instead.
+    query_copy_budget_bytes: int = 2 * 1024**3
     #: Queries evaluated at once; past it clients get 503 with Retry-After.
     max_concurrent_queries: int = 8
     #: Result rows (solutions or triples) returned at most; the answer says when it was cut.
@@ -75,7 +87,6 @@ class Settings:
     store_token: str | None = None
     #: The remote store's per-request query time-limit parameter (Fuseki: ``timeout``).
     store_timeout_param: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_iri)
@@ -98,6 +109,10 @@ class Settings:
             )
         if self.store_url is not None and urlsplit(self.store_url).scheme not in ("http", "https"):
             raise ConfigError(f"store URL {self.store_url!r} must be an http(s) URL")
+        if self.query_engine not in ("copy", "checkpoint"):
+            raise ConfigError("query engine must be 'copy' or 'checkpoint'")
+        if self.query_copy_budget_bytes < 0:
+            raise ConfigError("query_copy_budget_bytes must be >= 0")
         if self.log_format not in ("text", "json"):
             raise ConfigError("log format must be 'text' or 'json'")
 
@@ -119,43 +134,73 @@ class Settings:
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        for name, (attr, kind) in _ENV.items():
+        for attr, name in ENV_NAMES.items():
             raw = env.get(name)
             if raw is None or raw == "":
                 continue
-            values[attr] = _convert(name, raw, kind)
+            values[attr] = _convert(name, raw, _KINDS[attr])
         return cls(**values)  # type: ignore[arg-type]
 
 
-_ENV: dict[str, tuple[str, str]] = {
-    "PARLEY_STORE": ("store_path", "path"),
-    "PARLEY_BASE_IRI": ("base_iri", "str"),
-    "PARLEY_HOST": ("host", "str"),
-    "PARLEY_PORT": ("port", "int"),
-    "PARLEY_DATA_DIR": ("data_dir", "path"),
-    "PARLEY_ONTOLOGY_DIR": ("ontology_dir", "path"),
-    "PARLEY_SHAPES_DIR": ("shapes_dir", "path"),
-    "PARLEY_READ_ONLY": ("read_only", "bool"),
-    "PARLEY_WRITE_TOKEN": ("write_token", "str"),
-    "PARLEY_QUERY_TIMEOUT": ("query_timeout_s", "float"),
-    "PARLEY_QUERY_WORKERS": ("query_workers", "int"),
-    "PARLEY_MAX_CONCURRENT_QUERIES": ("max_concurrent_queries", "int"),
-    "PARLEY_MAX_RESULT_ROWS": ("max_result_rows", "int"),
-    "PARLEY_MAX_RESPONSE_BYTES": ("max_response_bytes", "int"),
-    "PARLEY_MAX_BODY_BYTES": ("max_body_bytes", "int"),
-    "PARLEY_RATE_LIMIT": ("rate_limit_per_minute", "int"),
-    "PARLEY_OUTBOUND_ALLOW": ("outbound_allow", "list"),
-    "PARLEY_THREADS": ("threads", "int"),
-    "PARLEY_LOG_LEVEL": ("log_level", "str"),
-    "PARLEY_LOG_FORMAT": ("log_format", "str"),
-    "PARLEY_STORE_URL": ("store_url", "str"),
-    "PARLEY_STORE_UPDATE_URL": ("store_update_url", "str"),
-    "PARLEY_STORE_GSP_URL": ("store_gsp_url", "str"),
-    "PARLEY_STORE_USER": ("store_user", "str"),
-    "PARLEY_STORE_PASSWORD": ("store_password", "str"),
-    "PARLEY_STORE_TOKEN": ("store_token", "str"),
-    "PARLEY_STORE_TIMEOUT_PARAM": ("store_timeout_param", "str"),
-}
+#: The ``PARLEY_*`` variable of each setting, by field: the one place the names are written.
+#: Every field has one; ``service.cli`` takes its options' ``envvar`` from here.
+ENV_NAMES: Mapping[str, str] = types.MappingProxyType(
+    {
+        "store_path": "PARLEY_STORE",
+        "base_iri": "PARLEY_BASE_IRI",
+        "host": "PARLEY_HOST",
+        "port": "PARLEY_PORT",
+        "data_dir": "PARLEY_DATA_DIR",
+        "ontology_dir": "PARLEY_ONTOLOGY_DIR",
+        "shapes_dir": "PARLEY_SHAPES_DIR",
+        "read_only": "PARLEY_READ_ONLY",
+        "write_token": "PARLEY_WRITE_TOKEN",
+        "query_timeout_s": "PARLEY_QUERY_TIMEOUT",
+        "query_workers": "PARLEY_QUERY_WORKERS",
+        "query_engine": "PARLEY_QUERY_ENGINE",
+        "query_copy_budget_bytes": "PARLEY_QUERY_COPY_BUDGET_BYTES",
+        "max_concurrent_queries": "PARLEY_MAX_CONCURRENT_QUERIES",
+        "max_result_rows": "PARLEY_MAX_RESULT_ROWS",
+        "max_response_bytes": "PARLEY_MAX_RESPONSE_BYTES",
+        "max_body_bytes": "PARLEY_MAX_BODY_BYTES",
+        "rate_limit_per_minute": "PARLEY_RATE_LIMIT",
+        "outbound_allow": "PARLEY_OUTBOUND_ALLOW",
+        "threads": "PARLEY_THREADS",
+        "log_level": "PARLEY_LOG_LEVEL",
+        "log_format": "PARLEY_LOG_FORMAT",
+        "store_url": "PARLEY_STORE_URL",
+        "store_update_url": "PARLEY_STORE_UPDATE_URL",
+        "store_gsp_url": "PARLEY_STORE_GSP_URL",
+        "store_user": "PARLEY_STORE_USER",
+        "store_password": "PARLEY_STORE_PASSWORD",
+        "store_token": "PARLEY_STORE_TOKEN",
+        "store_timeout_param": "PARLEY_STORE_TIMEOUT_PARAM",
+    }
+)
+
+
+def _kind(hint: object) -> str:
+    """How a variable's text is read, from its field's type (``X | None`` as ``X``).
+
+    >>> _kind(int | None), _kind(tuple[str, ...]), _kind(LogFormat), _kind(Path)
+    ('int', 'list', 'str', 'path')
+    """
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if typing.get_origin(hint) is Literal:
+        return "str"
+    if hint == tuple[str, ...]:
+        return "list"
+    kinds: dict[object, str] = {bool: "bool", int: "int", float: "float", Path: "path", str: "str"}
+    if hint not in kinds:
+        raise TypeError(f"no way to read a setting of type {hint!r} from the environment")
+    return kinds[hint]
+
+
+#: How each variable's text is read (``_convert``), from its field's type (a name in
+#: ``ENV_NAMES`` that is no field fails here, at import).
+_HINTS = typing.get_type_hints(Settings)
+_KINDS = {field: _kind(_HINTS[field]) for field in ENV_NAMES}
 
 
 def _convert(name: str, raw: str, kind: str) -> object:

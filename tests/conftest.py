@@ -4,37 +4,83 @@ The project's model is built once per session, for a base IRI that is the
 URL of the real server the session starts, so every IRI in the store
 dereferences at that server. Tests that write get their own copies.
 
-Every test that uses a real server runs twice, once per store backend
-(``backend``: ``embedded``, the server's own store directory; ``remote``, an
-``oxigraph serve`` process the server reaches with ``--store-url``). The
-parameter is session-scoped, so pytest runs all of one backend's tests before
-the other's and sets the session server up once per backend, on the same port
-and base IRI (the first is torn down before the second starts).
+Every HTTP test runs twice, once per store backend (``backend``: ``embedded``,
+Parley's own store directory; ``remote``, an ``oxigraph serve`` process Parley
+reaches with ``--store-url``). On ``embedded`` the HTTP suites drive the app
+in-process (``site``: httpx over the WSGI app, no socket); on ``remote``, and for
+what only a real server shows (real clients, a browser, Granian, process kills),
+they talk to a real `parley serve` (``server``, the one real server of each
+backend). The parameter is session-scoped, so pytest runs all of one backend's
+tests before the other's and sets each session fixture up once per backend.
+
+Every test that starts a real server is marked ``server`` here
+(``pytest_collection_modifyitems``), so ``-m "not server"`` is the fast tier; a
+test that starts one without the mark fails (``tests.support.allow_servers``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.rdf._vocab import Vocab
+from service.rdf import Vocab
 from service.settings import Settings
-from service.store._oxigraph import OxigraphStore
-from service.web._app import create_app
+from service.store import OxigraphStore
+from service.web import create_app
+from tests import support
 from tests.support import (
     BACKENDS,
     ServerProcess,
+    Site,
     base_for,
     build_store,
     copy_store,
     free_port,
+    open_app,
     start_backend,
 )
+
+#: Fixtures that start real server processes (`parley serve`, `oxigraph serve`), here and
+#: in test modules; a test that uses one, or runs on the ``remote`` backend (always a real
+#: `oxigraph serve`), is marked ``server``.
+SERVER_FIXTURES = frozenset(
+    {
+        "server",  # here: the session's real `parley serve` of each backend
+        "oxigraph",  # test_remote_commit: an `oxigraph serve`
+        "built",  # test_remote_store: `parley build --store-url`, then a server on it
+        "replicas",  # test_remote_store: two servers on one `oxigraph serve`
+    }
+)
+
+
+def starts_a_server(item: pytest.Item) -> bool:
+    """Whether the test starts a real server through its fixtures."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    remote = callspec is not None and callspec.params.get("backend") == "remote"
+    return remote or bool(fixtures & SERVER_FIXTURES)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if starts_a_server(item):
+            item.add_marker(pytest.mark.server)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Only a test marked ``server`` may start one, in its fixtures or its body."""
+    support.allow_servers(item.get_closest_marker("server") is not None)
+    try:
+        return (yield)
+    finally:
+        support.allow_servers(True)
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +153,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The store backend of the real servers: ``embedded`` or ``remote``."""
+    """The store backend: ``embedded`` or ``remote``."""
     return str(request.param)
 
 
@@ -120,8 +166,8 @@ def server(
     backend: str,
 ) -> Iterator[ServerProcess]:
     """A real `parley serve` process on the session's model, on each backend (the remote
-    one is an `oxigraph serve` on a copy of the built store). Read-only use: tests that
-    write start their own server."""
+    one is an `oxigraph serve` on a copy of the built store): for real clients, a browser,
+    and what only a server shows. Tests that write here take their data out again."""
     root = tmp_path_factory.mktemp(f"server-{backend}")
     store = copy_store(built_store, root / "store", base_iri)
     process = start_backend(backend, store, port=server_port, log_dir=root)
@@ -129,9 +175,28 @@ def server(
     process.stop()
 
 
+@pytest.fixture(scope="session")
+def site(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    built_store: Path,
+    base_iri: str,
+    backend: str,
+) -> Iterator[Site]:
+    """The session's model over HTTP, read-only use, on each backend: the app in-process on
+    a copy of the built store (embedded; its query processes stopped at the end), or the
+    real `server` (remote)."""
+    if backend == "remote":
+        yield request.getfixturevalue("server")
+        return
+    store = copy_store(built_store, tmp_path_factory.mktemp("site") / "store", base_iri)
+    in_process = open_app(store, base_iri)
+    yield in_process
+    in_process.stop()
+
+
 @pytest.fixture
-def scratch_server(tmp_path: Path, backend: str) -> Iterator[ServerProcess]:
-    """A real server on an empty store (on each backend), for protocol tests that write."""
-    process = start_backend(backend, tmp_path / "store", port=free_port(), log_dir=tmp_path)
-    yield process
-    process.stop()
+def http(site: Site) -> Iterator[httpx.Client]:
+    """A client of the session's ``site`` (paths and absolute IRIs of the model)."""
+    with site.client() as client:
+        yield client

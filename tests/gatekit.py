@@ -19,19 +19,14 @@ from urllib.parse import urljoin
 import httpx
 from click.testing import CliRunner
 
-from service.build._files import ModelFiles, load_ontology, load_shapes
-from service.cli._main import main
+from service.build import ModelFiles, load_ontology, load_shapes
+from service.cli import main
 from service.errors import ShapeViolationError
-from service.gate._validation import ShaclValidator, ValidationReport
-from service.gate._write_gate import WriteGate
-from service.rdf._formats import NTRIPLES, TURTLE
-from service.rdf._io import parse, serialize, to_rdflib
-from service.rdf._terms import NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.reasoning._owlrl_closure import closure
+from service.gate import ShaclValidator, ValidationReport, WriteGate
+from service.rdf import NTRIPLES, TURTLE, NamedNode, Quad, Vocab, parse, serialize, to_rdflib
+from service.reasoning import closure
 from service.settings import PROJECT_ROOT
-from service.store._base import ChangeSet
-from service.store._oxigraph import OxigraphStore
+from service.store import ChangeSet, OxigraphStore
 from tests.support import build_store
 
 FIXTURE_DATA = PROJECT_ROOT / "tests" / "fixtures" / "gate" / "data"
@@ -83,12 +78,12 @@ class GatePath:
 
 
 class HttpPath:
-    """``POST /data`` on a real server."""
+    """``POST /data`` through ``client`` (a site's, in-process or of a real server)."""
 
     name = "http-data"
 
-    def __init__(self, url: str, token: str) -> None:
-        self.client = httpx.Client(base_url=url, timeout=60)
+    def __init__(self, client: httpx.Client, token: str) -> None:
+        self.client = client
         self.token = token
 
     def write(self, turtle: bytes, graph: str) -> Verdict:
@@ -110,12 +105,13 @@ class HttpPath:
 
 
 class _ServerPath:
-    """A door on a real server that takes absolute IRIs (N-Triples) and the token."""
+    """A door of a site, through ``client``, that takes absolute IRIs (N-Triples) and the
+    token."""
 
-    def __init__(self, url: str, token: str) -> None:
-        self.client = httpx.Client(base_url=url, timeout=60)
+    def __init__(self, client: httpx.Client, token: str) -> None:
+        self.client = client
         self.token = token
-        self.base = url
+        self.base = str(client.base_url)
 
     def ntriples(self, turtle: bytes) -> str:
         return serialize(parse(turtle, TURTLE, base_iri=self.base), NTRIPLES).decode()

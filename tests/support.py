@@ -1,10 +1,17 @@
-"""Test helpers: real `parley` and `oxigraph serve` processes on free loopback ports, and
-model builds.
+"""Test helpers: Parley in-process or as real `parley` and `oxigraph serve` processes on
+free loopback ports, and model builds.
 
 Parley runs on one of two backends: ``embedded`` (its own pyoxigraph store directory) or
-``remote`` (an ``oxigraph serve`` process reached with ``--store-url``). ``start_backend``
-starts either on the same store directory, so a module fixture parametrised over
-``BACKENDS`` runs its tests on both.
+``remote`` (an ``oxigraph serve`` process reached with ``--store-url``). ``start_site``
+gives either on the same store directory, so a module fixture parametrised over
+``BACKENDS`` runs its tests on both: on ``embedded`` the app runs in this process
+(``AppSite``: httpx drives the WSGI app that Granian serves, no socket, no server), on
+``remote`` as a real `parley serve` in front of a real `oxigraph serve` (``ServerProcess``).
+Both answer ``client()``, ``auth()``, ``url`` and ``token``.
+
+Only tests marked ``server`` may start a real server (``start_server``, ``start_oxigraph``):
+tests/conftest.py marks them, and says here which test runs (``allow_servers``), so a
+test that starts one without the mark fails instead of slowing the fast tier.
 """
 
 from __future__ import annotations
@@ -16,17 +23,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import httpx
+from flask import Flask
 
-from service.build._pipeline import build
-from service.rdf._formats import NQUADS
-from service.rdf._vocab import Vocab
-from service.settings import PROJECT_ROOT, Settings
-from service.store._oxigraph import OxigraphStore
+from service.build import build
+from service.rdf import NQUADS, Vocab
+from service.settings import ENV_NAMES, PROJECT_ROOT, Settings
+from service.store import OxigraphStore
+from service.web import create_app
+from service.web._services import EXTENSION, Services
 
 #: Where the W3C test suites live (a sibling of the checkout, as in CI).
 CONFORMANCE_DIR = Path(
@@ -49,6 +59,24 @@ CROSS_PRODUCT = (
 )
 
 
+_servers_allowed = True
+
+
+def allow_servers(allowed: bool) -> None:
+    """Whether the running test may start a real server (tests/conftest.py sets it for each
+    test: only those marked ``server`` may)."""
+    global _servers_allowed
+    _servers_allowed = allowed
+
+
+def _may_start(what: str) -> None:
+    if not _servers_allowed:
+        raise RuntimeError(
+            f"a test not marked `server` starts {what}: use an in-process site, or add its "
+            "fixture to SERVER_FIXTURES in tests/conftest.py"
+        )
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
@@ -65,6 +93,12 @@ def build_store(path: Path, base_iri: str, **overrides: object) -> Settings:
     settings = Settings(store_path=path, base_iri=base_iri).replace(**overrides)
     build(settings)
     return settings
+
+
+def create_empty_store(path: Path, base_iri: str) -> Path:
+    """An empty store directory at ``path`` (a server opens only a store that exists)."""
+    OxigraphStore.open(path, Vocab(base_iri)).close()
+    return path
 
 
 def copy_store(source: Path, target: Path, base_iri: str) -> Path:
@@ -157,6 +191,7 @@ class OxigraphProcess:
 def _spawn_oxigraph(
     location: Path | None, port: int, log_path: Path, extra: tuple[str, ...]
 ) -> subprocess.Popen[bytes]:
+    _may_start("`oxigraph serve`")
     args = [OXIGRAPH, "serve", "--bind", f"127.0.0.1:{port}", *extra]
     if location is not None:
         args += ["--location", str(location)]
@@ -231,11 +266,14 @@ def start_server(
     base_iri: str | None = None,
 ) -> ServerProcess:
     """Start `parley serve` and wait until /health answers: on the store directory
-    ``store``, or with ``store_url`` on a remote SPARQL store (``store`` is then ``None``).
-    The base IRI is the server's own URL unless ``base_iri`` says otherwise (replicas
-    share one)."""
+    ``store`` (an empty one when it does not exist), or with ``store_url`` on a remote SPARQL
+    store (``store`` is then ``None``). The base IRI is the server's own URL unless
+    ``base_iri`` says otherwise (replicas share one)."""
     if (store is None) == (store_url is None):
         raise ValueError("start_server needs a store directory or a store URL, not both")
+    _may_start("`parley serve`")
+    if store is not None and not store.exists():
+        create_empty_store(store, base_iri or base_for(port))
     log_path = log_dir / f"server-{port}.log"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
     full_env.update({"PARLEY_WRITE_TOKEN": token, **(env or {})})
@@ -258,15 +296,15 @@ def start_server(
     return server
 
 
-def insert_test_triples(server: ServerProcess) -> None:
+def insert_test_triples(site: AppSite | ServerProcess) -> None:
     """The 60 test triples ``<http://ex/sN> <http://ex/p> N`` (what ``CROSS_PRODUCT``
-    multiplies), written through the server's SPARQL endpoint."""
+    multiplies), written through the site's SPARQL endpoint."""
     triples = " ".join(f"<http://ex/s{i}> <http://ex/p> {i} ." for i in range(60))
-    with server.client() as http:
+    with site.client() as http:
         response = http.post(
             "/sparql",
             content=f"INSERT DATA {{ {triples} }}",
-            headers={"Content-Type": "application/sparql-update", **server.auth()},
+            headers={"Content-Type": "application/sparql-update", **site.auth()},
         )
     assert response.status_code == 200, response.text
 
@@ -304,3 +342,95 @@ def start_backend(
         raise
     server.oxigraph = oxigraph
     return server
+
+
+@dataclass
+class AppSite:
+    """Parley in this process: the WSGI app of ``create_app``, which `parley serve` runs under
+    Granian, driven through httpx's WSGI transport (no socket, no server). Its clients take
+    absolute URLs at ``url`` as well as paths."""
+
+    app: Flask
+    url: str
+    token: str
+    backend: str = "embedded"
+
+    @property
+    def services(self) -> Services:
+        found: Services = self.app.extensions[EXTENSION]
+        return found
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        transport = httpx.WSGITransport(app=self.app)
+        return httpx.Client(
+            transport=transport,
+            base_url=self.url,
+            timeout=60,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def stop(self) -> None:
+        """Stop the app's query processes and close its store."""
+        self.services.queries.close()
+        self.services.store.close()
+
+
+#: A Parley to send requests to: in-process (embedded) or a real server (remote).
+Site: TypeAlias = AppSite | ServerProcess
+
+
+def open_app(store: Path, base_iri: str, **fields: object) -> AppSite:
+    """The app in-process on the store directory ``store`` (an empty one when it does not
+    exist), with the ``Settings`` fields ``fields`` (``query_timeout_s=2``, ...; the write
+    token is ``test-token``, as a real server's)."""
+    if not store.exists():
+        create_empty_store(store, base_iri)
+    settings = Settings(store_path=store, base_iri=base_iri, write_token="test-token")
+    settings = settings.replace(**fields)
+    return AppSite(create_app(settings), base_iri, settings.write_token or "")
+
+
+def env_for(fields: Mapping[str, object]) -> dict[str, str]:
+    """The ``PARLEY_*`` variables that give a real server the ``Settings`` fields ``fields``."""
+    env = {}
+    for name, value in fields.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, tuple):
+            text = ",".join(str(part) for part in value)
+        else:
+            text = str(value)
+        env[ENV_NAMES[name]] = text
+    return env
+
+
+def start_site(
+    backend: str,
+    store: Path,
+    *,
+    log_dir: Path,
+    port: int | None = None,
+    oxigraph_args: tuple[str, ...] = (),
+    **fields: object,
+) -> Site:
+    """Parley on the store directory ``store`` through ``backend``, with the ``Settings``
+    fields ``fields``: ``embedded`` in this process (``AppSite``, its base IRI the URL of
+    ``port``, which nothing listens on); ``remote`` a real `parley serve` on ``port``
+    (given ``fields`` as its ``PARLEY_*`` variables) in front of an `oxigraph serve` (with
+    ``oxigraph_args``) serving ``store``. Stop it with ``stop()``."""
+    port = port or free_port()
+    if backend == "embedded":
+        return open_app(store, base_for(port), **fields)
+    if backend != "remote":
+        raise ValueError(f"unknown backend {backend!r}")
+    return start_backend(
+        backend,
+        store,
+        port=port,
+        log_dir=log_dir,
+        env=env_for(fields),
+        oxigraph_args=oxigraph_args,
+    )

@@ -1,7 +1,8 @@
-"""Dereferencing, content negotiation, search and the query page, against a real server.
+"""Dereferencing, content negotiation, search and the query page, over HTTP.
 
-The session server serves the project's model at a base IRI equal to its own
-URL, so every IRI in the graph is fetched at that very address.
+The session's site (in-process on the embedded store, a real server on the remote
+one) serves the project's model at a base IRI equal to its own URL, so every IRI
+in the graph is fetched at that very address.
 """
 
 from __future__ import annotations
@@ -12,29 +13,24 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from service.rdf._formats import JSONLD, NTRIPLES, RDFXML, TURTLE, Format
-from service.rdf._io import parse
-from service.rdf._terms import Triple
-from tests.support import ServerProcess
-
-pytestmark = pytest.mark.server
+from service.rdf import JSONLD, NTRIPLES, RDFXML, TURTLE, Format, Triple, parse
+from tests.support import Site
 
 RDF_PAGE_FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 
 
-def select(server: ServerProcess, query: str) -> list[dict[str, str]]:
-    response = httpx.get(
-        server.url + "sparql",
+def select(http: httpx.Client, query: str) -> list[dict[str, str]]:
+    response = http.get(
+        "/sparql",
         params={"query": query},
         headers={"Accept": "application/sparql-results+json"},
-        timeout=30,
     )
     assert response.status_code == 200, response.text
     return [{k: v["value"] for k, v in b.items()} for b in response.json()["results"]["bindings"]]
 
 
-def claim_iri(server: ServerProcess, identifier: str) -> str:
-    rows = select(server, f'SELECT ?c WHERE {{ ?c dcterms:identifier "{identifier}" }}')
+def claim_iri(http: httpx.Client, identifier: str) -> str:
+    rows = select(http, f'SELECT ?c WHERE {{ ?c dcterms:identifier "{identifier}" }}')
     assert len(rows) == 1, rows
     return rows[0]["c"]
 
@@ -64,49 +60,48 @@ def describe_construct(iri: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def entities(server: ServerProcess) -> dict[str, str]:
+def entities(site: Site) -> dict[str, str]:
     """An actor, a reported claim, an event and the source."""
+    with site.client() as http:
+        claim = claim_iri(http, "C51")
     return {
-        "actor": server.url + "id/Putin",
-        "claim": claim_iri(server, "C51"),
-        "event": server.url + "id/Istanbul2022",
-        "source": server.url + "id/source/article",
+        "actor": site.url + "id/Putin",
+        "claim": claim,
+        "event": site.url + "id/Istanbul2022",
+        "source": site.url + "id/source/article",
     }
 
 
 @pytest.mark.parametrize("kind", ["actor", "claim", "event", "source"])
 def test_turtle_and_jsonld_are_the_construct_of_the_description(
-    server: ServerProcess, entities: dict[str, str], kind: str
+    site: Site, http: httpx.Client, entities: dict[str, str], kind: str
 ) -> None:
     iri = entities[kind]
-    expected_body = httpx.get(
-        server.url + "sparql",
+    expected_body = http.get(
+        "/sparql",
         params={"query": describe_construct(iri)},
         headers={"Accept": "application/n-triples"},
-        timeout=30,
     ).content
-    expected = triples(expected_body, NTRIPLES, server.url)
+    expected = triples(expected_body, NTRIPLES, site.url)
     assert len(expected) > 10
     for fmt in (TURTLE, JSONLD):
-        response = httpx.get(iri, headers={"Accept": fmt.media_type}, timeout=30)
+        response = http.get(iri, headers={"Accept": fmt.media_type})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(fmt.media_type)
         # Parley's graphs hold no blank nodes, so isomorphism is equality of the sets.
-        assert triples(response.content, fmt, server.url) == expected, fmt.name
+        assert triples(response.content, fmt, site.url) == expected, fmt.name
 
 
 @pytest.mark.parametrize("fmt", RDF_PAGE_FORMATS, ids=lambda f: f.name)
 def test_suffix_and_accept_agree(
-    server: ServerProcess, entities: dict[str, str], fmt: Format
+    site: Site, http: httpx.Client, entities: dict[str, str], fmt: Format
 ) -> None:
     iri = entities["event"]
-    by_accept = httpx.get(iri, headers={"Accept": fmt.media_type}, timeout=30)
-    by_suffix = httpx.get(f"{iri}.{fmt.suffix}", headers={"Accept": "text/html"}, timeout=30)
+    by_accept = http.get(iri, headers={"Accept": fmt.media_type})
+    by_suffix = http.get(f"{iri}.{fmt.suffix}", headers={"Accept": "text/html"})
     assert by_accept.status_code == by_suffix.status_code == 200
     assert by_accept.headers["content-type"] == by_suffix.headers["content-type"]
-    assert triples(by_accept.content, fmt, server.url) == triples(
-        by_suffix.content, fmt, server.url
-    )
+    assert triples(by_accept.content, fmt, site.url) == triples(by_suffix.content, fmt, site.url)
     assert by_accept.headers["vary"] == "Accept"
     links = by_accept.headers["link"]
     for other in RDF_PAGE_FORMATS:
@@ -114,9 +109,9 @@ def test_suffix_and_accept_agree(
 
 
 def test_browser_gets_the_page_with_a_link_to_each_format(
-    server: ServerProcess, entities: dict[str, str]
+    http: httpx.Client, entities: dict[str, str]
 ) -> None:
-    response = httpx.get(entities["actor"], headers={"Accept": "text/html,*/*;q=0.8"})
+    response = http.get(entities["actor"], headers={"Accept": "text/html,*/*;q=0.8"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = BeautifulSoup(response.text, "html.parser")
@@ -129,56 +124,53 @@ def test_browser_gets_the_page_with_a_link_to_each_format(
 
 
 def test_fragment_nodes_are_inlined_in_their_owner(
-    server: ServerProcess, entities: dict[str, str]
+    site: Site, http: httpx.Client, entities: dict[str, str]
 ) -> None:
     claim = entities["claim"]
-    body = httpx.get(claim + ".nt").content
-    subjects = {str(t.subject) for t in triples(body, NTRIPLES, server.url)}
+    body = http.get(claim + ".nt").content
+    subjects = {str(t.subject) for t in triples(body, NTRIPLES, site.url)}
     assert any(s.startswith(f"<{claim}#evidence-") for s in subjects)
-    page = BeautifulSoup(httpx.get(claim, headers={"Accept": "text/html"}).text, "html.parser")
+    page = BeautifulSoup(http.get(claim, headers={"Accept": "text/html"}).text, "html.parser")
     assert page.find(id="evidence-1") is not None
 
 
-def test_unknown_iri_is_404_page_or_problem(server: ServerProcess) -> None:
-    html = httpx.get(server.url + "id/NoSuchThing", headers={"Accept": "text/html"})
+def test_unknown_iri_is_404_page_or_problem(site: Site, http: httpx.Client) -> None:
+    html = http.get("/id/NoSuchThing", headers={"Accept": "text/html"})
     assert html.status_code == 404
     assert html.headers["content-type"].startswith("text/html")
-    problem = httpx.get(server.url + "id/NoSuchThing", headers={"Accept": "text/turtle"})
+    problem = http.get("/id/NoSuchThing", headers={"Accept": "text/turtle"})
     assert problem.status_code == 404
     assert problem.headers["content-type"] == "application/problem+json"
-    assert problem.json()["iri"] == server.url + "id/NoSuchThing"
-    assert httpx.get(server.url + "graph/no-such-graph").status_code == 404
+    assert problem.json()["iri"] == site.url + "id/NoSuchThing"
+    assert http.get("/graph/no-such-graph").status_code == 404
 
 
-def test_ontology_terms_and_shapes_dereference(server: ServerProcess) -> None:
-    page = BeautifulSoup(httpx.get(server.url + "ontology").text, "html.parser")
+def test_ontology_terms_and_shapes_dereference(site: Site, http: httpx.Client) -> None:
+    page = BeautifulSoup(http.get("/ontology").text, "html.parser")
     for anchor in ("Claim", "claimant", "ReportClaim", "modality-demanded", "role-host"):
         entry = page.find(id=anchor)
         assert entry is not None, anchor
     claim = page.find(id="Claim")
     assert claim is not None
     assert "ClaimShape" in str(claim)
-    ontology = triples(httpx.get(server.url + "ontology.ttl").content, TURTLE, server.url)
-    assert any(str(t.subject) == f"<{server.url}ontology#Claim>" for t in ontology)
-    shapes = BeautifulSoup(httpx.get(server.url + "shapes").text, "html.parser")
+    ontology = triples(http.get("/ontology.ttl").content, TURTLE, site.url)
+    assert any(str(t.subject) == f"<{site.url}ontology#Claim>" for t in ontology)
+    shapes = BeautifulSoup(http.get("/shapes").text, "html.parser")
     assert shapes.find(id="ClaimShape") is not None
-    assert (
-        httpx.get(server.url + "graph/reference", headers={"Accept": "text/html"}).status_code
-        == 200
-    )
+    assert http.get("/graph/reference", headers={"Accept": "text/html"}).status_code == 200
 
 
-def search(server: ServerProcess, text: str) -> list[dict[str, object]]:
-    response = httpx.get(server.url + "search", params={"q": text, "format": "json"})
+def search(http: httpx.Client, text: str) -> list[dict[str, object]]:
+    response = http.get("/search", params={"q": text, "format": "json"})
     assert response.status_code == 200
     results: list[dict[str, object]] = response.json()["results"]
     return results
 
 
-def test_search_finds_the_istanbul_talks(server: ServerProcess) -> None:
-    hits = [h["iri"] for h in search(server, "Istanbul")]
+def test_search_finds_the_istanbul_talks(http: httpx.Client) -> None:
+    hits = [h["iri"] for h in search(http, "Istanbul")]
     events = select(
-        server,
+        http,
         "SELECT ?e WHERE { ?e a parley:Negotiation ; rdfs:label ?l "
         'FILTER(CONTAINS(?l, "Istanbul")) }',
     )
@@ -186,29 +178,25 @@ def test_search_finds_the_istanbul_talks(server: ServerProcess) -> None:
     assert events[0]["e"] in hits[:5]
 
 
-def test_search_finds_putins_claims(server: ServerProcess) -> None:
-    claims = {r["c"] for r in select(server, "SELECT ?c WHERE { ?c parley:claimant id:Putin }")}
+def test_search_finds_putins_claims(site: Site, http: httpx.Client) -> None:
+    claims = {r["c"] for r in select(http, "SELECT ?c WHERE { ?c parley:claimant id:Putin }")}
     assert len(claims) >= 5
-    hits = {str(h["iri"]) for h in search(server, "Putin")}
+    hits = {str(h["iri"]) for h in search(http, "Putin")}
     assert claims <= hits
-    assert server.url + "id/Putin" in hits
+    assert site.url + "id/Putin" in hits
 
 
-def test_search_page_and_bad_input(server: ServerProcess) -> None:
-    page = httpx.get(
-        server.url + "search", params={"q": "Witkoff"}, headers={"Accept": "text/html"}
-    )
+def test_search_page_and_bad_input(http: httpx.Client) -> None:
+    page = http.get("/search", params={"q": "Witkoff"}, headers={"Accept": "text/html"})
     soup = BeautifulSoup(page.text, "html.parser")
     assert soup.select("ol.hits li mark")
-    assert httpx.get(server.url + "search", params={"q": "x" * 600}).status_code == 400
-    assert search(server, '"unbalanced OR (') == []
+    assert http.get("/search", params={"q": "x" * 600}).status_code == 400
+    assert search(http, '"unbalanced OR (') == []
 
 
-def test_query_page_shows_a_table_with_labels(server: ServerProcess) -> None:
+def test_query_page_shows_a_table_with_labels(http: httpx.Client) -> None:
     query = "SELECT ?claim ?who WHERE { ?claim parley:claimant ?who } LIMIT 3"
-    response = httpx.post(
-        server.url + "sparql", data={"query": query}, headers={"Accept": "text/html"}
-    )
+    response = http.post("/sparql", data={"query": query}, headers={"Accept": "text/html"})
     assert response.status_code == 200
     soup = BeautifulSoup(response.text, "html.parser")
     cells = soup.select("table.results tbody tr")
@@ -221,13 +209,13 @@ def test_query_page_shows_a_table_with_labels(server: ServerProcess) -> None:
     assert downloads == {"json", "xml", "csv", "tsv"}
 
 
-def test_example_questions_run(server: ServerProcess) -> None:
-    from service.pages._examples import EXAMPLES
+def test_example_questions_run(http: httpx.Client) -> None:
+    from service.pages import EXAMPLES
 
     answered = {}
     for example in EXAMPLES:
-        response = httpx.get(
-            server.url + "sparql",
+        response = http.get(
+            "/sparql",
             params={"query": example.query},
             headers={"Accept": "application/sparql-results+json"},
         )
@@ -251,9 +239,9 @@ def test_example_questions_run(server: ServerProcess) -> None:
     ],
 )
 def test_claim_page_says_who_says_it_through_whom(
-    server: ServerProcess, identifier: str, sentence: str
+    http: httpx.Client, identifier: str, sentence: str
 ) -> None:
-    response = httpx.get(claim_iri(server, identifier), headers={"Accept": "text/html"}, timeout=30)
+    response = http.get(claim_iri(http, identifier), headers={"Accept": "text/html"})
     assert response.status_code == 200
     text = " ".join(BeautifulSoup(response.text, "html.parser").get_text(" ").split())
     assert sentence in text

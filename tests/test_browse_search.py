@@ -6,8 +6,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.pages._search import SearchIndex, query_words
-from service.rdf._terms import DCTERMS, RDF, RDFS, Literal, NamedNode, Quad
-from service.store._base import ChangeSet
+from service.rdf import DCTERMS, RDF, RDFS, Literal, NamedNode, Quad
+from service.store import ChangeSet
 from service.web._services import services
 
 

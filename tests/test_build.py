@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from service.cli._main import main
-from service.rdf._terms import NamedNode
-from service.rdf._vocab import Vocab
-from service.store._oxigraph import OxigraphStore
+from service.cli import main
+from service.rdf import NamedNode, Vocab
+from service.store import OxigraphStore
 
 BASE = "http://build.test/"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -32,8 +31,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def dump(store_dir: Path) -> bytes:
-    from service.rdf._formats import NQUADS
-    from service.rdf._terms import DefaultGraph
+    from service.rdf import NQUADS, DefaultGraph
 
     store = OxigraphStore.open(store_dir, Vocab(BASE))
     try:

@@ -1,7 +1,7 @@
-"""Competency questions a journalist or researcher asks, over HTTP of a real `parley serve`.
+"""Competency questions a journalist or researcher asks, over HTTP (the session's site).
 
 Each expected answer was worked out from the article and the public record by
-hand (see the comments); the queries run against the server's SPARQL endpoint
+hand (see the comments); the queries run against Parley's SPARQL endpoint
 with the prefixes it declares.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import ServerProcess
+from tests.support import Site
 
 
-def ask_rows(server: ServerProcess, query: str) -> list[dict[str, str]]:
+def ask_rows(site: Site, query: str) -> list[dict[str, str]]:
     """Rows of a SELECT over HTTP (SPARQL JSON), values as strings, IRIs shortened."""
-    with server.client() as client:
+    with site.client() as client:
         response = client.get(
             "sparql",
             params={"query": query},
@@ -26,9 +26,7 @@ def ask_rows(server: ServerProcess, query: str) -> list[dict[str, str]]:
         row = {}
         for name, term in binding.items():
             value = term["value"]
-            row[name] = value.removeprefix(server.url + "id/").removeprefix(
-                server.url + "ontology#"
-            )
+            row[name] = value.removeprefix(site.url + "id/").removeprefix(site.url + "ontology#")
         rows.append(row)
     return rows
 
@@ -37,10 +35,10 @@ def column(rows: list[dict[str, str]], name: str) -> list[str]:
     return [row[name] for row in rows]
 
 
-def test_cq01_putins_claims_and_their_modality(server: ServerProcess) -> None:
+def test_cq01_putins_claims_and_their_modality(site: Site) -> None:
     """Putin speaks in paragraphs 2, 4, 7, 8 and 10: twelve claims, one a report."""
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?id ?modality WHERE { ?c parley:claimant id:Putin ; dcterms:identifier ?id ;
                 parley:modality/skos:prefLabel ?modality } ORDER BY ?id""",
     )
@@ -60,11 +58,11 @@ def test_cq01_putins_claims_and_their_modality(server: ServerProcess) -> None:
     }
 
 
-def test_cq02_who_reports_the_western_analysts(server: ServerProcess) -> None:
+def test_cq02_who_reports_the_western_analysts(site: Site) -> None:
     """'Even Western analysts, Putin says, ...': the analysts claim, Putin reports, the author
     publishes."""
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?claimant ?reporter ?publisher WHERE {
             ?c parley:claimant ?claimant ; parley:reportedBy ?reporter ; parley:publishedBy ?publisher
             FILTER(?claimant = id:WesternAnalysts) }""",
@@ -72,10 +70,10 @@ def test_cq02_who_reports_the_western_analysts(server: ServerProcess) -> None:
     assert rows == [{"claimant": "WesternAnalysts", "reporter": "Putin", "publisher": "author"}]
 
 
-def test_cq03_events_involving_the_eu_and_its_roles(server: ServerProcess) -> None:
+def test_cq03_events_involving_the_eu_and_its_roles(site: Site) -> None:
     """The EU froze the assets, supplies arms, and deliberated the reparations loan (Oct-Dec 2025)."""
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?event ?role WHERE { ?event parley:hasParticipation ?p .
             ?p parley:participant id:EU ; parley:role/skos:prefLabel ?role } ORDER BY ?event""",
     )
@@ -87,19 +85,19 @@ def test_cq03_events_involving_the_eu_and_its_roles(server: ServerProcess) -> No
     ]
 
 
-def test_cq04_the_istanbul_talks_claim_and_record(server: ServerProcess) -> None:
+def test_cq04_the_istanbul_talks_claim_and_record(site: Site) -> None:
     """The author says Kyiv and its patrons walked away 'from Istanbul in 2022 onward'; the record:
     29 March 2022 in Istanbul, Russia and Ukraine negotiating, Turkey hosting; the editors find
     the claim contested."""
     claims = ask_rows(
-        server,
+        site,
         """SELECT ?id ?claimant ?verdict WHERE { ?c parley:aboutEvent id:Istanbul2022 ;
             dcterms:identifier ?id ; parley:claimant ?claimant .
             ?r parley:reviews ?c ; parley:verdict/skos:prefLabel ?verdict }""",
     )
     assert claims == [{"id": "C10", "claimant": "author", "verdict": "contested"}]
     facts = ask_rows(
-        server,
+        site,
         """SELECT ?date ?place ?who ?role WHERE { id:Istanbul2022 schema:startDate ?date ;
             parley:occurredAt ?place ; dcterms:source ?src ; parley:hasParticipation ?p .
             ?p parley:participant ?who ; parley:role/skos:prefLabel ?role ; dcterms:source ?psrc .
@@ -138,9 +136,9 @@ CONTESTED = [
 ]
 
 
-def test_cq05_claims_the_editors_flag_as_contested_and_why(server: ServerProcess) -> None:
+def test_cq05_claims_the_editors_flag_as_contested_and_why(site: Site) -> None:
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?id ?why WHERE { ?c a parley:ContestedClaim ; dcterms:identifier ?id .
             ?r parley:reviews ?c ; schema:reviewBody ?why ; dcterms:source ?s } ORDER BY ?id""",
     )
@@ -149,9 +147,9 @@ def test_cq05_claims_the_editors_flag_as_contested_and_why(server: ServerProcess
     assert "The EU was not a signatory" in minsk
 
 
-def test_cq06_timeline_of_dated_events(server: ServerProcess) -> None:
+def test_cq06_timeline_of_dated_events(site: Site) -> None:
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?event ?start WHERE { ?event a parley:Event ; schema:startDate ?start }
            ORDER BY ?start ?event""",
     )
@@ -162,20 +160,20 @@ def test_cq06_timeline_of_dated_events(server: ServerProcess) -> None:
     assert starts == sorted(starts)
 
 
-def test_cq07_forward_looking_claims(server: ServerProcess) -> None:
+def test_cq07_forward_looking_claims(site: Site) -> None:
     """Six conditionals ('if ...', 'can in principle') and five predictions."""
     rows = ask_rows(
-        server, "SELECT ?id WHERE { ?c a parley:ForwardLookingClaim ; dcterms:identifier ?id }"
+        site, "SELECT ?id WHERE { ?c a parley:ForwardLookingClaim ; dcterms:identifier ?id }"
     )
     assert sorted(column(rows, "id")) == (
         ["C05", "C24", "C40", "C63", "C65", "C66", "C68", "C71", "C76", "C77", "C79"]
     )
 
 
-def test_cq08_claims_resting_on_unnamed_sources(server: ServerProcess) -> None:
+def test_cq08_claims_resting_on_unnamed_sources(site: Site) -> None:
     """'Russian estimates' (C47, C48), 'Western analysts' (C51), 'European elites' (C69-C71)."""
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?id (GROUP_CONCAT(DISTINCT STRAFTER(STR(?relay), "/id/"); separator=",") AS ?relays)
            WHERE { ?c a parley:UnnamedSourceClaim ; dcterms:identifier ?id ; parley:relayedBy ?relay }
            GROUP BY ?id ORDER BY ?id""",
@@ -186,11 +184,11 @@ def test_cq08_claims_resting_on_unnamed_sources(server: ServerProcess) -> None:
     assert relays["C47"] == {"author"}
 
 
-def test_cq09_demands_attributed_to_the_russian_side(server: ServerProcess) -> None:
+def test_cq09_demands_attributed_to_the_russian_side(site: Site) -> None:
     """Putin's condition on Crimea and Donbas and the three demands the author attributes to
     Moscow: recognition of gains, no NATO, limits on Ukraine's armed forces."""
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?id ?claimant WHERE { ?c parley:modality parley:modality-demanded ;
             dcterms:identifier ?id ; parley:claimant ?claimant .
             ?claimant parley:actsOnBehalfOf* id:Russia } ORDER BY ?id""",
@@ -203,9 +201,9 @@ def test_cq09_demands_attributed_to_the_russian_side(server: ServerProcess) -> N
     ]
 
 
-def test_cq10_where_the_author_is_unfavourable_to_the_eu(server: ServerProcess) -> None:
+def test_cq10_where_the_author_is_unfavourable_to_the_eu(site: Site) -> None:
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?id WHERE { ?c parley:claimant id:author ; dcterms:identifier ?id ;
             parley:hasStance [ parley:stanceToward id:EU ; parley:stanceValue parley:stance-unfavourable ]
         } ORDER BY ?id""",
@@ -230,10 +228,10 @@ def test_cq10_where_the_author_is_unfavourable_to_the_eu(server: ServerProcess) 
     )
 
 
-def test_cq11_own_voice_against_attributed_claims_by_type(server: ServerProcess) -> None:
+def test_cq11_own_voice_against_attributed_claims_by_type(site: Site) -> None:
     """52 of the 79 claims are the author's own; every normative claim is someone else's."""
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?type (SUM(IF(?own, 1, 0)) AS ?own) (SUM(IF(?own, 0, 1)) AS ?attributed) WHERE {
             ?c parley:appearsIn id:source\\/article ; parley:claimant ?cl ;
                parley:claimType/skos:prefLabel ?type . BIND(?cl = id:author AS ?own)
@@ -249,10 +247,10 @@ def test_cq11_own_voice_against_attributed_claims_by_type(server: ServerProcess)
     }
 
 
-def test_cq12_sanctions_and_asset_measures(server: ServerProcess) -> None:
+def test_cq12_sanctions_and_asset_measures(site: Site) -> None:
     """OFAC designated Rosneft and Lukoil on 22 October 2025; the EU immobilised Russia's assets."""
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?measure ?imposer ?target ?date WHERE { ?measure a parley:CoerciveMeasure ;
             parley:hasParticipation ?i, ?t . ?i parley:role parley:role-imposer ; parley:participant ?imposer .
             ?t parley:role parley:role-target ; parley:participant ?target .
@@ -264,11 +262,11 @@ def test_cq12_sanctions_and_asset_measures(server: ServerProcess) -> None:
     assert ("AssetImmobilisation", "EU", "Russia", None) in found
 
 
-def test_cq13_legitimacy_claims_and_martial_law(server: ServerProcess) -> None:
+def test_cq13_legitimacy_claims_and_martial_law(site: Site) -> None:
     """Putin's legitimacy argument hinges on the election not held in 2024; martial law has
     applied since 24 February 2022."""
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?id ?claimant ?verdict ?since WHERE {
             ?c parley:aboutEvent id:UAElection2024 ; dcterms:identifier ?id ; parley:claimant ?claimant .
             ?r parley:reviews ?c ; parley:verdict/skos:prefLabel ?verdict .
@@ -280,9 +278,9 @@ def test_cq13_legitimacy_claims_and_martial_law(server: ServerProcess) -> None:
     ]
 
 
-def test_cq14_disputed_territories_and_who_claims_what(server: ServerProcess) -> None:
+def test_cq14_disputed_territories_and_who_claims_what(site: Site) -> None:
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?territory ?id ?claimant WHERE { ?territory a parley:DisputedTerritory .
             OPTIONAL { ?c parley:aboutPlace ?territory ; dcterms:identifier ?id ;
                        parley:claimant ?claimant } } ORDER BY ?territory ?id""",
@@ -296,17 +294,17 @@ def test_cq14_disputed_territories_and_who_claims_what(server: ServerProcess) ->
     }
 
 
-def test_cq15_who_acts_for_the_united_states(server: ServerProcess) -> None:
+def test_cq15_who_acts_for_the_united_states(site: Site) -> None:
     """Witkoff is Trump's envoy; Trump, the US government and OFAC act for the United States."""
-    rows = ask_rows(server, "SELECT ?a WHERE { ?a parley:actsOnBehalfOf id:USA } ORDER BY ?a")
+    rows = ask_rows(site, "SELECT ?a WHERE { ?a parley:actsOnBehalfOf id:USA } ORDER BY ?a")
     assert column(rows, "a") == ["OFAC", "Trump", "USGov", "Witkoff"]
 
 
 def test_cq16_minsk_signatories_against_the_claim_the_eu_destroyed_it(
-    server: ServerProcess,
+    site: Site,
 ) -> None:
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?event ?who ?role WHERE { VALUES ?event { id:MinskI id:MinskII }
             ?event parley:hasParticipation [ parley:participant ?who ; parley:role/skos:prefLabel ?role ]
         }""",
@@ -318,16 +316,16 @@ def test_cq16_minsk_signatories_against_the_claim_the_eu_destroyed_it(
     assert {r["who"] for r in rows if r["role"] == "mediator"} == {"France", "Germany"}
     assert "EU" not in {r["who"] for r in rows}
     claims = ask_rows(
-        server,
+        site,
         """SELECT DISTINCT ?id ?claimant WHERE { ?c parley:aboutEvent ?e ; dcterms:identifier ?id ;
             parley:claimant ?claimant . VALUES ?e { id:MinskI id:MinskII } }""",
     )
     assert claims == [{"id": "C35", "claimant": "RussianGov"}]
 
 
-def test_cq17_what_trump_said_and_what_the_record_says(server: ServerProcess) -> None:
+def test_cq17_what_trump_said_and_what_the_record_says(site: Site) -> None:
     rows = ask_rows(
-        server,
+        site,
         """SELECT ?id ?modality ?verdict ?source WHERE { ?c parley:claimant id:Trump ;
             dcterms:identifier ?id ; parley:modality/skos:prefLabel ?modality .
             ?r parley:reviews ?c ; parley:verdict/skos:prefLabel ?verdict ; dcterms:source ?source }""",
@@ -340,8 +338,8 @@ def test_cq17_what_trump_said_and_what_the_record_says(server: ServerProcess) ->
 @pytest.mark.parametrize(
     "accept", ["text/csv", "application/sparql-results+xml", "text/tab-separated-values"]
 )
-def test_answers_in_other_result_formats(server: ServerProcess, accept: str) -> None:
-    with server.client() as client:
+def test_answers_in_other_result_formats(site: Site, accept: str) -> None:
+    with site.client() as client:
         response = client.get(
             "sparql",
             params={

@@ -8,7 +8,7 @@ import rdflib
 from service.errors import UnsupportedShapeError
 from service.gate._context import ContextPlanner, Step
 from service.gate._shape_paths import Pred, Seq
-from service.rdf._terms import NamedNode
+from service.rdf import NamedNode
 
 PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://ex/> .
 ex:S a sh:NodeShape ; sh:targetClass ex:C ; """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from service.rdf._terms import Literal, NamedNode
+from service.rdf import Literal, NamedNode
 from service.settings import PROJECT_ROOT
-from service.store._oxigraph import OxigraphStore
+from service.store import OxigraphStore
 from tests.support import SHARED_ARTICLE
 
 ARTICLE = PROJECT_ROOT / "data" / "claims" / "article" / "article.txt"

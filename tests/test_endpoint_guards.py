@@ -1,9 +1,11 @@
-"""Protection of the public endpoint, against real `parley serve` processes.
+"""Protection of the public endpoint.
 
 The query time limit answers 503 and really stops the work (on the embedded
 store the worker process is killed and its CPU released), caps cut answers into
 valid documents that say so, and every refusal (401, 403, 413, 429, 503, SSRF) is
-an RFC 9457 problem. The module servers run on both backends (embedded, remote).
+an RFC 9457 problem. The module's sites run on both backends: in-process on the
+embedded store (whose query processes are children of this process), a real
+`parley serve` in front of an `oxigraph serve` on the remote one.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ import pytest
 from tests.support import (
     CROSS_PRODUCT,
     ServerProcess,
+    Site,
+    base_for,
     free_port,
     insert_test_triples,
-    start_backend,
-    start_server,
+    open_app,
+    start_site,
 )
-
-pytestmark = pytest.mark.server
 
 UPDATE = {"Content-Type": "application/sparql-update"}
 QUERY = {"Content-Type": "application/sparql-query"}
@@ -42,26 +44,22 @@ STORE_TIMEOUT = ("--timeout-s", "3")
 
 
 @pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+def guarded(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Site]:
     root = tmp_path_factory.mktemp(f"guarded-{backend}")
-    args = (
-        "--query-timeout", "2",
-        "--query-workers", "2",
-        "--max-concurrent-queries", "3",
-        "--max-result-rows", "5",
-        "--max-body-bytes", "8192",
-    )  # fmt: skip
-    process = start_backend(
+    site = start_site(
         backend,
         root / "store",
-        port=free_port(),
         log_dir=root,
-        extra_args=args,
         oxigraph_args=STORE_TIMEOUT,
+        query_timeout_s=2,
+        query_workers=2,
+        max_concurrent_queries=3,
+        max_result_rows=5,
+        max_body_bytes=8192,
     )
-    insert_test_triples(process)
-    yield process
-    process.stop()
+    insert_test_triples(site)
+    yield site
+    site.stop()
 
 
 def _problem(response: httpx.Response, status: int) -> dict[str, object]:
@@ -101,13 +99,19 @@ def _descendants(pid: int) -> dict[int, int]:
     return found
 
 
-def _evaluators(server: ServerProcess) -> dict[int, int]:
+def _parley_pid(site: Site) -> int:
+    """The process Parley's query processes descend from: the server's, or this one (a site
+    in-process)."""
+    return site.process.pid if isinstance(site, ServerProcess) else os.getpid()
+
+
+def _evaluators(site: Site) -> dict[int, int]:
     """The processes that may evaluate a client's query, and their CPU ticks: Parley's
     query processes (embedded), or the `oxigraph serve` process (remote)."""
-    if server.oxigraph is None:
-        return _descendants(server.process.pid)
-    pid = server.oxigraph.process.pid
-    return {pid: _ticks(pid)}
+    if isinstance(site, ServerProcess) and site.oxigraph is not None:
+        pid = site.oxigraph.process.pid
+        return {pid: _ticks(pid)}
+    return _descendants(_parley_pid(site))
 
 
 def _ticks(pid: int) -> int:
@@ -115,7 +119,7 @@ def _ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def test_timeout_stops_the_query_and_others_are_served(guarded: ServerProcess) -> None:
+def test_timeout_stops_the_query_and_others_are_served(guarded: Site) -> None:
     outcome: dict[str, httpx.Response] = {}
 
     def heavy() -> None:
@@ -152,7 +156,7 @@ def test_timeout_stops_the_query_and_others_are_served(guarded: ServerProcess) -
     time.sleep(1.0)
     if guarded.backend == "embedded":
         # Parley stops its own evaluation: the query process is killed, at once.
-        assert not Path(f"/proc/{busy}").exists() or busy not in _descendants(guarded.process.pid)
+        assert not Path(f"/proc/{busy}").exists() or busy not in _descendants(_parley_pid(guarded))
         settle_s = 0.0
     else:
         # Only the store can stop its evaluation: at its own limit (STORE_TIMEOUT), which
@@ -160,14 +164,15 @@ def test_timeout_stops_the_query_and_others_are_served(guarded: ServerProcess) -
         settle_s = 8.0
     burnt, deadline = 0, time.monotonic() + settle_s
     while True:
-        first = {**_descendants(guarded.process.pid), **_evaluators(guarded)}
+        first = {**_descendants(_parley_pid(guarded)), **_evaluators(guarded)}
         time.sleep(0.5)
-        second = {**_descendants(guarded.process.pid), **_evaluators(guarded)}
+        second = {**_descendants(_parley_pid(guarded)), **_evaluators(guarded)}
         burnt = sum(second[p] - first[p] for p in second if p in first)
         if burnt <= 10 or time.monotonic() > deadline:
             break
     assert burnt <= 10, f"processes still used {burnt} CPU ticks after the timeout"
-    metrics = httpx.get(guarded.url + "metrics").text
+    with guarded.client() as http:
+        metrics = http.get("/metrics").text
     assert "parley_query_timeouts_total 1.0" in metrics
 
 
@@ -178,29 +183,27 @@ def test_queries_sharing_a_stopped_process_are_answered_on_its_replacement(
     """Queries share one query process; when it is stopped under a query (as a time limit
     stops it), that query is run again on the replacement and its client still gets the
     answer."""
-    server = start_server(
-        tmp_path / "store", port=free_port(), log_dir=tmp_path, extra_args=("--query-timeout", "60")
-    )
+    site = open_app(tmp_path / "store", base_for(free_port()), query_timeout_s=60)
     try:
-        insert_test_triples(server)
-        with server.client() as http:
+        insert_test_triples(site)
+        with site.client() as http:
             http.get("/sparql", params={"query": "ASK {}"}, headers=JSON_RESULTS)  # start it
         outcome: dict[str, httpx.Response] = {}
         four_way = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
         def slow() -> None:  # about a second of work: 60^4 solutions counted
-            with server.client() as http:
+            with site.client() as http:
                 outcome["slow"] = http.post(
                     "/sparql", content=four_way, headers={**QUERY, **JSON_RESULTS}
                 )
 
-        before = _descendants(server.process.pid)
+        before = _descendants(os.getpid())
         thread = threading.Thread(target=slow)
         thread.start()
         busy, deadline = 0, time.monotonic() + 5
         while time.monotonic() < deadline and not busy:
             time.sleep(0.05)
-            during = _descendants(server.process.pid)
+            during = _descendants(os.getpid())
             grown = {
                 p: t - before.get(p, 0) for p, t in during.items() if t - before.get(p, 0) >= 5
             }
@@ -211,12 +214,12 @@ def test_queries_sharing_a_stopped_process_are_answered_on_its_replacement(
         answer = outcome["slow"]
         assert answer.status_code == 200, answer.text
         assert answer.json()["results"]["bindings"][0]["n"]["value"] == str(60**4)
-        assert busy not in _descendants(server.process.pid)
+        assert busy not in _descendants(os.getpid())
     finally:
-        server.stop()
+        site.stop()
 
 
-def test_concurrency_cap_answers_503_with_retry_after(guarded: ServerProcess) -> None:
+def test_concurrency_cap_answers_503_with_retry_after(guarded: Site) -> None:
     responses: list[httpx.Response] = []
 
     def heavy() -> None:
@@ -246,7 +249,7 @@ def test_concurrency_cap_answers_503_with_retry_after(guarded: ServerProcess) ->
     ],
 )
 def test_row_cap_cuts_a_valid_document_and_says_so(
-    guarded: ServerProcess, accept: str, fmt: pyoxigraph.QueryResultsFormat
+    guarded: Site, accept: str, fmt: pyoxigraph.QueryResultsFormat
 ) -> None:
     with guarded.client() as http:
         response = http.get(
@@ -258,7 +261,7 @@ def test_row_cap_cuts_a_valid_document_and_says_so(
     assert len(rows) == 5
 
 
-def test_row_cap_applies_to_graphs(guarded: ServerProcess) -> None:
+def test_row_cap_applies_to_graphs(guarded: Site) -> None:
     with guarded.client() as http:
         response = http.get(
             "/sparql",
@@ -270,7 +273,7 @@ def test_row_cap_applies_to_graphs(guarded: ServerProcess) -> None:
     assert len(list(pyoxigraph.parse(response.content, pyoxigraph.RdfFormat.TURTLE))) == 5
 
 
-def test_complete_answers_are_not_marked(guarded: ServerProcess) -> None:
+def test_complete_answers_are_not_marked(guarded: Site) -> None:
     with guarded.client() as http:
         response = http.get("/sparql", params={"query": "SELECT ?o { <http://ex/s1> ?p ?o }"})
     assert response.status_code == 200
@@ -278,14 +281,14 @@ def test_complete_answers_are_not_marked(guarded: ServerProcess) -> None:
     assert response.headers["Parley-Result-Rows"] == "1"
 
 
-def test_body_cap_is_413(guarded: ServerProcess) -> None:
+def test_body_cap_is_413(guarded: Site) -> None:
     big = "ASK { " + "?s ?p ?o . " * 2000 + "}"
     with guarded.client() as http:
         response = http.post("/sparql", content=big, headers=QUERY)
     _problem(response, 413)
 
 
-def test_query_syntax_error_says_where(guarded: ServerProcess) -> None:
+def test_query_syntax_error_says_where(guarded: Site) -> None:
     with guarded.client() as http:
         response = http.get("/sparql", params={"query": "SELECT * WHERE {\n  ?s ?p \n}"})
     doc = _problem(response, 400)
@@ -293,7 +296,7 @@ def test_query_syntax_error_says_where(guarded: ServerProcess) -> None:
     assert isinstance(doc["column"], int)
 
 
-def test_update_syntax_error_says_where(guarded: ServerProcess) -> None:
+def test_update_syntax_error_says_where(guarded: Site) -> None:
     with guarded.client() as http:
         response = http.post(
             "/sparql",
@@ -313,14 +316,14 @@ def test_update_syntax_error_says_where(guarded: ServerProcess) -> None:
         "SELECT * { SERVICE ?endpoint { ?s ?p ?o } }",
     ],
 )
-def test_service_to_hosts_not_allowed_is_refused(guarded: ServerProcess, text: str) -> None:
+def test_service_to_hosts_not_allowed_is_refused(guarded: Site, text: str) -> None:
     with guarded.client() as http:
         response = http.get("/sparql", params={"query": text})
     doc = _problem(response, 403)
     assert doc["type"] == f"{guarded.url}problems/outbound-request"
 
 
-def test_load_is_refused_before_anything_is_written(guarded: ServerProcess) -> None:
+def test_load_is_refused_before_anything_is_written(guarded: Site) -> None:
     update = "INSERT DATA { <http://ex/loaded> <http://ex/p> 1 } ; LOAD <http://10.0.0.1/x.ttl>"
     with guarded.client() as http:
         response = http.post("/sparql", content=update, headers={**UPDATE, **guarded.auth()})
@@ -329,7 +332,7 @@ def test_load_is_refused_before_anything_is_written(guarded: ServerProcess) -> N
     assert json.loads(ask.content)["boolean"] is False
 
 
-def test_jsonld_remote_context_is_never_fetched(guarded: ServerProcess) -> None:
+def test_jsonld_remote_context_is_never_fetched(guarded: Site) -> None:
     body = json.dumps({"@context": "http://127.0.0.1:9/context.jsonld", "@id": "http://ex/x"})
     with guarded.client() as http:
         response = http.put(
@@ -342,7 +345,7 @@ def test_jsonld_remote_context_is_never_fetched(guarded: ServerProcess) -> None:
     assert "never fetched" in str(doc["detail"])
 
 
-def test_failing_update_changes_nothing(guarded: ServerProcess) -> None:
+def test_failing_update_changes_nothing(guarded: Site) -> None:
     update = (
         "INSERT DATA { GRAPH <http://ex/atomic> { <http://ex/a> <http://ex/p> 1 } } ;\n"
         "DELETE WHERE { <http://ex/s1> ?p ?o } ;\n"
@@ -364,9 +367,7 @@ def test_failing_update_changes_nothing(guarded: ServerProcess) -> None:
     ("headers", "status"),
     [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": "Basic eDp5"}, 401)],
 )
-def test_writes_need_the_token(
-    guarded: ServerProcess, headers: dict[str, str], status: int
-) -> None:
+def test_writes_need_the_token(guarded: Site, headers: dict[str, str], status: int) -> None:
     with guarded.client() as http:
         update = http.post("/sparql", content="CLEAR ALL", headers={**UPDATE, **headers})
         gsp = http.delete("/store", params={"default": ""}, headers=headers)
@@ -376,17 +377,21 @@ def test_writes_need_the_token(
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+def limited(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Site]:
     root = tmp_path_factory.mktemp(f"limited-{backend}")
-    args = ("--read-only", "--rate-limit", "4", "--query-workers", "0")
-    process = start_backend(
-        backend, root / "store", port=free_port(), log_dir=root, extra_args=args
+    site = start_site(
+        backend,
+        root / "store",
+        log_dir=root,
+        read_only=True,
+        rate_limit_per_minute=4,
+        query_workers=0,
     )
-    yield process
-    process.stop()
+    yield site
+    site.stop()
 
 
-def test_read_only_refuses_writes_and_rate_limit_answers_429(limited: ServerProcess) -> None:
+def test_read_only_refuses_writes_and_rate_limit_answers_429(limited: Site) -> None:
     with limited.client() as http:
         write = http.post("/sparql", content="CLEAR ALL", headers={**UPDATE, **limited.auth()})
         doc = _problem(write, 403)

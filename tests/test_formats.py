@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.errors import NotAcceptableError, UnsupportedMediaTypeError
-from service.rdf._formats import (
+from service.rdf import (
     RDF_FORMATS,
     RESULT_FORMATS,
     by_suffix,

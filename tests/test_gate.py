@@ -16,14 +16,9 @@ from hypothesis import strategies as st
 
 from service.errors import OntologyStatementError, ProtectedGraphError, ShapeViolationError
 from service.gate._write_gate import GateModel, WriteGate
-from service.rdf._formats import TURTLE
-from service.rdf._io import parse
-from service.rdf._terms import RDF, XSD, BlankNode, Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.reasoning._inferred import infer_change
-from service.reasoning._owlrl_closure import closure
-from service.store._base import ChangeSet
-from service.store._oxigraph import OxigraphStore
+from service.rdf import RDF, TURTLE, XSD, BlankNode, Literal, NamedNode, Quad, Vocab, parse
+from service.reasoning import closure, infer_change
+from service.store import ChangeSet, OxigraphStore
 from tests.gate_examples import EXAMPLES, PREFIXES, claim
 from tests.gatekit import build_fixture, dump, full_report
 

@@ -23,11 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.rdf._formats import NQUADS, TURTLE
-from service.rdf._io import parse, serialize
-from service.rdf._terms import Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.store._oxigraph import OxigraphStore
+from service.rdf import NQUADS, TURTLE, Literal, NamedNode, Quad, Vocab, parse, serialize
+from service.store import OxigraphStore
 from tests.gate_examples import PREFIXES, claim
 from tests.gatekit import build_fixture
 from tests.support import ServerProcess, base_for, free_port, start_backend

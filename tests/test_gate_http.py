@@ -1,8 +1,8 @@
-"""The write gate through its doors: ``POST /data`` and ``POST /validate`` on a real
-server, ``parley load`` and ``parley validate`` on a store, and the gate API.
+"""The write gate through its doors: ``POST /data`` and ``POST /validate`` over HTTP,
+``parley load`` and ``parley validate`` on a store, and the gate API.
 
-One server per module and backend (embedded, remote), on the gate's fixture model
-built for its port. The gate's API and ``parley load``/``parley validate`` work on a
+One site per module and backend, on the gate's fixture model built for its URL:
+in-process on the embedded store, a real `parley serve` on the remote one. The gate's API and ``parley load``/``parley validate`` work on a
 store directory in the test process, with no server: they run once, not per backend.
 """
 
@@ -18,12 +18,20 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from service.cli._main import main
-from service.rdf._formats import NQUADS, NTRIPLES, TURTLE
-from service.rdf._io import parse, serialize
-from service.rdf._terms import XSD, Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.store._oxigraph import OxigraphStore
+from service.cli import main
+from service.rdf import (
+    NQUADS,
+    NTRIPLES,
+    TURTLE,
+    XSD,
+    Literal,
+    NamedNode,
+    Quad,
+    Vocab,
+    parse,
+    serialize,
+)
+from service.store import OxigraphStore
 from tests.gate_examples import EXAMPLES, PREFIXES, Example, claim
 from tests.gatekit import (
     CliPath,
@@ -38,10 +46,7 @@ from tests.gatekit import (
     post_to_data,
     server_data,
 )
-from tests.support import ServerProcess, base_for, free_port, start_backend
-
-pytestmark = pytest.mark.server
-
+from tests.support import Site, base_for, free_port, start_site
 
 SERVER_DOORS = ["http-data", "sparql-update", "gsp-post"]
 LOCAL_DOORS = ["gate", "cli-load"]
@@ -49,7 +54,7 @@ LOCAL_DOORS = ["gate", "cli-load"]
 
 @dataclass
 class Setup:
-    server: ServerProcess
+    site: Site
     vocab: Vocab
     paths: dict[str, WritePath]
 
@@ -69,15 +74,15 @@ def setup(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Se
     port = free_port()
     base = base_for(port)
     store = build_fixture(root / "server-store", base)
-    server = start_backend(backend, store, port=port, log_dir=root)
-    http = HttpPath(server.url, server.token)
-    update = SparqlUpdatePath(server.url, server.token)
-    gsp = GspPostPath(server.url, server.token)
+    site = start_site(backend, store, log_dir=root, port=port)
+    http = HttpPath(site.client(), site.token)
+    update = SparqlUpdatePath(site.client(), site.token)
+    gsp = GspPostPath(site.client(), site.token)
     paths: dict[str, WritePath] = {"http-data": http, "sparql-update": update, "gsp-post": gsp}
-    yield Setup(server, Vocab(base), paths)
+    yield Setup(site, Vocab(base), paths)
     for door in (http, update, gsp):
         door.close()
-    server.stop()
+    site.stop()
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +101,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
 
 @pytest.fixture
 def client(setup: Setup) -> Iterator[httpx.Client]:
-    with setup.server.client() as c:
+    with setup.site.client() as c:
         yield c
 
 
@@ -139,7 +144,7 @@ def _check_door(path: WritePath, path_name: str, example: Example) -> None:
 
 
 def dump(client: httpx.Client) -> set[tuple[str, ...]]:
-    """Every quad of the server's store, through SPARQL."""
+    """Every quad of the site's store, through SPARQL."""
     response = client.get(
         "/sparql",
         params={"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"},
@@ -158,7 +163,7 @@ def post_data(
     content_type: str = "text/turtle",
     **params: str,
 ) -> httpx.Response:
-    return post_to_data(client, setup.server.auth(), data, graph, content_type, **params)
+    return post_to_data(client, setup.site.auth(), data, graph, content_type, **params)
 
 
 def test_a_refused_write_leaves_the_store_as_it_was(setup: Setup, client: httpx.Client) -> None:
@@ -212,7 +217,7 @@ def test_writes_need_the_token(
 
 def test_bad_requests(setup: Setup, client: httpx.Client) -> None:
     no_graph = client.post(
-        "/data", content=b"", headers={"Content-Type": "text/turtle", **setup.server.auth()}
+        "/data", content=b"", headers={"Content-Type": "text/turtle", **setup.site.auth()}
     )
     assert no_graph.status_code == 400
     protected = post_data(setup, client, body(claim(), "b1"), graph="graph/inferred")
@@ -252,7 +257,7 @@ def test_concurrent_writers_all_land(setup: Setup, client: httpx.Client) -> None
     tokens = [f"c{n}" for n in range(8)]
 
     def write(token: str) -> int:
-        with setup.server.client() as own:
+        with setup.site.client() as own:
             return post_data(setup, own, body(claim(), token)).status_code
 
     with ThreadPoolExecutor(len(tokens)) as pool:
@@ -479,7 +484,7 @@ def test_deletions_that_break_other_data_are_refused_on_every_door(
     update = client.post(
         "/sparql",
         content=f"DELETE WHERE {{ GRAPH graph:editorial {{ <{editor}> ?p ?o }} }}".encode(),
-        headers={"Content-Type": "application/sparql-update", **setup.server.auth()},
+        headers={"Content-Type": "application/sparql-update", **setup.site.auth()},
     )
     assert update.status_code == 422, update.text
     focus = {r["focusNode"] for r in update.json()["results"]}
@@ -487,7 +492,7 @@ def test_deletions_that_break_other_data_are_refused_on_every_door(
     assert f"<{setup.vocab.id['review/C1'].value}>" in focus
     assert all("/id/review/" in f for f in focus)
     gsp = client.delete(
-        "/store", params={"graph": setup.vocab.reference_graph.value}, headers=setup.server.auth()
+        "/store", params={"graph": setup.vocab.reference_graph.value}, headers=setup.site.auth()
     )
     assert gsp.status_code == 422, gsp.text
     messages = " ".join(r["message"] for r in gsp.json()["results"])
@@ -502,7 +507,7 @@ def test_an_update_over_every_graph_is_told_to_name_the_data_graph(
     response = client.post(
         "/sparql",
         content=f"DELETE WHERE {{ GRAPH ?g {{ <{editor}> ?p ?o }} }}".encode(),
-        headers={"Content-Type": "application/sparql-update", **setup.server.auth()},
+        headers={"Content-Type": "application/sparql-update", **setup.site.auth()},
     )
     assert response.status_code == 403
     assert "name the data graph" in response.json()["detail"]

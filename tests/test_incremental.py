@@ -17,17 +17,22 @@ from hypothesis import strategies as st
 
 from service.build._files import ModelFiles, load_data, load_ontology
 from service.errors import UnsupportedOntologyError
-from service.rdf._formats import TURTLE
-from service.rdf._io import parse
-from service.rdf._terms import DCTERMS, RDF, RDFS, SKOS, XSD, Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.reasoning._incremental import Reasoner
-from service.reasoning._inferred import infer_change
-from service.reasoning._owlrl_closure import closure
-from service.reasoning._rules import compile_rules
+from service.rdf import (
+    DCTERMS,
+    RDF,
+    RDFS,
+    SKOS,
+    TURTLE,
+    XSD,
+    Literal,
+    NamedNode,
+    Quad,
+    Vocab,
+    parse,
+)
+from service.reasoning import Reasoner, closure, compile_rules, infer_change
 from service.settings import PROJECT_ROOT
-from service.store._base import ChangeSet
-from service.store._oxigraph import OxigraphStore
+from service.store import ChangeSet, OxigraphStore
 
 VOCAB = Vocab("http://h/")
 ONT = "http://h/ontology#"

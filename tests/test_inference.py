@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.store._oxigraph import OxigraphStore
+from service.store import OxigraphStore
 
 
 def inferred(store: OxigraphStore, triple: str) -> bool:

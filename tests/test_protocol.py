@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from service.errors import ParleyError, ProtocolError, UnsupportedMediaTypeError
-from service.sparql._protocol import parse_operation
+from service.sparql import parse_operation
 
 
 def test_get_query_with_dataset() -> None:

@@ -21,13 +21,9 @@ import httpx
 import pyoxigraph
 import pytest
 
-from service.query._job import QueryJob
-from service.query._pool import QueryPool
-from service.rdf._formats import JSON
-from service.rdf._terms import BlankNode, Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.store._base import ChangeSet
-from service.store._oxigraph import OxigraphStore
+from service.query import QueryJob, QueryPool
+from service.rdf import JSON, BlankNode, Literal, NamedNode, Quad, Vocab
+from service.store import ChangeSet, OxigraphStore
 from tests.support import ServerProcess, free_port, start_server
 
 pytestmark = pytest.mark.server

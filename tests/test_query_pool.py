@@ -19,14 +19,10 @@ import pyoxigraph
 import pytest
 
 from service.errors import QueryTimeoutError
-from service.query._job import QueryJob, Streamed
-from service.query._pool import QueryPool
+from service.query import QueryJob, QueryPool, Streamed
 from service.query._worker import CHUNK
-from service.rdf._formats import JSON, NTRIPLES
-from service.rdf._terms import Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.store._base import ChangeSet
-from service.store._oxigraph import OxigraphStore
+from service.rdf import JSON, NTRIPLES, Literal, NamedNode, Quad, Vocab
+from service.store import ChangeSet, OxigraphStore
 
 pytestmark = pytest.mark.server
 

@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 
 from service.errors import RemoteStoreLimitError, WriteConflictError
-from service.rdf._terms import BlankNode, DefaultGraph, Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
+from service.rdf import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Vocab
 from service.settings import Settings
-from service.store._base import ChangeSet, DatasetSpec
-from service.store._remote import RemoteStore
-from service.store._remote_commit import LEASE_WAIT_S
+from service.store import ChangeSet, DatasetSpec, RemoteStore
+from service.store._remote_lease import LEASE_WAIT_S
 from tests.support import OxigraphProcess, free_port, start_oxigraph
 
 BASE = "http://parley.test/"

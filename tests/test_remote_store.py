@@ -24,11 +24,8 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from service.rdf._formats import NQUADS, TURTLE
-from service.rdf._io import parse, serialize
-from service.rdf._terms import Literal, NamedNode, Quad, Triple
-from service.rdf._vocab import Vocab
-from service.store._oxigraph import OxigraphStore
+from service.rdf import NQUADS, TURTLE, Literal, NamedNode, Quad, Triple, Vocab, parse, serialize
+from service.store import OxigraphStore
 from tests.gate_examples import PREFIXES, claim
 from tests.gatekit import (
     build_fixture,

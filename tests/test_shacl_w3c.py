@@ -20,10 +20,8 @@ import pytest
 import rdflib
 
 from service.gate._validation import report_from_graph
-from service.rdf._formats import NTRIPLES, TURTLE
-from service.rdf._io import parse, serialize, to_rdflib
-from service.rdf._terms import Quad
-from tests.support import CONFORMANCE_DIR, ServerProcess
+from service.rdf import NTRIPLES, TURTLE, Quad, parse, serialize, to_rdflib
+from tests.support import CONFORMANCE_DIR, Site
 
 SUITE = CONFORMANCE_DIR / "data-shapes" / "data-shapes-test-suite" / "tests" / "core"
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -105,12 +103,11 @@ def test_the_suite_is_complete() -> None:
     assert len(CASES) == 98
 
 
-@pytest.mark.server
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_shacl_core(server: ServerProcess, case: Case) -> None:
+def test_shacl_core(site: Site, case: Case) -> None:
     data = serialize(_read(case.data), NTRIPLES)
     shapes = serialize(_read(case.shapes), NTRIPLES)
-    with server.client() as client:
+    with site.client() as client:
         response = client.post(
             "/validate",
             files={

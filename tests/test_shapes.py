@@ -11,12 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from service.build._files import ModelFiles, load_ontology, load_shapes
-from service.gate._validation import ShaclValidator, ValidationReport
-from service.rdf._formats import TURTLE
-from service.rdf._io import parse, to_rdflib
-from service.rdf._terms import NamedNode, Quad
-from service.rdf._vocab import Vocab
+from service.build import ModelFiles, load_ontology, load_shapes
+from service.gate import ShaclValidator, ValidationReport
+from service.rdf import TURTLE, NamedNode, Quad, Vocab, parse, to_rdflib
 from service.settings import Settings
 
 BASE = "http://parley.test/"

@@ -1,5 +1,8 @@
-"""Real clients against a real `parley serve`: SPARQLWrapper and rdflib's SPARQL stores;
-plus what the endpoint says about itself (service description, VoID, metrics, access log)."""
+"""Real clients against a real `parley serve` (the session's ``server``): SPARQLWrapper and
+rdflib's SPARQL stores, which open sockets; plus what the endpoint says about itself
+(service description, VoID, metrics, the access log the server writes).
+
+The module's data lives in its own graph of the session server, removed at the end."""
 
 from __future__ import annotations
 
@@ -14,9 +17,7 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from tests.support import ServerProcess, free_port, start_backend
-
-pytestmark = pytest.mark.server
+from tests.support import ServerProcess
 
 EX = rdflib.Namespace("http://example.org/clients/")
 
@@ -27,25 +28,23 @@ def graph_of(server: ServerProcess) -> str:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
-    root = tmp_path_factory.mktemp("clients")
-    process = start_backend(backend, root / "store", port=free_port(), log_dir=root)
+def served(server: ServerProcess) -> Iterator[ServerProcess]:
+    """The session server, with the module's three triples in the module's graph."""
+    update = {**server.auth(), "Content-Type": "application/sparql-update"}
     data = (
-        f"INSERT DATA {{ GRAPH <{graph_of(process)}> {{ "
+        f"INSERT DATA {{ GRAPH <{graph_of(server)}> {{ "
         "<http://example.org/clients/alice> <http://example.org/clients/knows> "
         "<http://example.org/clients/bob> . <http://example.org/clients/alice> "
         '<http://example.org/clients/name> "Alice"@en . '
         '<http://example.org/clients/bob> <http://example.org/clients/name> "Bob" . } }'
     )
-    with process.client() as http:
-        response = http.post(
-            "/sparql",
-            content=data,
-            headers={**process.auth(), "Content-Type": "application/sparql-update"},
-        )
+    with server.client() as http:
+        response = http.post("/sparql", content=data, headers=update)
         assert response.status_code == 200, response.text
-    yield process
-    process.stop()
+    yield server
+    with server.client() as http:
+        drop = http.post("/sparql", content=f"DROP GRAPH <{graph_of(server)}>", headers=update)
+        assert drop.status_code == 200, drop.text
 
 
 def _convert(sparql: SPARQLWrapper) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.rdf._sparql_text import has_dataset_clause, query_form, remote_iris, tokens
+from service.rdf import has_dataset_clause, query_form, remote_iris, tokens
 
 
 def test_keywords_inside_strings_iris_and_comments_do_not_count() -> None:

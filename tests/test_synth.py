@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from bench.synth import generate
-from service.build._files import ModelFiles, load_ontology, load_shapes
-from service.gate._validation import ShaclValidator
-from service.rdf._io import to_rdflib
-from service.rdf._terms import OA, SCHEMA, Literal, Quad
-from service.rdf._vocab import Vocab
+from service.build import ModelFiles, load_ontology, load_shapes
+from service.gate import ShaclValidator
+from service.rdf import OA, SCHEMA, Literal, Quad, Vocab, to_rdflib
 from service.settings import Settings
 
 

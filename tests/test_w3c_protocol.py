@@ -1,8 +1,9 @@
 """The W3C SPARQL 1.1 Protocol (34 tests) and Graph Store Protocol (13 tests) manifests,
-replayed over HTTP against one real `parley serve` on a scratch store, on each backend.
+replayed over HTTP against one Parley on a scratch store, on each backend (in-process on
+the embedded store, a real `parley serve` on the remote one).
 
 The manifests' paths start with ``/sparql/`` and ``/gsp``; they are mapped to
-Parley's ``/sparql`` and ``/store``. Every request carries the server's write
+Parley's ``/sparql`` and ``/store``. Every request carries the site's write
 token (the manifests assume an open endpoint). Before each test the store is
 emptied with ``DROP ALL`` and the test's ``ut:graphData`` is loaded with the
 Graph Store Protocol.
@@ -17,7 +18,7 @@ import httpx
 import pyoxigraph
 import pytest
 
-from tests.support import ServerProcess, free_port, start_backend
+from tests.support import Site, start_site
 from tests.w3c import (
     HttpRequest,
     ProtocolCase,
@@ -27,8 +28,6 @@ from tests.w3c import (
     status_matches,
     to_ntriples,
 )
-
-pytestmark = pytest.mark.server
 
 PROTOCOL = protocol_cases("protocol")
 GSP = protocol_cases("graph-store-protocol", "manifest-indirect.ttl") + protocol_cases(
@@ -50,11 +49,11 @@ RDF_TYPES = {
 
 
 @pytest.fixture(scope="module")
-def w3c_server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+def w3c_site(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("w3c-protocol")
-    process = start_backend(backend, root / "store", port=free_port(), log_dir=root)
-    yield process
-    process.stop()
+    site = start_site(backend, root / "store", log_dir=root)
+    yield site
+    site.stop()
 
 
 def test_manifests_have_the_expected_number_of_tests() -> None:
@@ -70,14 +69,14 @@ def _path(path: str) -> str:
     raise AssertionError(f"unexpected path {path}")
 
 
-def _reset(server: ServerProcess, case: ProtocolCase, http: httpx.Client) -> None:
-    empty_store(server, http)
+def _reset(site: Site, case: ProtocolCase, http: httpx.Client) -> None:
+    empty_store(site, http)
     for path, graph in case.graph_data:
         put = http.put(
             "/store",
             params={"graph": graph},
             content=to_ntriples(path, graph),
-            headers={**server.auth(), "Content-Type": "application/n-triples"},
+            headers={**site.auth(), "Content-Type": "application/n-triples"},
         )
         assert put.status_code in (201, 204), put.text
 
@@ -112,10 +111,10 @@ def _check(request: HttpRequest, response: httpx.Response, label: str) -> None:
         )
 
 
-def _replay(server: ServerProcess, case: ProtocolCase) -> None:
+def _replay(site: Site, case: ProtocolCase) -> None:
     variables: dict[str, str] = {}
-    with server.client() as http:
-        _reset(server, case, http)
+    with site.client() as http:
+        _reset(site, case, http)
         for i, request in enumerate(case.requests):
             path = _path(request.path)
             body = request.body
@@ -124,9 +123,9 @@ def _replay(server: ServerProcess, case: ProtocolCase) -> None:
                 body = body.replace(name.encode(), value.encode()) if body else body
             response = http.request(
                 request.method,
-                httpx.URL(server.url.rstrip("/") + path),
+                httpx.URL(site.url.rstrip("/") + path),
                 content=body,
-                headers={**request.headers, **server.auth()},
+                headers={**request.headers, **site.auth()},
             )
             _check(request, response, f"{case.name} request {i + 1} ({request.method} {path})")
             if request.location_var:
@@ -134,13 +133,13 @@ def _replay(server: ServerProcess, case: ProtocolCase) -> None:
 
 
 @pytest.mark.parametrize("case", PROTOCOL, ids=lambda c: c.name)
-def test_sparql_protocol(w3c_server: ServerProcess, case: ProtocolCase) -> None:
-    _replay(w3c_server, case)
+def test_sparql_protocol(w3c_site: Site, case: ProtocolCase) -> None:
+    _replay(w3c_site, case)
 
 
 @pytest.mark.parametrize("case", GSP, ids=lambda c: c.name)
-def test_graph_store_protocol(w3c_server: ServerProcess, case: ProtocolCase) -> None:
-    _replay(w3c_server, case)
+def test_graph_store_protocol(w3c_site: Site, case: ProtocolCase) -> None:
+    _replay(w3c_site, case)
 
 
 def test_suite_directory_exists() -> None:

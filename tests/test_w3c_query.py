@@ -1,4 +1,4 @@
-"""The W3C SPARQL 1.1 query-evaluation suites, run over HTTP against one `parley serve`.
+"""The W3C SPARQL 1.1 query-evaluation suites, run over HTTP against one Parley per backend.
 
 For each test the store is emptied (``DROP ALL``), the test's data is loaded
 with the Graph Store Protocol (``qt:data`` into the default graph,
@@ -18,7 +18,7 @@ import httpx
 import pyoxigraph
 import pytest
 
-from tests.support import ServerProcess, free_port, start_backend
+from tests.support import Site, start_site
 from tests.w3c import (
     QueryCase,
     empty_store,
@@ -30,8 +30,6 @@ from tests.w3c import (
     table_rows,
     to_ntriples,
 )
-
-pytestmark = pytest.mark.server
 
 DIRECTORIES = (
     "aggregates",
@@ -95,22 +93,23 @@ RESULT_FORMATS = {
 
 
 @pytest.fixture(scope="module")
-def eval_server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[ServerProcess]:
+def eval_site(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Site]:
+    """Parley on a scratch store: in-process (embedded), or a real server (remote)."""
     root = tmp_path_factory.mktemp("w3c-query")
-    process = start_backend(backend, root / "store", port=free_port(), log_dir=root)
-    yield process
-    process.stop()
+    site = start_site(backend, root / "store", log_dir=root)
+    yield site
+    site.stop()
 
 
 @pytest.fixture(scope="module")
-def http(eval_server: ServerProcess) -> Iterator[httpx.Client]:
-    with eval_server.client() as client:
+def http(eval_site: Site) -> Iterator[httpx.Client]:
+    with eval_site.client() as client:
         yield client
 
 
-def _load(server: ServerProcess, http: httpx.Client, case: QueryCase) -> None:
-    auth = {**server.auth(), "Content-Type": "application/n-triples"}
-    empty_store(server, http)
+def _load(site: Site, http: httpx.Client, case: QueryCase) -> None:
+    auth = {**site.auth(), "Content-Type": "application/n-triples"}
+    empty_store(site, http)
     for path in case.data:
         iri = case.query_iri.rsplit("/", 1)[0] + "/" + path.name
         body = to_ntriples(path, iri)
@@ -123,7 +122,7 @@ def _load(server: ServerProcess, http: httpx.Client, case: QueryCase) -> None:
         assert response.status_code in (201, 204), response.text
 
 
-def _run(server: ServerProcess, http: httpx.Client, case: QueryCase) -> None:
+def _run(site: Site, http: httpx.Client, case: QueryCase) -> None:
     query = f"BASE <{case.query_iri}>\n" + case.query.read_text(encoding="utf-8")
     if case.kind.startswith("NegativeSyntax"):
         response = http.post(
@@ -132,7 +131,7 @@ def _run(server: ServerProcess, http: httpx.Client, case: QueryCase) -> None:
         assert response.status_code == 400, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
         return
-    _load(server, http, case)
+    _load(site, http, case)
     assert case.result is not None
     suffix = case.result.suffix
     if suffix in RESULT_FORMATS:
@@ -170,13 +169,13 @@ def _compare(actual: bool | list[dict[str, Any]], wanted: bool | list[dict[str, 
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.directory}/{c.name}")
-def test_query_evaluation(eval_server: ServerProcess, http: httpx.Client, case: QueryCase) -> None:
+def test_query_evaluation(eval_site: Site, http: httpx.Client, case: QueryCase) -> None:
     key = f"{case.directory}/{case.name}"
     if key in KNOWN_ENGINE_LIMITS:
         with pytest.raises(AssertionError):
-            _run(eval_server, http, case)
+            _run(eval_site, http, case)
         return
-    _run(eval_server, http, case)
+    _run(eval_site, http, case)
 
 
 def test_allow_list_names_only_existing_tests() -> None:

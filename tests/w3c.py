@@ -22,7 +22,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
-from tests.support import CONFORMANCE_DIR, ServerProcess
+from tests.support import CONFORMANCE_DIR, Site
 
 SPARQL11 = CONFORMANCE_DIR / "rdf-tests" / "sparql" / "sparql11"
 #: The IRI the W3C suites are published under; graph names and bases derive from it.
@@ -356,11 +356,11 @@ def result_set(data: str, base: str) -> bool | list[dict[str, Any]] | None:
     return rows
 
 
-def empty_store(server: ServerProcess, http: httpx.Client) -> None:
-    """``DROP ALL`` on a test server (each W3C test starts from an empty store)."""
+def empty_store(site: Site, http: httpx.Client) -> None:
+    """``DROP ALL`` on a test site (each W3C test starts from an empty store)."""
     reset = http.post(
         "/sparql",
         content=b"DROP ALL",
-        headers={**server.auth(), "Content-Type": "application/sparql-update"},
+        headers={**site.auth(), "Content-Type": "application/sparql-update"},
     )
     assert reset.status_code == 200, reset.text

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-from service.rdf._formats import TURTLE, Format, by_suffix
-from service.rdf._io import parse
-from service.rdf._skolem import skolemize
-from service.rdf._terms import SCHEMA, SH, XSD, BlankNode, Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
+from service.rdf import TURTLE, Format, by_suffix
+from service.rdf import parse
+from service.rdf import skolemize
+from service.rdf import SCHEMA, SH, XSD, BlankNode, Literal, NamedNode, Quad
+from service.rdf import Vocab
 
 
 @dataclass(frozen=True)

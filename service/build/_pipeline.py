@@ -21,14 +21,14 @@ from pathlib import Path
 
 from service.build._files import ModelFiles, load_data, load_ontology, load_shapes
 from service.errors import ConfigError, ShapeViolationError
-from service.gate._model_guard import check_seed_data
-from service.store._oxigraph import OxigraphStore
-from service.rdf._io import to_rdflib
-from service.reasoning._owlrl_closure import closure
+from service.gate import check_seed_data
+from service.store import OxigraphStore
+from service.rdf import to_rdflib
+from service.reasoning import closure
 from service.settings import Settings
-from service.rdf._terms import PROV, RDF, XSD, Literal, NamedNode, Quad
-from service.gate._validation import ShaclValidator, ValidationReport
-from service.rdf._vocab import Vocab
+from service.rdf import PROV, RDF, XSD, Literal, NamedNode, Quad
+from service.gate import ShaclValidator, ValidationReport
+from service.rdf import Vocab
 
 #: Reports progress: called with a stage name when it starts (and None at the end).
 Progress = Callable[[str, str], None]
@@ -171,7 +171,7 @@ def _load_and_swap(target: Path, vocab: Vocab, quads: list[Quad]) -> None:
 
 def _load_remote(settings: Settings, vocab: Vocab, quads: list[Quad], report: Progress) -> None:
     """Empty the remote store and load through the protocol, in batches, with progress."""
-    from service.store._remote import RemoteStore
+    from service.store import RemoteStore
 
     store = RemoteStore.connect(settings, vocab)
     try:

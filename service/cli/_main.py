@@ -1,7 +1,8 @@
 """The ``parley`` command: build, serve, query, validate, stats.
 
-Every option also reads a ``PARLEY_*`` environment variable (shown in
-``--help``); flags win over the environment.
+Every option that sets a ``Settings`` field also reads the field's ``PARLEY_*``
+environment variable, named in one table (``service.settings.ENV_NAMES``) and
+shown in ``--help``; flags win over the environment.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 import click
 
 from service.errors import ParleyError, ShapeViolationError
-from service.gate._validation import ValidationReport
-from service.settings import Settings
+from service.gate import ValidationReport
+from service.settings import ENV_NAMES, Settings
 
 
 def _settings(**flags: Any) -> Settings:
@@ -33,40 +34,60 @@ def _fail(error: ParleyError) -> None:
     sys.exit(1 if isinstance(error, ShapeViolationError) else 2)
 
 
+def setting(
+    flag: str, field: str, **attrs: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option that sets the ``Settings`` field ``field`` (its parameter name): from the
+    flag, else from the field's ``PARLEY_*`` variable in ``ENV_NAMES``, shown in ``--help``."""
+    return click.option(flag, field, envvar=ENV_NAMES[field], show_envvar=True, **attrs)
+
+
 def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """The store: a directory (embedded Oxigraph), or a remote SPARQL store."""
+    credentials = (
+        f"{ENV_NAMES['store_user']}/{ENV_NAMES['store_password']} or {ENV_NAMES['store_token']}"
+    )
     remote = [
-        ("--store-url", "PARLEY_STORE_URL",
+        ("--store-url", "store_url",
          "Remote SPARQL store's query endpoint (an Oxigraph server: http://HOST:PORT/sparql); "
-         "replaces --store. Credentials: PARLEY_STORE_USER/PARLEY_STORE_PASSWORD or "
-         "PARLEY_STORE_TOKEN."),
-        ("--store-update-url", "PARLEY_STORE_UPDATE_URL",
+         f"replaces --store. Credentials: {credentials}."),
+        ("--store-update-url", "store_update_url",
          "Remote store's update endpoint, when it is not the query endpoint."),
-        ("--store-gsp-url", "PARLEY_STORE_GSP_URL",
+        ("--store-gsp-url", "store_gsp_url",
          "Remote store's Graph Store Protocol endpoint, for faster bulk loads."),
-        ("--store-timeout-param", "PARLEY_STORE_TIMEOUT_PARAM",
+        ("--store-timeout-param", "store_timeout_param",
          "Name of the remote store's per-query time-limit parameter (Fuseki: timeout)."),
     ]  # fmt: skip
-    for flag, env, text in reversed(remote):
-        f = click.option(flag, envvar=env, show_envvar=True, help=text)(f)
-    return click.option(
+    for flag, field, text in reversed(remote):
+        f = setting(flag, field, help=text)(f)
+    return setting(
         "--store",
         "store_path",
         type=click.Path(path_type=Path, file_okay=False),
-        envvar="PARLEY_STORE",
-        show_envvar=True,
         help="Directory of the Oxigraph store.",
     )(f)
 
 
 def base_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
+    return setting(
         "--base-iri",
-        envvar="PARLEY_BASE_IRI",
-        show_envvar=True,
+        "base_iri",
         help="The server's own URL; relative IRIs in ontology/, shapes/ and data/ "
         "resolve against it.  [default: http://127.0.0.1:8000/]",
     )(f)
+
+
+class _HostList(click.ParamType[str, object]):
+    """A host name; the environment variable lists them separated by commas (as
+    ``Settings.from_env`` reads it), not by spaces."""
+
+    name = "host"
+    envvar_list_splitter = ","
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        return str(value).strip()
 
 
 @click.group()
@@ -103,23 +124,20 @@ class _Ticker:
 @main.command()
 @store_option
 @base_option
-@click.option(
+@setting(
     "--data-dir",
+    "data_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    envvar="PARLEY_DATA_DIR",
-    show_envvar=True,
 )
-@click.option(
+@setting(
     "--ontology-dir",
+    "ontology_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    envvar="PARLEY_ONTOLOGY_DIR",
-    show_envvar=True,
 )
-@click.option(
+@setting(
     "--shapes-dir",
+    "shapes_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    envvar="PARLEY_SHAPES_DIR",
-    show_envvar=True,
 )
 def build(**flags: Any) -> None:
     """Validate data/ against shapes/, reason with the ontology, and write the store.
@@ -127,7 +145,7 @@ def build(**flags: Any) -> None:
     On a violation the report is printed, the exit status is 1 and any
     existing store is left untouched.
     """
-    from service.build._pipeline import build as run_build
+    from service.build import build as run_build
 
     try:
         settings = _settings(**flags)
@@ -143,112 +161,115 @@ def build(**flags: Any) -> None:
 @main.command()
 @store_option
 @base_option
-@click.option(
+@setting(
     "--host",
-    envvar="PARLEY_HOST",
-    show_envvar=True,
+    "host",
     help="Interface to listen on.  [default: 127.0.0.1]",
 )
-@click.option(
+@setting(
     "--port",
+    "port",
     type=int,
-    envvar="PARLEY_PORT",
-    show_envvar=True,
     help="Port to listen on.  [default: 8000]",
 )
-@click.option(
+@setting(
     "--read-only",
+    "read_only",
     is_flag=True,
     default=None,
-    envvar="PARLEY_READ_ONLY",
-    show_envvar=True,
     help="Refuse every write with 403.",
 )
 @click.option(
     "--write-token-file",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="File holding the bearer token for writes "
-    "(else PARLEY_WRITE_TOKEN, else a random one, printed once).",
+    f"(else {ENV_NAMES['write_token']}, else a random one, printed once).",
 )
-@click.option(
+@setting(
     "--query-timeout",
     "query_timeout_s",
     type=float,
-    envvar="PARLEY_QUERY_TIMEOUT",
-    show_envvar=True,
     help="Seconds a query may run before it is stopped.  [default: 30]",
 )
-@click.option(
+@setting(
     "--query-workers",
+    "query_workers",
     type=int,
-    envvar="PARLEY_QUERY_WORKERS",
-    show_envvar=True,
     help="Client queries evaluated at once, on threads of the query process (0: in the web "
     "process, with no hard time limit).  [default: 4]",
 )
-@click.option(
-    "--max-concurrent-queries",
+@setting(
+    "--query-engine",
+    "query_engine",
+    type=click.Choice(["copy", "checkpoint"]),
+    help="What evaluates queries on the embedded store: query processes forked from an "
+    "in-memory copy (copy), or workers on checkpoints of the store on disk (checkpoint).  "
+    "[default: copy]",
+)
+@setting(
+    "--query-copy-budget-bytes",
+    "query_copy_budget_bytes",
     type=int,
-    envvar="PARLEY_MAX_CONCURRENT_QUERIES",
-    show_envvar=True,
+    help="Bytes the copy engine's in-memory copy of the store may take (estimated at start); "
+    "a larger store is served by the checkpoint engine.  [default: 2 GiB]",
+)
+@setting(
+    "--max-concurrent-queries",
+    "max_concurrent_queries",
+    type=int,
     help="Queries admitted at once; past it clients get 503 + Retry-After.  [default: 8]",
 )
-@click.option(
+@setting(
     "--max-result-rows",
+    "max_result_rows",
     type=int,
-    envvar="PARLEY_MAX_RESULT_ROWS",
-    show_envvar=True,
     help="Rows (solutions or triples) of an answer at most; a cut answer says so.  "
     "[default: 100000]",
 )
-@click.option(
+@setting(
     "--max-response-bytes",
+    "max_response_bytes",
     type=int,
-    envvar="PARLEY_MAX_RESPONSE_BYTES",
-    show_envvar=True,
     help="Bytes of an answer at most.  [default: 64 MiB]",
 )
-@click.option(
+@setting(
     "--max-body-bytes",
+    "max_body_bytes",
     type=int,
-    envvar="PARLEY_MAX_BODY_BYTES",
-    show_envvar=True,
     help="Bytes of a request body at most (413 past it).  [default: 16 MiB]",
 )
-@click.option(
+@setting(
     "--rate-limit",
     "rate_limit_per_minute",
     type=int,
-    envvar="PARLEY_RATE_LIMIT",
-    show_envvar=True,
     help="Requests per minute per client address to /sparql and /store (0: off).  [default: 0]",
 )
-@click.option(
+@setting(
     "--outbound-allow",
+    "outbound_allow",
+    type=_HostList(),
     multiple=True,
-    help="A host SERVICE and LOAD may fetch from (repeatable; PARLEY_OUTBOUND_ALLOW takes a "
+    help="A host SERVICE and LOAD may fetch from (repeatable; the variable takes a "
     "comma-separated list). Default: none, no outbound request at all.",
 )
-@click.option(
+@setting(
     "--threads",
+    "threads",
     type=int,
-    envvar="PARLEY_THREADS",
-    show_envvar=True,
     help="Request threads.  [default: 8]",
 )
-@click.option(
+@setting(
     "--log-format",
+    "log_format",
     type=click.Choice(["text", "json"]),
-    envvar="PARLEY_LOG_FORMAT",
-    show_envvar=True,
 )
-@click.option("--log-level", envvar="PARLEY_LOG_LEVEL", show_envvar=True)
+@setting("--log-level", "log_level")
 def serve(write_token_file: Path | None, outbound_allow: tuple[str, ...], **flags: Any) -> None:
     """Serve the store over HTTP (SPARQL endpoint, pages, writes)."""
     if outbound_allow:
-        flags["outbound_allow"] = tuple(outbound_allow)
+        flags["outbound_allow"] = tuple(host for host in outbound_allow if host)
     from service.logsetup import configure_logging
-    from service.web._server import serve as run_server
+    from service.web import serve as run_server
 
     try:
         settings = _settings(**flags)
@@ -271,8 +292,8 @@ def serve(write_token_file: Path | None, outbound_allow: tuple[str, ...], **flag
 
 
 def _open_and_close(settings: Settings) -> tuple[str, str] | None:
-    from service.rdf._vocab import Vocab
-    from service.store._open import open_store
+    from service.rdf import Vocab
+    from service.store import open_store
 
     try:
         open_store(settings, Vocab(settings.base_iri)).close()

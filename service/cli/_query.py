@@ -6,13 +6,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from service.errors import ConfigError, NotAcceptableError
-from service.rdf._formats import RDF_FORMATS, RESULT_FORMATS, TURTLE, negotiate
-from service.rdf._sparql_text import has_dataset_clause, query_form
-from service.rdf._terms import BlankNode, DefaultGraph, Literal, NamedNode, Term
-from service.rdf._vocab import Vocab
+from service.rdf import (
+    RDF_FORMATS,
+    RESULT_FORMATS,
+    TURTLE,
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Term,
+    Vocab,
+    has_dataset_clause,
+    negotiate,
+    query_form,
+)
 from service.settings import Settings
-from service.store._base import GraphStore
-from service.store._open import open_store
+from service.store import GraphStore, open_store
 
 
 @contextmanager
@@ -32,7 +41,7 @@ def open_local_store(settings: Settings) -> GraphStore:
         raise ConfigError(
             "no store given: pass --store DIR or --store-url URL (or set PARLEY_STORE)"
         )
-    return open_store(settings)
+    return open_store(settings, must_exist=True)
 
 
 def short(term: Term | None, vocab: Vocab) -> str:

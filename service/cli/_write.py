@@ -11,17 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urljoin
 
-from service.build._files import ModelFiles, load_ontology, load_shapes
+from service.build import ModelFiles, load_ontology, load_shapes
 from service.cli._query import open_local_store
-from service.gate._validation import ShaclValidator, ValidationReport
-from service.gate._write_gate import WriteGate
-from service.gate._writes import WriteOutcome
-from service.rdf._formats import TURTLE, by_suffix
-from service.rdf._io import parse, to_rdflib
-from service.rdf._terms import NamedNode, Quad
-from service.rdf._vocab import Vocab
+from service.gate import ShaclValidator, ValidationReport, WriteGate, WriteOutcome
+from service.rdf import TURTLE, NamedNode, Quad, Vocab, by_suffix, parse, to_rdflib
 from service.settings import Settings
-from service.store._base import ChangeSet
+from service.store import ChangeSet
 
 
 def read_file(path: Path, vocab: Vocab, graph: NamedNode) -> list[Quad]:

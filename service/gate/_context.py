@@ -47,9 +47,8 @@ from service.gate._shape_paths import (
     predicates,
     prefixes,
 )
-from service.rdf._terms import RDF, NamedNode
-from service.reasoning._incremental import Facts
-from service.reasoning._rules import Fact, Node
+from service.rdf import RDF, NamedNode
+from service.reasoning import Fact, Facts, Node
 
 _TARGETS = (RSH.targetClass, RSH.targetNode, RSH.targetSubjectsOf, RSH.targetObjectsOf)
 _LOGICAL = (RSH["or"], RSH["and"], RSH.xone)

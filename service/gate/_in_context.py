@@ -18,13 +18,9 @@ from collections.abc import Iterable
 
 from service.gate._context import ContextPlanner
 from service.gate._validation import ShaclValidator, ValidationReport, conforming_report
-from service.rdf._io import to_rdflib
-from service.rdf._terms import RDFS, NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.reasoning._incremental import Overlay
-from service.reasoning._inferred import StoreFacts
-from service.reasoning._rules import Fact
-from service.store._base import GraphStore
+from service.rdf import RDFS, NamedNode, Quad, Vocab, to_rdflib
+from service.reasoning import Fact, Overlay, StoreFacts
+from service.store import GraphStore
 
 
 class InContextValidator:

@@ -25,10 +25,8 @@ from collections.abc import Iterable
 
 from service.errors import OntologyStatementError, ShapeViolationError
 from service.gate._validation import ShaclValidator, ValidationReport
-from service.rdf._io import to_rdflib
-from service.rdf._terms import OWL, RDF, RDFS, SH, XSD, Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
-from service.reasoning._rules import Rules, compile_rules
+from service.rdf import OWL, RDF, RDFS, SH, XSD, Literal, NamedNode, Quad, Vocab, to_rdflib
+from service.reasoning import Rules, compile_rules
 
 #: Predicates that state the model, never data.
 _TBOX_PREDICATES = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}

@@ -17,8 +17,7 @@ import uuid
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
-from service.rdf._terms import PROV, RDF, RDFS, XSD, GraphName, Literal, NamedNode, Quad
-from service.rdf._vocab import Vocab
+from service.rdf import PROV, RDF, RDFS, XSD, GraphName, Literal, NamedNode, Quad, Vocab
 
 
 def agent_iri(agent: str, vocab: Vocab) -> NamedNode:

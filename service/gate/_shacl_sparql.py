@@ -27,9 +27,8 @@ from rdflib.namespace import RDF as RRDF
 from rdflib.namespace import RDFS as RRDFS
 from rdflib.namespace import SH as RSH
 
-from service.rdf._io import term_to_rdflib
-from service.rdf._terms import Literal, Term
-from service.store._oxigraph import OxigraphStore
+from service.rdf import Literal, Term, term_to_rdflib
+from service.store import OxigraphStore
 
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 

@@ -21,9 +21,8 @@ from rdflib.namespace import SH as RSH
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 
 from service.errors import UnsupportedShapeError
-from service.rdf._terms import NamedNode
-from service.reasoning._incremental import Facts
-from service.reasoning._rules import Fact, Node
+from service.rdf import NamedNode
+from service.reasoning import Fact, Facts, Node
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import pyshacl
@@ -26,10 +27,18 @@ from rdflib.namespace import SH as RSH
 from service.errors import ShapesError, ShapeViolationError
 from service.gate._shacl_report import strict_booleans, without_nested_results
 from service.gate._shacl_sparql import evaluate, split_shapes, to_report_triples
-from service.rdf._io import literals_verbatim, rdflib_graph, term_to_rdflib, to_rdflib
-from service.rdf._terms import DefaultGraph, NamedNode, Quad, Term
-from service.rdf._vocab import Vocab
-from service.store._oxigraph import OxigraphStore
+from service.rdf import (
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    Term,
+    Vocab,
+    literals_verbatim,
+    rdflib_graph,
+    term_to_rdflib,
+    to_rdflib,
+)
+from service.store import OxigraphStore
 
 
 @dataclass(frozen=True)
@@ -175,15 +184,9 @@ class ShaclValidator:
         # (parley:role-host a parley:Role) that sh:class checks need.
         graph = to_rdflib(data) + self.ontology_graph
         conforms, report_graph = _pyshacl(graph, self.core_shapes)
-        if self.sparql_constraints:
-            scratch = OxigraphStore.open(None, Vocab("http://scratch.invalid/"))
-            scratch.bulk_extend(_in_default_graph(q) for q in [*data, *self.ontology])
-            violations = evaluate(self.sparql_constraints, scratch)
-            scratch.close()
-            for triple in to_report_triples(violations):
-                report_graph.add(triple)  # type: ignore[arg-type]
-            conforms = conforms and not violations
-        report = report_from_graph(conforms, report_graph)
+        merged = (_in_default_graph(q) for q in chain(data, self.ontology))  # lazy
+        held = self._check_sparql_constraints(report_graph, merged)
+        report = report_from_graph(conforms and held, report_graph)
         if focus_nodes is None:
             return report
         # pyshacl's own focus_nodes option misreports qualified value shapes (their value
@@ -222,15 +225,29 @@ class ShaclValidator:
         conforms, report_graph = _pyshacl(
             rdflib_graph(triples), self.core_shapes, focus_nodes=focus
         )
-        if self.sparql_constraints:
-            scratch = OxigraphStore.open(None, Vocab("http://scratch.invalid/"))
-            scratch.bulk_extend(Quad(s, p, o) for s, p, o in triples)  # type: ignore[arg-type]
-            violations = evaluate(self.sparql_constraints, scratch, focus=set(focus_nodes))
+        quads = (Quad(s, p, o) for s, p, o in triples)  # type: ignore[arg-type]
+        held = self._check_sparql_constraints(report_graph, quads, focus=set(focus_nodes))
+        return report_from_graph(conforms and held, report_graph)
+
+    def _check_sparql_constraints(
+        self, report_graph: rdflib.Graph, data: Iterable[Quad], focus: set[Term] | None = None
+    ) -> bool:
+        """Run the shapes' ``sh:sparql`` constraints over ``data`` (in a scratch Oxigraph
+        store), add their violations to ``report_graph``, and say whether there were none.
+
+        :param focus: report only these focus nodes (all targeted nodes when ``None``).
+        """
+        if not self.sparql_constraints:
+            return True
+        scratch = OxigraphStore.open(None, Vocab("http://scratch.invalid/"))
+        try:
+            scratch.bulk_extend(data)
+            violations = evaluate(self.sparql_constraints, scratch, focus=focus)
+        finally:
             scratch.close()
-            for triple in to_report_triples(violations):
-                report_graph.add(triple)  # type: ignore[arg-type]
-            conforms = conforms and not violations
-        return report_from_graph(conforms, report_graph)
+        for triple in to_report_triples(violations):
+            report_graph.add(triple)  # type: ignore[arg-type]
+        return not violations
 
 
 def _pyshacl(
@@ -340,13 +357,3 @@ def _from_n3(text: str | None) -> rdflib.term.Node | None:
 
 def _in_default_graph(quad: Quad) -> Quad:
     return Quad(quad.subject, quad.predicate, quad.object, DefaultGraph())
-
-
-def graph_of(
-    triples: Iterable[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]],
-) -> rdflib.Graph:
-    """An rdflib graph of the given triples."""
-    graph = rdflib.Graph()
-    for triple in triples:
-        graph.add(triple)
-    return graph

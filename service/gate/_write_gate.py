@@ -1,6 +1,6 @@
 """The write gate: every write is validated in context and committed with its consequences.
 
-``WriteGate`` implements ``service.gate._writes.Writer``. For each ``ChangeSet``,
+``WriteGate.submit`` is the one door every write goes through. For each ``ChangeSet``,
 one at a time (a re-entrant lock; ``exclusive()`` lets a write path compute
 its change from the store's state under the same lock):
 
@@ -41,13 +41,9 @@ from service.gate._model_guard import ModelGuard
 from service.gate._provenance import write_record
 from service.gate._validation import ValidationReport, conforming_report
 from service.gate._writes import SerialWriter, WriteOutcome
-from service.rdf._skolem import skolemize
-from service.rdf._terms import NamedNode, Quad, Triple
-from service.reasoning._incremental import Reasoner
-from service.reasoning._inferred import infer_change
-from service.reasoning._rules import Rules, compile_rules
-from service.store._base import ChangeSet, GraphStore, has_blank_node
-from service.store._oxigraph_update import canonical_quads
+from service.rdf import NamedNode, Quad, Triple, skolemize
+from service.reasoning import Reasoner, Rules, compile_rules, infer_change
+from service.store import ChangeSet, GraphStore, canonical_quads, has_blank_node
 
 
 class Stopwatch:

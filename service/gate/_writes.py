@@ -1,30 +1,25 @@
-"""The one door every write goes through: ``Writer.submit(ChangeSet)``.
+"""What every write shares: its outcome, the write lock and the listeners.
 
 Each write path turns its request into a ``ChangeSet`` first (SPARQL Update:
 the quads the update would delete and insert; Graph Store Protocol: a graph's
 replacement, addition or removal; ``POST /data`` and ``parley load``: the
-parsed body), then calls ``submit``. The writer decides whether the change is
-accepted and commits it atomically; listeners (the search index) hear about
-every accepted change.
-
-The application's writer is the write gate (``service.gate._write_gate.WriteGate``), which
-validates, reasons and records provenance. ``DirectWriter`` commits without any
-of that (atomically, one write at a time, blank nodes skolemised in Parley's
-graphs); it is kept for tools that load trusted data. Both share
-``SerialWriter``: the write lock and the listeners.
+parsed body), then calls ``submit`` on the write gate
+(``service.gate._write_gate.WriteGate``), the one door every write goes through.
+The gate decides whether the change is accepted (it validates, reasons and
+records provenance) and commits it atomically; listeners (the search index)
+hear about every accepted change. ``SerialWriter`` is the gate's base: the write
+lock and the listeners.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from service.rdf._skolem import skolemize
-from service.store._base import ChangeSet, GraphStore
+from service.store import ChangeSet, GraphStore
 
 #: Called with each accepted, committed change.
 Listener = Callable[[ChangeSet], None]
@@ -58,24 +53,8 @@ class WriteOutcome:
         }
 
 
-class Writer(Protocol):
-    """Accepts or refuses changes to the store."""
-
-    def submit(
-        self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
-    ) -> WriteOutcome:
-        """Commit ``changes`` atomically, or raise (``ShapeViolationError``: 422)."""
-
-    def add_listener(self, listener: Listener) -> None:
-        """Call ``listener`` after every committed change."""
-
-    def exclusive(self) -> contextlib.AbstractContextManager[None]:
-        """Hold the write lock (re-entrant) while computing a change from the store's
-        current state and submitting it, so no other write lands in between."""
-
-
 class SerialWriter:
-    """What every writer shares: one write at a time (a re-entrant lock), and listeners."""
+    """The write gate's base: one write at a time (a re-entrant lock), and listeners."""
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
@@ -95,27 +74,3 @@ class SerialWriter:
         """Tell every listener about a committed change."""
         for listener in self._listeners:
             listener(changes)
-
-
-class DirectWriter(SerialWriter):
-    """Commits every change as it is, atomically and one at a time."""
-
-    def __init__(self, store: GraphStore) -> None:
-        super().__init__(store)
-
-    def submit(
-        self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
-    ) -> WriteOutcome:
-        vocab = self.store.vocab
-        prepared = ChangeSet(
-            delete=changes.delete,
-            insert=skolemize(changes.insert, vocab),
-            create_graphs=changes.create_graphs,
-            drop_graphs=changes.drop_graphs,
-        )
-        if dry_run:
-            return WriteOutcome(len(prepared.insert), len(prepared.delete), False, changes=prepared)
-        with self.exclusive():
-            self.store.commit(prepared)
-        self.notify(prepared)
-        return WriteOutcome(len(prepared.insert), len(prepared.delete), True, changes=prepared)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.pages._labels import Labels, TermView, lexical
-from service.rdf._terms import NamedNode
-from service.store._base import GraphStore, Row
+from service.rdf import NamedNode
+from service.store import GraphStore, Row
 
 
 @dataclass

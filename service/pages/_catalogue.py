@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.pages._labels import Labels, TermView, integer
-from service.rdf._terms import NamedNode
-from service.store._base import GraphStore
+from service.rdf import NamedNode
+from service.store import GraphStore
 
 #: Entities listed per page of a class index or a graph page.
 LIST_PAGE = 100

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from service.pages._labels import Labels, TermView, integer, lexical
 from service.pages._text_spans import Segment, Span, segments, window
-from service.rdf._terms import NamedNode, Term
-from service.store._base import GraphStore, Row
+from service.rdf import NamedNode, Term
+from service.store import GraphStore, Row
 
 #: How each modality is reported in a sentence ("Putin demands: ..."), for one claimant
 #: and for a loosely defined group, which the sources name in the plural ("Western

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from service.pages._labels import Labels
-from service.rdf._terms import (
+from service.rdf import (
     RDF,
     RDFS,
     BlankNode,
@@ -33,9 +33,9 @@ from service.rdf._terms import (
     Subject,
     Term,
     Triple,
+    Vocab,
 )
-from service.rdf._vocab import Vocab
-from service.store._base import GraphStore
+from service.store import GraphStore
 
 #: Incoming statements kept per property; the page and the RDF say when more exist.
 INCOMING_LIMIT = 2000

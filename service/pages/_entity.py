@@ -19,8 +19,8 @@ from service.pages._labels import Labels, TermView, lexical
 from service.pages._neighbourhood import Picture, picture
 from service.pages._source import source_view
 from service.pages._statement_tables import DependentView, Paging, PropertyGroup, dependents, group
-from service.rdf._terms import DCTERMS, RDFS, SCHEMA, SKOS, NamedNode
-from service.store._base import GraphStore
+from service.rdf import DCTERMS, RDFS, SCHEMA, SKOS, NamedNode
+from service.store import GraphStore
 
 #: Properties whose value describes the entity in prose.
 _PROSE = (SKOS.definition, RDFS.comment, SCHEMA.description, DCTERMS.description)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from service.pages._actor import ClaimRow
 from service.pages._labels import Labels, TermView, lexical
-from service.rdf._terms import Literal, NamedNode, Term
-from service.store._base import GraphStore
+from service.rdf import Literal, NamedNode, Term
+from service.store import GraphStore
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from service.rdf._terms import (
+from service.rdf import (
     DCTERMS,
     RDF,
     RDFS,
@@ -30,9 +30,9 @@ from service.rdf._terms import (
     Literal,
     NamedNode,
     Term,
+    Vocab,
 )
-from service.rdf._vocab import Vocab
-from service.store._base import GraphStore
+from service.store import GraphStore
 
 #: Predicates that name a thing, best first.
 LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, SCHEMA.name, DCTERMS["title"])

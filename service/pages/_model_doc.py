@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.pages._labels import Labels, TermView, lexical
-from service.rdf._terms import OWL, RDF, RDFS, SH, SKOS, BlankNode, NamedNode, Term, Triple
-from service.store._base import GraphStore
+from service.rdf import OWL, RDF, RDFS, SH, SKOS, BlankNode, NamedNode, Term, Triple
+from service.store import GraphStore
 
 
 class _Graph:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from service.pages._entities import Description
 from service.pages._labels import Labels, TermView
-from service.rdf._terms import RDF, NamedNode
+from service.rdf import RDF, NamedNode
 
 SIZE = 560
 RADIUS = 200

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 
 from service.errors import StoreError
 from service.pages._labels import Labels, TermView
-from service.rdf._formats import NTRIPLES
-from service.rdf._io import parse
-from service.rdf._terms import BlankNode, Literal, NamedNode, Term, Triple
+from service.rdf import NTRIPLES, BlankNode, Literal, NamedNode, Term, Triple, parse
 
 #: Rows shown on the page; the downloads have them all.
 SHOWN_ROWS = 1000

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import tantivy
 
-from service.rdf._terms import Literal, NamedNode
-from service.store._base import ChangeSet, GraphStore, Row
+from service.rdf import Literal, NamedNode
+from service.store import ChangeSet, GraphStore, Row
 
 logger = logging.getLogger(__name__)
 

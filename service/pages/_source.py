@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from service.pages._actor import ClaimRow
 from service.pages._labels import Labels, TermView, integer, lexical
 from service.pages._text_spans import Segment, Span, paragraphs
-from service.rdf._terms import NamedNode
-from service.store._base import GraphStore
+from service.rdf import NamedNode
+from service.store import GraphStore
 
 
 @dataclass

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from service.pages._entities import Description, Statement
 from service.pages._labels import Labels, TermView
-from service.rdf._terms import RDF, RDFS, SKOS, BlankNode, NamedNode, Subject
+from service.rdf import RDF, RDFS, SKOS, BlankNode, NamedNode, Subject
 
 #: Values a property group shows before "show all".
 GROUP_PREVIEW = 12

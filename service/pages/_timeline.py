@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from service.pages._labels import Labels, TermView, lexical
-from service.store._base import GraphStore
+from service.store import GraphStore
 
 WIDTH = 960
 ROW = 34

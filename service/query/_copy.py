@@ -9,6 +9,7 @@ opened RocksDB keeps its background threads, which a fork does not carry over.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import shutil
 import tempfile
@@ -17,11 +18,30 @@ from pathlib import Path
 import pyoxigraph
 
 from service.errors import StoreError
-from service.rdf._terms import BlankNode, NamedNode
-from service.rdf._vocab import Vocab
-from service.store._oxigraph import OxigraphStore
+from service.rdf import BlankNode, NamedNode, Vocab
+from service.store import OxigraphStore
+
+logger = logging.getLogger(__name__)
 
 _NQUADS = pyoxigraph.RdfFormat.N_QUADS
+#: Bytes of memory the copy takes per quad of the store, about: what a server with the copy
+#: holds more than one without (PSS at rest, docs/benchmarks.md: 420-530 at 100k and 1M).
+COPY_BYTES_PER_QUAD = 512
+
+
+def copy_fits(store: OxigraphStore, budget_bytes: int) -> bool:
+    """True when a copy of ``store`` would take at most ``budget_bytes`` of memory, by an
+    estimate from its quads (counting them takes about 0.3 s at 1M); says so when not."""
+    size = store.count() * COPY_BYTES_PER_QUAD
+    if size <= budget_bytes:
+        return True
+    logger.warning(
+        "the store's in-memory query copy would take about %d MiB, more than the %d MiB "
+        "budget (--query-copy-budget-bytes): queries are evaluated on checkpoints instead",
+        size >> 20,
+        budget_bytes >> 20,
+    )
+    return False
 
 
 def export_checkpoint(checkpoint: Path, target: Path) -> list[NamedNode | BlankNode]:

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from service.errors import OverloadedError
-from service.rdf._formats import BY_NAME, Format
-from service.rdf._terms import BlankNode, DefaultGraph, GraphName, NamedNode
-from service.store._base import Answer, DatasetSpec, GraphStore
+from service.rdf import BY_NAME, BlankNode, DefaultGraph, Format, GraphName, NamedNode
+from service.store import Answer, DatasetSpec, GraphStore
 
 #: A job on the wire: plain values only (a pickled dataclass of pyoxigraph terms and
 #: formats cost more than the rest of a cheap query's trip to the worker).

@@ -58,8 +58,8 @@ from service.query._channel import Channel
 from service.query._copy import export_checkpoint, exports_folder
 from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed
 from service.query._procs import AnswerChunks, QueryProcess, RetiredError, Zygote
-from service.rdf._formats import BY_NAME
-from service.store._oxigraph import OxigraphStore
+from service.rdf import BY_NAME
+from service.store import OxigraphStore
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 from service.errors import StoreError, StoreUnavailableError, error_class
 from service.query._channel import Channel
 from service.query._job import RETRY_AFTER_S
-from service.rdf._terms import BlankNode, NamedNode
+from service.rdf import BlankNode, NamedNode
 
 logger = logging.getLogger(__name__)
 

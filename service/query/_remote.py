@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from service.errors import QueryTimeoutError, StoreAnswerError
 from service.query._job import Admission, QueryJob, QueryLimits, Streamed
-from service.store._base import GraphStore
+from service.store import GraphStore
 
 
 class RemoteQueryRunner:

@@ -56,8 +56,8 @@ from service.logsetup import configure_logging
 from service.query._channel import Channel
 from service.query._copy import memory_copy
 from service.query._job import QueryJob
-from service.rdf._vocab import Vocab
-from service.store._oxigraph import OxigraphStore
+from service.rdf import Vocab
+from service.store import OxigraphStore
 
 logger = logging.getLogger(__name__)
 

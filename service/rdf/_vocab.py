@@ -151,7 +151,3 @@ class Vocab:
             "sh": str(SH),
             "wd": "http://www.wikidata.org/entity/",
         }
-
-    def sparql_prologue(self) -> str:
-        """The prefix table as SPARQL ``PREFIX`` lines (for engines that take no table)."""
-        return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in self.prefixes().items())

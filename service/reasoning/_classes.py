@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from service.errors import UnsupportedOntologyError
-from service.rdf._terms import OWL, RDF, NamedNode, Term
+from service.rdf import OWL, RDF, NamedNode, Term
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from service.rdf._terms import OWL, RDF, RDFS, XSD, BlankNode, NamedNode
+from service.rdf import OWL, RDF, RDFS, XSD, BlankNode, NamedNode
 
 _SAME_AS = OWL.sameAs
 _TYPE = RDF.type

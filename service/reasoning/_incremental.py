@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from service.rdf._terms import RDF, NamedNode
+from service.rdf import RDF, NamedNode
 from service.reasoning._classes import Expr, HasValue, Named, Some, Thing, Union
 from service.reasoning._entailment import keep_inference
 from service.reasoning._rules import Fact, Node, Rules

@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from service.rdf._terms import BlankNode, GraphName, NamedNode, Quad, Triple
-from service.rdf._vocab import Vocab
+from service.rdf import BlankNode, GraphName, NamedNode, Quad, Triple, Vocab
 from service.reasoning._incremental import Overlay, Reasoner
 from service.reasoning._rules import Fact, Node
-from service.store._base import GraphStore
+from service.store import GraphStore
 
 
 class StoreFacts:

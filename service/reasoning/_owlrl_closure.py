@@ -15,8 +15,7 @@ from collections.abc import Iterable
 import owlrl
 import rdflib
 
-from service.rdf._io import from_rdflib, to_rdflib
-from service.rdf._terms import NamedNode, Quad
+from service.rdf import NamedNode, Quad, from_rdflib, to_rdflib
 from service.reasoning._entailment import keep_inference, tbox_terms
 
 

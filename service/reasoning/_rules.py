@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from service.errors import UnsupportedOntologyError
-from service.rdf._terms import OWL, RDF, RDFS, NamedNode, Quad, Term, Triple
+from service.rdf import OWL, RDF, RDFS, NamedNode, Quad, Term, Triple
 from service.reasoning._classes import ClassRule, Expr, Some, Union, class_rules, named
 
 #: A node of a fact: any term (RDF-star triple terms pass through untouched).

@@ -1,8 +1,9 @@
 """A client's SPARQL query answered, without a web framework: the checks before
 evaluation, content negotiation, the query runner, and the answer's headers.
 
-Both doors to the endpoint use it: the Flask view (``service.web.views.sparql``)
-and the WSGI front's route for programs (``service.web._front``).
+The endpoint's one handler (``service.web.views.sparql``) calls it; ``service.sparql``
+sits below ``service.web`` in the import layers, so the protocol's rules do not depend
+on Flask.
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.errors import NotAcceptableError
-from service.query._job import QueryJob, QueryRunner, Streamed
-from service.rdf._formats import RDF_FORMATS, RESULT_FORMATS, Format, negotiate
-from service.rdf._sparql_text import has_dataset_clause, query_form
+from service.query import QueryJob, QueryRunner, Streamed
+from service.rdf import (
+    RDF_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    has_dataset_clause,
+    negotiate,
+    query_form,
+)
 from service.settings import Settings
 from service.sparql._outbound import check_outbound
 from service.sparql._protocol import Operation

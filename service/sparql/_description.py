@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import threading
 
-from service.rdf._formats import ALL_FORMATS, Format
-from service.rdf._io import serialize
-from service.rdf._terms import RDF, BlankNode, DefaultGraph, Literal, NamedNode, Namespace, Triple
+from service.rdf import (
+    ALL_FORMATS,
+    RDF,
+    BlankNode,
+    DefaultGraph,
+    Format,
+    Literal,
+    NamedNode,
+    Namespace,
+    Triple,
+    serialize,
+)
 from service.settings import Settings
-from service.store._base import DatasetSpec, GraphStore
+from service.store import DatasetSpec, GraphStore
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from service.errors import OutboundRequestError, UpdateFailedError
-from service.rdf._sparql_text import remote_iris
+from service.rdf import remote_iris
 
 
 def check_outbound(text: str, allow: Iterable[str]) -> None:

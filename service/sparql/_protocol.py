@@ -15,9 +15,8 @@ from typing import Literal
 from urllib.parse import parse_qs
 
 from service.errors import ProtocolError, UnsupportedMediaTypeError
-from service.rdf._sparql_text import update_has_using_or_with
-from service.rdf._terms import NamedNode
-from service.store._base import DatasetSpec
+from service.rdf import NamedNode, update_has_using_or_with
+from service.store import DatasetSpec
 
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"

@@ -12,6 +12,8 @@ Every write goes through the writer (the write gate), which accepts a
   ``using-named-graph-uri``, else Parley's default; the templates are
   instantiated per solution (fresh blank nodes per solution; a quad with an
   unbound or ill-placed term is skipped, as SPARQL 1.1 Update §3.1.3 says).
+  Their cost is the client's: ``service.sparql._update_job`` runs this module
+  where the time limit stops it.
 - Operations are sequential: a later one sees the earlier ones' effect. While
   nothing has changed they read the store itself; from the first operation
   that changed something on, they read a private fork of the store (a
@@ -23,6 +25,7 @@ Every write goes through the writer (the write gate), which accepts a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,10 +38,9 @@ from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from service.errors import QuerySyntaxError, UpdateFailedError
-from service.rdf._formats import rdf_format_for_content_type
-from service.rdf._io import literals_verbatim, parse
-from service.rdf._terms import (
+from service.errors import QuerySyntaxError, QueryTimeoutError, UpdateFailedError
+from service.rdf import (
+    TSV,
     BlankNode,
     DefaultGraph,
     GraphName,
@@ -46,10 +48,14 @@ from service.rdf._terms import (
     NamedNode,
     Quad,
     Term,
+    literals_verbatim,
+    parse,
+    parse_solutions,
+    rdf_format_for_content_type,
 )
 from service.sparql._outbound import check_outbound, fetch
 from service.sparql._update_text import declared_prefixes, operation_texts
-from service.store._base import ChangeSet, DatasetSpec, GraphStore, Row
+from service.store import ChangeSet, DatasetSpec, GraphStore, Row
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class UpdateContext:
     outbound_allow: tuple[str, ...] = ()
     max_load_bytes: int = 16 * 1024 * 1024
     load_timeout_s: float = 10.0
+    #: When the WHERE clauses' solutions must have come (``time.monotonic()``), from a
+    #: store that evaluates them elsewhere (a remote store: the connection is closed then).
+    #: ``None``: an embedded store evaluates them in this process, which the caller bounds
+    #: (``service.sparql._update_job``).
+    where_deadline: float | None = None
 
 
 def parse_update(text: str, ctx: UpdateContext) -> list[CompValue]:
@@ -297,7 +308,7 @@ def _modify(
         delete_patterns = _template(_opt(op, "delete"), default)
         insert_patterns = _template(_opt(op, "insert"), default)
     query = f"BASE <{ctx.base_iri}>\n{prologue}SELECT * WHERE {where}"
-    rows = store.select(query, dataset=dataset)
+    rows = _solutions(store, query, dataset, ctx.where_deadline)
     change = ChangeSet()
     for row in rows:
         for pattern in delete_patterns:
@@ -310,6 +321,26 @@ def _modify(
             if quad is not None:
                 change.insert.append(quad)
     return change
+
+
+def _solutions(
+    store: GraphStore, query: str, dataset: DatasetSpec | None, deadline: float | None
+) -> list[Row]:
+    """The solutions of a WHERE clause; by ``deadline`` when one is given."""
+    if deadline is None:
+        return store.select(query, dataset=dataset)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise QueryTimeoutError("the update's WHERE clauses ran out of time; nothing was written")
+    answer = store.answer(
+        query,
+        dataset=dataset,
+        query_has_dataset=False,
+        results_format=TSV,
+        graph_format=None,
+        timeout_s=left,
+    )
+    return parse_solutions(answer.body)[1]
 
 
 def _load(op: CompValue, ctx: UpdateContext) -> ChangeSet:

@@ -10,7 +10,7 @@ finds both exactly.
 
 from __future__ import annotations
 
-from service.rdf._sparql_text import Token, tokens
+from service.rdf import Token, tokens
 
 _PROLOGUE = ("PREFIX", "BASE")
 

@@ -20,18 +20,18 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from service.rdf._formats import Format
-from service.rdf._terms import (
+from service.rdf import (
     BlankNode,
     DefaultGraph,
+    Format,
     GraphName,
     NamedNode,
     Quad,
     Subject,
     Term,
     Triple,
+    Vocab,
 )
-from service.rdf._vocab import Vocab
 
 Row = dict[str, Term]
 ResultKind = Literal["solutions", "boolean", "graph"]

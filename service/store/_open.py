@@ -8,19 +8,22 @@ and the base-IRI check are the same everywhere.
 from __future__ import annotations
 
 from service.errors import ConfigError, StoreError
-from service.rdf._terms import OWL, RDF, NamedNode
-from service.rdf._vocab import Vocab
+from service.rdf import OWL, RDF, NamedNode, Vocab
 from service.settings import Settings
 from service.store._base import GraphStore
 from service.store._oxigraph import OxigraphStore
 
 
-def open_store(settings: Settings, vocab: Vocab | None = None) -> GraphStore:
+def open_store(
+    settings: Settings, vocab: Vocab | None = None, *, must_exist: bool = False
+) -> GraphStore:
     """Open the configured store and check it was built for this base IRI: the remote
     store at ``store_url``, else the directory ``store_path`` (``None``: a new store in
-    memory, for tests).
+    memory, for tests). ``parley serve`` creates a missing directory as an empty store;
+    the commands that read one (``must_exist``) refuse it.
 
-    :raises ConfigError: no store at ``store_path``, or one built for another base IRI.
+    :raises ConfigError: no store at ``store_path`` (with ``must_exist``), or one built
+        for another base IRI.
     :raises StoreError: the directory is locked by another process.
     """
     vocab = vocab or Vocab(settings.base_iri)
@@ -32,7 +35,7 @@ def open_store(settings: Settings, vocab: Vocab | None = None) -> GraphStore:
     elif settings.store_path is None:
         store = OxigraphStore.open(None, vocab)
     else:
-        store = _open_directory(settings, vocab)
+        store = _open_directory(settings, vocab, must_exist=must_exist)
     try:
         check_base_iri(store, vocab)
     except ConfigError:
@@ -41,9 +44,9 @@ def open_store(settings: Settings, vocab: Vocab | None = None) -> GraphStore:
     return store
 
 
-def _open_directory(settings: Settings, vocab: Vocab) -> OxigraphStore:
+def _open_directory(settings: Settings, vocab: Vocab, *, must_exist: bool) -> OxigraphStore:
     assert settings.store_path is not None
-    if not settings.store_path.exists():
+    if must_exist and not settings.store_path.exists():
         raise ConfigError(f"no store at {settings.store_path}: run `parley build` first")
     try:
         return OxigraphStore.open(settings.store_path, vocab)

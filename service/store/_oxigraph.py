@@ -31,11 +31,10 @@ from typing import Any
 import pyoxigraph
 
 from service.errors import NotAcceptableError, QuerySyntaxError, StoreError
-from service.rdf._formats import Format
-from service.rdf._io import rdf_format, serialize, serialize_capped, syntax_position
-from service.rdf._terms import (
+from service.rdf import (
     BlankNode,
     DefaultGraph,
+    Format,
     GraphName,
     Literal,
     NamedNode,
@@ -43,8 +42,12 @@ from service.rdf._terms import (
     Subject,
     Term,
     Triple,
+    Vocab,
+    rdf_format,
+    serialize,
+    serialize_capped,
+    syntax_position,
 )
-from service.rdf._vocab import Vocab
 from service.store._base import (
     UNCAPPED,
     Answer,
@@ -358,7 +361,8 @@ class OxigraphStore:
     def backup(self, target: Path) -> None:
         """A consistent on-disk copy (hard links where possible; about 10 ms at 1M triples)."""
         try:
-            self._store.flush()
+            if not self.read_only:  # a read-only store has nothing to flush (and cannot)
+                self._store.flush()
             self._store.backup(str(target))
         except OSError as exc:
             raise StoreError(f"cannot back the store up to {target}: {exc}") from exc

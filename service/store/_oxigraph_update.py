@@ -12,7 +12,7 @@ from collections import deque
 
 import pyoxigraph
 
-from service.rdf._terms import BlankNode, Literal, NamedNode, Quad, Term
+from service.rdf import BlankNode, Literal, NamedNode, Quad, Term
 from service.store._base import ChangeSet, has_blank_node, quad_block, term_to_sparql
 
 #: The custom function that names a stored blank node in an update.

@@ -10,12 +10,13 @@ so several Parley processes can share one store. Three design points (README,
   (that one included) as the default graph, every other named graph as named
   graphs, unless the request names its own. ``graph/default`` is hidden from
   graph listings and from ``GRAPH ?g``, and reads back as the default graph.
-- **Writes from several processes** (``service.store._remote_commit``): a write holds a
-  lease (a lock statement with an expiry, taken by a conditional update) while
-  it reads the store and computes its change, and commits the change as ONE
-  SPARQL Update request whose every data operation is conditioned on the store
-  version it was computed against, and which bumps that version. A commit that
-  finds another version writes nothing and raises ``WriteConflictError``.
+- **Writes from several processes** (``service.store._remote_commit``): a write
+  holds a lease (``service.store._remote_lease``: a lock statement with an expiry,
+  taken by a conditional update) while it reads the store and computes its
+  change, and commits the change as ONE SPARQL Update request whose every data
+  operation is conditioned on the store version it was computed against, and
+  which bumps that version. A commit that finds another version writes nothing
+  and raises ``WriteConflictError``.
 - **Replicas catch up**: each commit leaves a change-log entry (the version and
   the IRIs it touched) next to the version, so each process's search index can
   re-read what other processes changed (``changes_since``).
@@ -26,11 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 
-from service.rdf._formats import NTRIPLES, Format
-from service.rdf._io import parse, parse_boolean, parse_solutions, serialize
-from service.rdf._terms import (
+from service.rdf import (
+    NTRIPLES,
     BlankNode,
     DefaultGraph,
+    Format,
     GraphName,
     Literal,
     NamedNode,
@@ -38,12 +39,19 @@ from service.rdf._terms import (
     Subject,
     Term,
     Triple,
+    Vocab,
+    parse,
+    parse_boolean,
+    parse_solutions,
+    serialize,
 )
-from service.rdf._vocab import Vocab
 from service.settings import Settings
 from service.store._base import UNCAPPED, Answer, ChangeSet, DatasetSpec, GraphStore, Row
 from service.store._remote_answer import JSON_RESULTS, TSV_RESULTS, answer
-from service.store._remote_commit import Lease, ReadCache, RemoteWrites
+from service.store._remote_cache import ReadCache
+from service.store._remote_commit import RemoteWrites
+from service.store._remote_graphs import StoreGraphs
+from service.store._remote_lease import Lease
 from service.store._sparql_client import Endpoints, SparqlClient
 
 #: A graph no store holds: how an empty dataset is sent (an empty default graph and no
@@ -57,14 +65,11 @@ class RemoteStore:
     def __init__(self, client: SparqlClient, vocab: Vocab) -> None:
         self.client = client
         self.vocab = vocab
-        #: Where Parley's default graph lives on the store.
-        self.default_graph = vocab.graph("default")
-        #: Where the version, the write lease and the change log live (``remote_commit``).
-        self.state_graph = NamedNode(vocab.base + ".well-known/parley/store-state")
-        self.hidden = (self.default_graph, self.state_graph)
-        self.writes = RemoteWrites(self)
-        self.lease = Lease(self)
-        self._reads = ReadCache(self)
+        #: Parley's default graph and the store-state graph, both hidden on the store.
+        self.graphs = StoreGraphs(vocab)
+        self.lease = Lease(client, vocab, self.graphs)
+        self.writes = RemoteWrites(client, vocab, self.graphs, self.lease)
+        self._reads = ReadCache(self._quads)
 
     @classmethod
     def connect(cls, settings: Settings, vocab: Vocab) -> RemoteStore:
@@ -82,19 +87,6 @@ class RemoteStore:
         )
         return cls(SparqlClient(endpoints), vocab)
 
-    # -- the default graph on the store ----------------------------------
-
-    def to_store(self, graph: GraphName) -> NamedNode | BlankNode:
-        return self.default_graph if isinstance(graph, DefaultGraph) else graph
-
-    def from_store(self, graph: GraphName) -> GraphName:
-        return DefaultGraph() if graph == self.default_graph else graph
-
-    def store_quad(self, quad: Quad) -> Quad:
-        if not isinstance(quad.graph_name, DefaultGraph):
-            return quad
-        return Quad(quad.subject, quad.predicate, quad.object, self.default_graph)
-
     # -- queries -----------------------------------------------------------
 
     def prologue(self, base_iri: str | None = None) -> str:
@@ -108,7 +100,7 @@ class RemoteStore:
     ) -> tuple[list[str], list[str]]:
         """``default-graph-uri`` and ``named-graph-uri`` values for a query."""
         if dataset is not None and not dataset.is_default:
-            default = [self.to_store(g).value for g in dataset.default_graphs or ()]
+            default = [self.graphs.to_store(g).value for g in dataset.default_graphs or ()]
             if dataset.named_graphs is None:
                 named = [g.value for g in self.named_graphs()]
             else:
@@ -119,7 +111,7 @@ class RemoteStore:
         if query_has_dataset:
             return [], []
         graphs = self.named_graphs()
-        default = [self.default_graph.value]
+        default = [self.graphs.default.value]
         default += [g.value for g in graphs if self.vocab.is_parley_graph(g)]
         return default, [g.value for g in graphs]
 
@@ -217,7 +209,7 @@ class RemoteStore:
         s = "?s" if subject is None else "?bs" if isinstance(subject, BlankNode) else str(subject)
         o = "?o" if obj is None else "?bo" if isinstance(obj, BlankNode) else str(obj)
         p = "?p" if predicate is None else str(predicate)
-        g = "?g" if graph is None else str(self.to_store(graph))
+        g = "?g" if graph is None else str(self.graphs.to_store(graph))
         blank = [f"isBlank({v})" for v in (s, o) if v in ("?bs", "?bo")]
         only = f"FILTER({' && '.join(blank)})" if blank else ""
         text = f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} {only} }} }}"
@@ -225,13 +217,13 @@ class RemoteStore:
         for row in rows:
             got_s, got_p = row.get("s", subject), row.get("p", predicate)
             got_o = row.get("o", obj)
-            got_g = row.get("g", self.to_store(graph) if graph is not None else None)
+            got_g = row.get("g", self.graphs.to_store(graph) if graph is not None else None)
             assert isinstance(got_s, (NamedNode, BlankNode))
             assert isinstance(got_p, NamedNode)
             assert got_o is not None
             assert isinstance(got_g, (NamedNode, BlankNode))
-            if got_g != self.state_graph or graph is not None:
-                yield Quad(got_s, got_p, got_o, self.from_store(got_g))
+            if got_g != self.graphs.state or graph is not None:
+                yield Quad(got_s, got_p, got_o, self.graphs.from_store(got_g))
 
     def named_graphs(self) -> list[NamedNode | BlankNode]:
         return self._reads.graphs(self._named_graphs)
@@ -241,7 +233,7 @@ class RemoteStore:
             self.client.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", accept=TSV_RESULTS)
         )
         found = [r["g"] for r in rows if isinstance(r.get("g"), (NamedNode, BlankNode))]
-        graphs = [g for g in found if g not in self.hidden]
+        graphs = [g for g in found if g not in self.graphs.hidden]
         return sorted(graphs, key=str)  # type: ignore[arg-type]
 
     def graph_exists(self, graph: GraphName) -> bool:
@@ -250,8 +242,8 @@ class RemoteStore:
         return graph in self.named_graphs()
 
     def count(self, graph: GraphName | None = None) -> int:
-        g = "?g" if graph is None else str(self.to_store(graph))
-        hide = f"FILTER(?g != {self.state_graph})" if graph is None else ""
+        g = "?g" if graph is None else str(self.graphs.to_store(graph))
+        hide = f"FILTER(?g != {self.graphs.state})" if graph is None else ""
         text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} {hide} }}"
         _names, rows = parse_solutions(self.client.query(text, accept=TSV_RESULTS))
         value = rows[0].get("n") if rows else None

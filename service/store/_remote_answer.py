@@ -17,14 +17,15 @@ from service.errors import (
     NotAcceptableError,
     QuerySyntaxError,
 )
-from service.rdf._formats import NTRIPLES, Format
-from service.rdf._io import (
+from service.rdf import (
+    NTRIPLES,
+    Format,
     capped_from_lines,
     parse_boolean,
+    query_form,
     serialize_capped,
     syntax_position,
 )
-from service.rdf._sparql_text import query_form
 from service.store._base import Answer, ResultKind
 from service.store._sparql_client import SparqlClient, query_timeout, read_chunks
 

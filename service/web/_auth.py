@@ -12,7 +12,7 @@ import hashlib
 import hmac
 
 from service.errors import AuthenticationError, ReadOnlyError
-from service.rdf._vocab import Vocab
+from service.rdf import Vocab
 from service.settings import Settings
 
 

@@ -1,10 +1,11 @@
 """Observability: one access-log line per request, and ``/metrics`` for Prometheus.
 
 The access-log line (logger ``parley.access``) carries the request id,
-method, path, status, milliseconds and result size; for a streamed answer it
-is written when the last byte has gone, so the time and size are the whole
-answer's. The metrics live in a registry of the application's own (tests
-build many applications in one process).
+method, path, status, milliseconds and result size; the request-wide
+middleware (``service.web._middleware``) records each request when the last
+byte of its answer has gone, so the time and size are the whole answer's. The
+metrics live in a registry of the application's own (tests build many
+applications in one process).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, Response, g, request
+from flask import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -26,7 +27,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import generate_latest
 
-from service.store._base import GraphStore
+from service.store import GraphStore
 
 access_log = logging.getLogger("parley.access")
 
@@ -94,35 +95,6 @@ class Metrics:
 
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST)
-
-    def install(self, app: Flask) -> None:
-        """Request ids, the access log, and the metrics of every request Flask answers."""
-        app.before_request(self._start)
-        app.after_request(self._finish)
-        app.add_url_rule("/metrics", "metrics", self.exposition)
-
-    def _start(self) -> None:
-        g.request_id = self.request_id(request.headers.get("X-Request-Id"))
-        g.started = time.perf_counter()
-
-    def _finish(self, response: Response) -> Response:
-        request_id = g.get("request_id", "-")
-        response.headers["X-Request-Id"] = request_id
-        done = RequestDone(
-            request_id,
-            request.url_rule.rule if request.url_rule is not None else "(unmatched)",
-            request.method,
-            request.path,
-            response.status_code,
-            g.get("started", time.perf_counter()),
-            timed_out=g.get("timed_out", False),
-        )
-        size = response.content_length
-        if response.is_streamed:  # logged when the last byte has gone
-            response.call_on_close(lambda: self.record(done, size))
-        else:
-            self.record(done, size)
-        return response
 
     def record(self, done: RequestDone, size: int | None) -> None:
         """Count a finished request and write its access-log line."""

@@ -11,30 +11,43 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
 from typing import Any
 
 from flask import Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ParleyError, json_safe
-from service.rdf._formats import prefers_html
+from service.rdf import prefers_html
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
+#: The slug of a werkzeug error whose status no ``ParleyError`` has.
+_FALLBACK_SLUG = "http-error"
+
+
+def _slugs_by_status() -> dict[int, str]:
+    """The slug of the most general ``ParleyError`` of each status (a breadth-first walk of
+    the tree meets it first), so werkzeug's own errors (404, 405, 413, ...) share the
+    problem types written on the classes.
+
+    >>> slugs = _slugs_by_status()
+    >>> slugs[404], slugs[405], slugs[413], slugs[500]
+    ('not-found', 'method-not-allowed', 'payload-too-large', 'internal')
+    """
+    slugs: dict[int, str] = {}
+    pending: deque[type[ParleyError]] = deque([ParleyError])
+    while pending:
+        cls = pending.popleft()
+        slugs.setdefault(cls.status, cls.slug)
+        pending.extend(cls.__subclasses__())
+    return slugs
+
+
 #: Slugs for werkzeug's own errors, so they share the problem shape.
-_HTTP_SLUGS = {
-    400: "bad-request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    406: "not-acceptable",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    429: "rate-limited",
-}
+_HTTP_SLUGS = _slugs_by_status()
 
 
 def problem_document(
@@ -140,7 +153,7 @@ def from_http_exception(error: HTTPException, base: str) -> Response:
     return render_problem(
         status=status,
         title=error.name,
-        slug=_HTTP_SLUGS.get(status, "http-error"),
+        slug=_HTTP_SLUGS.get(status, _FALLBACK_SLUG),
         detail=error.description or error.name,
         headers=headers,
         base=base,

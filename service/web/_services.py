@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from service.gate._write_gate import WriteGate
-from service.pages._search import SearchIndex
-from service.query._job import QueryRunner
-from service.rdf._vocab import Vocab
+from service.gate import WriteGate
+from service.pages import SearchIndex
+from service.query import Guard, QueryRunner
+from service.rdf import Vocab
 from service.settings import Settings
-from service.sparql._description import VoidCache
-from service.store._base import GraphStore
+from service.sparql import VoidCache
+from service.store import GraphStore
 from service.web._metrics import Metrics
 from service.web._rate_limit import RateLimiter
 
@@ -36,13 +36,20 @@ class Services:
     writer: WriteGate
     #: Full-text search, kept current by listening to the writer.
     search: SearchIndex
-    #: What evaluates clients' queries: the embedded store's killable query processes, or
-    #: the remote store's pass-through.
-    queries: QueryRunner
+    #: Every evaluation whose cost a client controls goes through ``guard.run(job)``, under
+    #: the time limit: queries (the query runner's killable processes, or the remote
+    #: store's pass-through), validations with a client's data or shapes, and updates'
+    #: WHERE clauses (killable guard workers).
+    guard: Guard
     rate_limiter: RateLimiter
     metrics: Metrics
     #: VoID statistics, cached until the store changes.
     void: VoidCache
+
+    @property
+    def queries(self) -> QueryRunner:
+        """The guard, as the query doors see it: what evaluates clients' queries."""
+        return self.guard
 
 
 def services() -> Services:

@@ -1,16 +1,77 @@
-"""HTTP routes, one blueprint per concern; each view parses, calls the core, renders."""
+"""Every URL Parley answers, in one flat table; each view parses, calls the core, renders.
+
+Oxigraph's ``main.rs`` is the model: one list says what the server answers, to
+which methods, with which handler, so nobody has to collect decorators from six
+modules to learn it. ``rate_limited`` marks the routes that evaluate work a client
+wrote (queries, updates, graph writes, validation); the request-wide middleware
+(``service.web._middleware``) counts their requests against the client's rate
+limit. ``tests/test_routes.py`` checks that the application answers each route and
+no other.
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Flask
+from flask.typing import RouteCallable
+
+from service.web.views import browse, data, gsp, meta, pages, sparql
 
 
-def register_blueprints(app: Flask) -> None:
-    from service.web.views import browse, data, gsp, meta, pages, sparql
+class Route(NamedTuple):
+    """One URL rule: what it matches, and who answers it."""
 
-    app.register_blueprint(meta.bp)
-    app.register_blueprint(sparql.bp)
-    app.register_blueprint(gsp.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(browse.bp)
-    app.register_blueprint(data.bp)
+    rule: str
+    methods: tuple[str, ...]
+    view: RouteCallable
+    #: The name ``url_for`` knows it by.
+    endpoint: str
+    #: Counted against the client's rate limit: it evaluates work the client wrote.
+    rate_limited: bool = False
+
+
+GET, GSP = ("GET",), gsp.METHODS
+
+ROUTES: tuple[Route, ...] = (
+    # Pages for a person.
+    Route("/", GET, pages.home, "home"),
+    Route("/search", GET, pages.search, "search"),
+    Route("/timeline", GET, pages.timeline, "timeline"),
+    Route("/instances", GET, pages.class_index, "instances"),
+    Route("/validate", GET, pages.validate_page, "validate_page"),
+    Route("/static/<path:filename>", GET, pages.static, "static"),
+    # Every IRI under the base dereferences: a page for a person, RDF for a program.
+    Route("/id/<path:local>", GET, browse.entity, "entity"),
+    Route("/.well-known/genid/<path:local>", GET, browse.genid, "genid"),
+    Route("/graph/<path:local>", GET, browse.graph, "graph"),
+    Route("/ontology", GET, browse.ontology, "ontology"),
+    Route("/ontology.<suffix>", GET, browse.ontology, "ontology"),
+    Route("/shapes", GET, browse.shapes, "shapes"),
+    Route("/shapes.<suffix>", GET, browse.shapes, "shapes"),
+    # The SPARQL 1.1 Protocol, the Graph Store Protocol, and what describes them.
+    Route("/sparql", ("GET", "POST"), sparql.endpoint, "sparql", rate_limited=True),
+    Route("/store", GSP, gsp.indirect, "store", rate_limited=True),
+    Route("/store/<path:graph_path>", GSP, gsp.direct, "store_graph", rate_limited=True),
+    Route("/.well-known/void", GET, sparql.void, "void"),
+    # The write gate: validate, or validate and write.
+    Route("/validate", ("POST",), data.validate, "validate", rate_limited=True),
+    Route("/data", ("POST",), data.write, "data", rate_limited=True),
+    # The service itself.
+    Route("/health", GET, meta.health, "health"),
+    Route("/metrics", GET, meta.metrics, "metrics"),
+    Route("/problems/<slug>", GET, meta.problem_type, "problem_type"),
+)
+
+#: The endpoints whose requests count against the client's rate limit.
+RATE_LIMITED = frozenset(route.endpoint for route in ROUTES if route.rate_limited)
+
+
+def register(app: Flask) -> None:
+    """Add every route of the table to ``app``, and the helpers the pages' templates use.
+    (``app`` is made without Flask's own static route: the table has it.)"""
+    for route in ROUTES:
+        app.add_url_rule(route.rule, route.endpoint, route.view, methods=list(route.methods))
+    app.add_template_filter(pages.local_href, "local_href")
+    app.add_template_filter(pages.highlight, "highlight")
+    app.context_processor(pages.template_globals)

@@ -10,31 +10,34 @@ Accept`` and a ``Link: rel="alternate"`` per format.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 
 from service.errors import EntityNotFoundError, GraphNotFoundError, NotFoundError
-from service.pages._catalogue import fragments_in, graph_listing
-from service.pages._entities import Description, describe
-from service.pages._entity import entity_page
-from service.pages._labels import Labels
-from service.pages._model_doc import ontology_doc, shapes_doc
-from service.pages._statement_tables import Paging
-from service.rdf._formats import (
+from service.pages import (
+    Description,
+    Labels,
+    Paging,
+    describe,
+    entity_page,
+    fragments_in,
+    graph_listing,
+    ontology_doc,
+    shapes_doc,
+)
+from service.rdf import (
     HTML,
     JSONLD,
     NTRIPLES,
     RDFXML,
     TURTLE,
     Format,
+    NamedNode,
     by_suffix,
     negotiate,
+    serialize,
 )
-from service.rdf._io import serialize
-from service.rdf._terms import NamedNode
 from service.web._services import services
 from service.web.views.paging import page_number
-
-bp = Blueprint("browse", __name__)
 
 #: What an IRI is served as, HTML first (a client that accepts anything gets the page).
 PAGE_FORMATS = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)
@@ -112,17 +115,14 @@ def _entity(path: str) -> Response:
     return with_headers(Response(html, content_type=HTML.content_type), href)
 
 
-@bp.get("/id/<path:local>")
 def entity(local: str) -> Response:
     return _entity("id/" + local)
 
 
-@bp.get("/.well-known/genid/<path:local>")
 def genid(local: str) -> Response:
     return _entity(".well-known/genid/" + local)
 
 
-@bp.get("/graph/<path:local>")
 def graph(local: str) -> Response:
     svc = services()
     stem, suffix_fmt = split_suffix(local)
@@ -178,13 +178,9 @@ def _model(name: str, suffix: str | None) -> Response:
     return with_headers(Response(html, content_type=HTML.content_type), href)
 
 
-@bp.get("/ontology")
-@bp.get("/ontology.<suffix>")
 def ontology(suffix: str | None = None) -> Response:
     return _model("ontology", suffix)
 
 
-@bp.get("/shapes")
-@bp.get("/shapes.<suffix>")
 def shapes(suffix: str | None = None) -> Response:
     return _model("shapes", suffix)

@@ -14,28 +14,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 from werkzeug.datastructures import FileStorage
 
 from service.errors import ProtocolError
-from service.gate._validation import ShaclValidator, ValidationReport
-from service.gate._write_gate import WriteGate
-from service.rdf._formats import (
+from service.gate import (
+    ValidateInContext,
+    ValidateWithShapes,
+    ValidationReport,
+    WriteGate,
+    report_from_wire,
+)
+from service.rdf import (
     HTML,
     RDF_FORMATS,
+    SH,
     TURTLE,
     Format,
+    NamedNode,
+    Quad,
     by_suffix,
+    from_rdflib,
     negotiate,
+    parse,
     rdf_format_for_content_type,
+    serialize,
 )
-from service.rdf._io import from_rdflib, parse, serialize, to_rdflib
-from service.rdf._terms import SH, NamedNode, Quad
-from service.store._base import ChangeSet
+from service.store import ChangeSet
 from service.web._auth import require_write_access
 from service.web._services import services
-
-bp = Blueprint("data", __name__)
 
 #: The report as plain JSON (``{"conforms", "results"}``).
 REPORT_JSON = Format("report", "application/json", "json", "results", nicknames=("json",))
@@ -141,23 +148,31 @@ def _render(report: ValidationReport) -> Response | str:
     return response
 
 
-@bp.post("/validate")
 def validate() -> Response | str:
-    """Validate without writing: in context with the server's shapes, or alone with the client's."""
+    """Validate without writing: in context with the server's shapes, or alone with the client's.
+
+    The client chooses what that costs, so it runs where the time limit stops it
+    (``service.gate._validation_jobs``).
+    """
+    svc = services()
     body = _read_body()
     if body.shapes is not None:
         assert body.shapes_format is not None
-        base = services().settings.base_iri
-        data = parse(body.data, body.data_format, base_iri=base, what="the data")
-        shapes = parse(body.shapes, body.shapes_format, base_iri=base, what="the shapes")
-        report = ShaclValidator.validate_with_shapes(data, to_rdflib(shapes))
-        return _render(report)
-    graph = _graph_param(required=False) or services().vocab.graph("validate")
+        alone = ValidateWithShapes(
+            body.data, body.data_format, body.shapes, body.shapes_format, svc.settings.base_iri
+        )
+        return _render(report_from_wire(svc.guard.run(alone)))
+    graph = _graph_param(required=False) or svc.vocab.graph("validate")
+    if svc.guard.can_share(svc.store):
+        with svc.guard.shared(svc.store) as store:
+            in_context = ValidateInContext(store, body.data, body.data_format, graph)
+            wire = svc.guard.run(in_context)
+        return _render(report_from_wire(wire))
+    # An in-memory store, or no workers: here, with no hard limit.
     report = _gate().validate(ChangeSet(insert=_quads(body, graph)))
     return _render(report)
 
 
-@bp.post("/data")
 def write() -> tuple[Response, int]:
     """Validate and write; 201 with the counts, 422 with the report."""
     svc = services()

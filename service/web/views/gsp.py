@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from service.errors import GraphNotFoundError, ProtocolError
-from service.rdf._formats import RDF_FORMATS, negotiate, rdf_format_for_content_type
-from service.rdf._io import parse, serialize
-from service.rdf._terms import DefaultGraph, GraphName, NamedNode, Quad
-from service.store._base import ChangeSet
+from service.rdf import (
+    RDF_FORMATS,
+    DefaultGraph,
+    GraphName,
+    NamedNode,
+    Quad,
+    negotiate,
+    parse,
+    rdf_format_for_content_type,
+    serialize,
+)
+from service.store import ChangeSet
 from service.web._auth import require_write_access
 from service.web._services import services
 
-bp = Blueprint("gsp", __name__)
-METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
+#: The methods of both doors (``/store`` and ``/store/<path>``).
+METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
 
 
 def _indirect() -> GraphName | None:
@@ -43,9 +51,7 @@ def _indirect() -> GraphName | None:
     return NamedNode(iri)
 
 
-@bp.route("/store", methods=METHODS)
 def indirect() -> Response:
-    services().rate_limiter.check(request.remote_addr or "-")
     graph = _indirect()
     if graph is None:
         if request.method != "POST":
@@ -56,9 +62,7 @@ def indirect() -> Response:
     return _handle(graph)
 
 
-@bp.route("/store/<path:graph_path>", methods=METHODS)
 def direct(graph_path: str) -> Response:
-    services().rate_limiter.check(request.remote_addr or "-")
     if request.args:
         raise ProtocolError("a directly named graph (/store/<path>) takes no ?graph or ?default")
     return _handle(NamedNode(services().settings.base_iri + "store/" + graph_path))

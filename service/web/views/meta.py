@@ -1,18 +1,15 @@
-"""Service metadata: health, and the pages describing problem types."""
+"""Service metadata: health, the Prometheus metrics, and the pages describing problem types."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Response, abort, render_template
 
 from service.errors import ParleyError
 from service.web._services import services
 
-bp = Blueprint("meta", __name__)
 
-
-@bp.get("/health")
 def health() -> dict[str, Any]:
     """Liveness, readiness and the store's identity; cheap enough to poll.
 
@@ -34,6 +31,11 @@ def health() -> dict[str, Any]:
     }
 
 
+def metrics() -> Response:
+    """The application's metrics in the Prometheus text format."""
+    return services().metrics.exposition()
+
+
 def _problem_types() -> dict[str, type[ParleyError]]:
     found: dict[str, type[ParleyError]] = {}
     pending: list[type[ParleyError]] = [ParleyError]
@@ -44,7 +46,6 @@ def _problem_types() -> dict[str, type[ParleyError]]:
     return found
 
 
-@bp.get("/problems/<slug>")
 def problem_type(slug: str) -> str:
     """What a problem ``type`` means (the IRI in every problem document)."""
     cls = _problem_types().get(slug)

@@ -1,4 +1,5 @@
-"""The pages that are not one IRI's: home, search, timeline, class index, validate.
+"""The pages that are not one IRI's: home, search, timeline, class index, validate; and the
+pages' static files and template helpers.
 
 The search index is created with the application and listens to the writer,
 so a committed write is searchable at once.
@@ -8,21 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Response, current_app, jsonify, render_template, request
 from markupsafe import Markup, escape
 
 from service.errors import BadRequestError
-from service.pages._catalogue import instances, overview
-from service.pages._examples import EXAMPLES
-from service.pages._labels import Labels
-from service.pages._search import MATCH_END, MATCH_START, SearchIndex
-from service.pages._timeline import collect, layout
-from service.rdf._formats import HTML, JSON, negotiate
-from service.rdf._terms import NamedNode
+from service.pages import (
+    EXAMPLES,
+    MATCH_END,
+    MATCH_START,
+    Labels,
+    SearchIndex,
+    collect,
+    instances,
+    layout,
+    overview,
+)
+from service.rdf import HTML, JSON, NamedNode, negotiate
 from service.web._services import services
 from service.web.views.paging import page_number
-
-bp = Blueprint("pages", __name__)
 
 _SEARCH_FORMATS = (HTML, JSON)
 
@@ -31,14 +35,12 @@ def search_index() -> SearchIndex:
     return services().search
 
 
-@bp.get("/")
 def home() -> str:
     svc = services()
     labels = Labels(svc.store, svc.vocab)
     return render_template("home.html", overview=overview(svc.store, labels))
 
 
-@bp.get("/search")
 def search() -> Response | str:
     text = request.args.get("q", "").strip()
     if len(text) > 500:
@@ -55,7 +57,6 @@ def search() -> Response | str:
     return response
 
 
-@bp.get("/timeline")
 def timeline() -> str:
     svc = services()
     labels = Labels(svc.store, svc.vocab)
@@ -63,7 +64,6 @@ def timeline() -> str:
     return render_template("timeline.html", timeline=layout(dated, undated), dated=dated)
 
 
-@bp.get("/instances")
 def class_index() -> str:
     svc = services()
     iri = request.args.get("class", "")
@@ -74,27 +74,29 @@ def class_index() -> str:
     return render_template("instances.html", listing=listing, cls=iri)
 
 
-@bp.get("/validate")
 def validate_page() -> str:
     """The form; it posts to ``POST /validate`` (the write gate) and shows the report."""
     return render_template("validate.html")
 
 
-@bp.app_template_filter("local_href")
 def local_href(iri: str) -> str:
     """The link for an IRI: its path when it is under the base IRI."""
     svc = services()
     return Labels(svc.store, svc.vocab).href(NamedNode(iri)) or iri
 
 
-@bp.app_template_filter("highlight")
 def highlight(snippet: str) -> Markup:
     """A search snippet with the matched words marked (the index brackets them)."""
     escaped = str(escape(snippet))
     return Markup(escaped.replace(MATCH_START, "<mark>").replace(MATCH_END, "</mark>"))
 
 
-@bp.app_context_processor
-def _globals() -> dict[str, Any]:
+def template_globals() -> dict[str, Any]:
     """Shared by every template: the example questions (home page, query page)."""
     return {"examples": EXAMPLES}
+
+
+def static(filename: str) -> Response:
+    """The pages' stylesheet and script (``service/web/static``), served as Flask's own
+    static route serves them (conditional requests, ``SEND_FILE_MAX_AGE_DEFAULT``)."""
+    return current_app.send_static_file(filename)

@@ -11,11 +11,9 @@ from urllib.parse import urlencode
 
 from flask import render_template
 
-from service.pages._labels import Labels
-from service.pages._results_table import from_ntriples, from_results_json
-from service.rdf._formats import RDF_FORMATS, RESULT_FORMATS
-from service.rdf._sparql_text import query_form
-from service.sparql._protocol import Operation
+from service.pages import Labels, from_ntriples, from_results_json
+from service.rdf import RDF_FORMATS, RESULT_FORMATS, query_form
+from service.sparql import Operation
 from service.web._services import services
 
 

@@ -1,29 +1,35 @@
-"""The SPARQL 1.1 Protocol endpoint: ``GET``/``POST /sparql`` (query, update, description)."""
+"""The SPARQL 1.1 Protocol endpoint: ``GET``/``POST /sparql``, its one handler.
+
+Every request to ``/sparql`` comes here: a program's query (answered by
+``service.sparql._answer``, the core without a web framework), a person's query
+(the query page with the answer as a table), an update, the service description,
+and the query page itself. The request id, rate limit, access log and metrics are
+the request-wide middleware's (``service.web._middleware``); errors become
+problem documents in the error handlers (``service.web._problems``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 
-from service.errors import ProtocolError, QueryTimeoutError
-from service.rdf._formats import JSON, NTRIPLES, RDF_FORMATS, negotiate, prefers_html
-from service.rdf._sparql_text import query_form
-from service.sparql._answer import answer_query, run_query
-from service.sparql._description import service_description
-from service.sparql._outbound import check_outbound
-from service.sparql._protocol import Operation, parse_operation
-from service.sparql._update_effect import UpdateContext, compute_update
+from service.errors import ProtocolError
+from service.rdf import JSON, NTRIPLES, RDF_FORMATS, negotiate, prefers_html, query_form
+from service.sparql import (
+    Operation,
+    UpdateContext,
+    answer_query,
+    apply_update,
+    check_outbound,
+    parse_operation,
+    run_query,
+    service_description,
+)
 from service.web._auth import require_write_access
-from service.web._front import RATE_CHECKED
 from service.web._services import services
-from service.web.views import query_page
-
-bp = Blueprint("sparql", __name__)
+from service.web.views.query_page import render_answer
 
 
-@bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response | str:
-    if not request.environ.get(RATE_CHECKED):  # the front counted it already
-        services().rate_limiter.check(request.remote_addr or "-")
     op = parse_operation(
         method=request.method,
         content_type=request.content_type,
@@ -52,22 +58,19 @@ def _query(op: Operation) -> Response | str:
     settings = services().settings
     runner = services().queries
     accept = request.headers.get("Accept")
-    try:
-        if op.options.get("format") is None and prefers_html(accept):
-            # A person at the query page: a table, evaluated under the same limits.
-            check_outbound(op.text, settings.outbound_allow)
-            graphs = query_form(op.text) in ("CONSTRUCT", "DESCRIBE")
-            results_fmt, graph_fmt = (None, NTRIPLES) if graphs else (JSON, None)
-            page = run_query(op, results_fmt, graph_fmt, settings, runner)
-            return query_page.render_answer(op, body=b"".join(page.chunks))
-        answered = answer_query(op, accept, settings, runner)
-    except QueryTimeoutError:
-        g.timed_out = True  # a 503 that is a timeout, not an overload (metrics)
-        raise
-    response = Response(answered.answer.chunks, status=200)
-    for name, value in answered.headers:
-        response.headers[name] = value
-    return response
+    if op.options.get("format") is None and prefers_html(accept):
+        # A person at the query page: a table, evaluated under the same limits.
+        check_outbound(op.text, settings.outbound_allow)
+        graphs = query_form(op.text) in ("CONSTRUCT", "DESCRIBE")
+        results_fmt, graph_fmt = (None, NTRIPLES) if graphs else (JSON, None)
+        page = run_query(op, results_fmt, graph_fmt, settings, runner)
+        return render_answer(op, body=b"".join(page.chunks))
+    answered = answer_query(op, accept, settings, runner)
+    answer = answered.answer
+    # A whole answer is sent as it is; a large one as its chunks arrive (closed with the
+    # response, which gives its query process back).
+    body = answer.body if answer.body is not None else answer.chunks
+    return Response(body, status=200, headers=answered.headers)
 
 
 def _update(op: Operation) -> Response:
@@ -83,13 +86,11 @@ def _update(op: Operation) -> Response:
     check_outbound(op.text, svc.settings.outbound_allow)
     if not op.text.strip():
         raise ProtocolError("the update is empty")
-    with svc.writer.exclusive():
-        changes = compute_update(svc.store, op.text, context)
-        outcome = svc.writer.submit(changes, agent=agent, operation="sparql-update")
+    # Its WHERE clauses run where the time limit can stop them (service.sparql._update_job).
+    outcome = apply_update(svc.store, svc.writer, svc.guard, op.text, context, agent=agent)
     return jsonify(outcome.to_json())
 
 
-@bp.get("/.well-known/void")
 def void() -> Response:
     """VoID with live statistics (cached until the store changes)."""
     svc = services()

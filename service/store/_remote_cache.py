@@ -1,0 +1,89 @@
+"""A thread's read cache for a remote store (``RemoteStore.reads``).
+
+The gate's reasoning and context lookups are hundreds of small pattern lookups, each a
+round trip to the store. Within a block, a lookup by subject (or by object) is answered
+from one query per node, made through the ``fetch`` the store hands the cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+from service.rdf import RDF, BlankNode, NamedNode, Quad
+
+GraphTerm = NamedNode | BlankNode
+#: Every quad with a subject, or with an object: ``fetch(subject, None, obj)``.
+Fetch = Callable[[NamedNode | None, None, NamedNode | None], Iterable[Quad]]
+
+
+class ReadCache:
+    """A thread's cache of lookups by node, while it reads a state it treats as fixed.
+
+    >>> calls = []
+    >>> def fetch(s, p, o):
+    ...     calls.append((s, o))
+    ...     return []
+    >>> cache = ReadCache(fetch)
+    >>> x = NamedNode("http://example.org/x")
+    >>> cache.lookup(x, None, None) is None  # no block active: not cached
+    True
+    >>> with cache.active():
+    ...     cache.lookup(x, None, None), cache.lookup(x, RDF.type, None)
+    ([], [])
+    >>> len(calls)
+    1
+    """
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+        self._local = threading.local()
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        if depth == 0:
+            local.by_subject, local.by_object, local.graphs = {}, {}, None
+        local.depth = depth + 1
+        try:
+            yield
+        finally:
+            local.depth -= 1
+            if local.depth == 0:
+                local.by_subject = local.by_object = local.graphs = None
+
+    def clear(self) -> None:
+        if getattr(self._local, "depth", 0):
+            self._local.by_subject, self._local.by_object = {}, {}
+            self._local.graphs = None
+
+    def graphs(self, read: Callable[[], list[GraphTerm]]) -> list[GraphTerm]:
+        """The named graphs, read once per block (every query's dataset names them)."""
+        if not getattr(self._local, "depth", 0):
+            return read()
+        if self._local.graphs is None:
+            self._local.graphs = read()
+        found: list[GraphTerm] = self._local.graphs
+        return found
+
+    def lookup(self, subject: object, predicate: object, obj: object) -> list[Quad] | None:
+        """Every quad of the pattern's node, from the cache (read once); ``None`` when the
+        pattern is not cached (no cache active, or a lookup by class, which can be huge)."""
+        if not getattr(self._local, "depth", 0):
+            return None
+        fetch: tuple[NamedNode | None, None, NamedNode | None]
+        if isinstance(subject, NamedNode):
+            table, key = self._local.by_subject, subject
+            fetch = (subject, None, None)
+        elif subject is None and isinstance(obj, NamedNode) and predicate != RDF.type:
+            table, key = self._local.by_object, obj
+            fetch = (None, None, obj)
+        else:
+            return None
+        found: list[Quad] | None = table.get(key)
+        if found is None:
+            found = list(self._fetch(*fetch))
+            table[key] = found
+        return found

@@ -1,0 +1,214 @@
+"""Each package's seam: the names other packages use, and nothing reaches past it.
+
+As httpx's ``test_exported_members``: the public surface of each subsystem is
+listed here, so a change to it is a deliberate change to this file; and no
+module imports another package's private modules (``service.<pkg>._name``),
+so the seam is the only door between packages.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SEAMS: dict[str, list[str]] = {
+    "rdf": [
+        "ALL_FORMATS",
+        "BY_NAME",
+        "BlankNode",
+        "DCTERMS",
+        "DefaultGraph",
+        "Format",
+        "GraphName",
+        "HTML",
+        "JSON",
+        "JSONLD",
+        "Literal",
+        "NQUADS",
+        "NTRIPLES",
+        "NamedNode",
+        "Namespace",
+        "OA",
+        "OWL",
+        "PROV",
+        "Quad",
+        "RDF",
+        "RDFS",
+        "RDFXML",
+        "RDF_FORMATS",
+        "RESULT_FORMATS",
+        "SCHEMA",
+        "SH",
+        "SKOS",
+        "Subject",
+        "TSV",
+        "TURTLE",
+        "Term",
+        "Token",
+        "Triple",
+        "Vocab",
+        "XSD",
+        "by_suffix",
+        "capped_from_lines",
+        "from_rdflib",
+        "has_dataset_clause",
+        "literals_verbatim",
+        "negotiate",
+        "parse",
+        "parse_boolean",
+        "parse_solutions",
+        "prefers_html",
+        "quads_from_wire",
+        "quads_to_wire",
+        "query_form",
+        "rdf_format",
+        "rdf_format_for_content_type",
+        "rdflib_graph",
+        "remote_iris",
+        "serialize",
+        "serialize_capped",
+        "skolemize",
+        "syntax_position",
+        "term_to_rdflib",
+        "to_rdflib",
+        "tokens",
+        "update_has_using_or_with",
+    ],
+    "store": [
+        "Answer",
+        "ChangeSet",
+        "DatasetSpec",
+        "GraphStore",
+        "OxigraphStore",
+        "RemoteSource",
+        "RemoteStore",
+        "Row",
+        "Snapshot",
+        "canonical_quads",
+        "has_blank_node",
+        "open_store",
+        "remote_source",
+        "snapshot",
+    ],
+    "reasoning": [
+        "Fact",
+        "Facts",
+        "Node",
+        "Overlay",
+        "Reasoner",
+        "Rules",
+        "StoreFacts",
+        "closure",
+        "compile_rules",
+        "infer_change",
+    ],
+    "gate": [
+        "ShaclValidator",
+        "ValidateInContext",
+        "ValidateWithShapes",
+        "ValidationReport",
+        "WriteGate",
+        "WriteOutcome",
+        "check_seed_data",
+        "report_from_wire",
+    ],
+    "query": [
+        "CheckpointRunner",
+        "Guard",
+        "QueryJob",
+        "QueryLimits",
+        "QueryPool",
+        "QueryRunner",
+        "RemoteQueryRunner",
+        "Streamed",
+        "copy_fits",
+    ],
+    "sparql": [
+        "Operation",
+        "UpdateContext",
+        "VoidCache",
+        "answer_query",
+        "apply_update",
+        "check_outbound",
+        "parse_operation",
+        "run_query",
+        "service_description",
+    ],
+    "pages": [
+        "Description",
+        "EXAMPLES",
+        "Labels",
+        "MATCH_END",
+        "MATCH_START",
+        "NAME_PREDICATES",
+        "Paging",
+        "QUOTE_PATH",
+        "SearchIndex",
+        "TEXT_PREDICATES",
+        "collect",
+        "describe",
+        "entity_page",
+        "fragments_in",
+        "from_ntriples",
+        "from_results_json",
+        "graph_listing",
+        "instances",
+        "layout",
+        "ontology_doc",
+        "overview",
+        "shapes_doc",
+    ],
+    "build": ["ModelFiles", "build", "load_ontology", "load_shapes"],
+    "web": ["create_app", "serve"],
+    "cli": ["main"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(SEAMS))
+def test_the_seam_is_what_it_says(package: str) -> None:
+    module = importlib.import_module(f"service.{package}")
+    assert sorted(getattr(module, "__all__", [])) == SEAMS[package]
+    for name in SEAMS[package]:
+        assert getattr(module, name, None) is not None, f"service.{package}.{name}"
+    assert module.__doc__, f"service/{package}/__init__.py says what the package is for"
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.module, node.lineno))
+            found += [(f"{node.module}.{a.name}", node.lineno) for a in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(a.name, node.lineno) for a in node.names]
+    return found
+
+
+def test_no_module_reaches_past_another_packages_seam() -> None:
+    reached = []
+    for path in sorted([*(ROOT / "service").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]):
+        parts = path.relative_to(ROOT).parts
+        own = parts[1] if parts[0] == "service" and len(parts) > 2 else None
+        for name, line in _imports(path):
+            bits = name.split(".")
+            if (
+                len(bits) >= 3
+                and bits[0] == "service"
+                and bits[1] in SEAMS
+                and bits[1] != own
+                and bits[2].startswith("_")
+            ):
+                reached.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert reached == []
+
+
+def test_every_subsystem_is_a_package_and_the_top_holds_only_leaves() -> None:
+    top = sorted(p.name for p in (ROOT / "service").iterdir() if p.suffix == ".py")
+    assert top == ["__init__.py", "errors.py", "logsetup.py", "settings.py"]
+    packages = sorted(p.name for p in (ROOT / "service").iterdir() if (p / "__init__.py").is_file())
+    assert packages == sorted(SEAMS)
