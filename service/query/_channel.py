@@ -63,8 +63,9 @@ class Channel:
         self.sock.settimeout(timeout)
         self.sock.sendall(_HEADER.pack(len(data)) + data)
 
-    def recv(self, deadline: float | None) -> tuple[Any, ...] | None:
-        """The next message; ``None`` if ``deadline`` (``time.monotonic()``) passes first,
+    def recv(self, deadline: float | None) -> Any:
+        """The next message (one of ``service.query._messages``, or a job); ``None`` if
+        ``deadline`` (``time.monotonic()``) passes first,
         after which the channel is in mid-message: close it.
 
         :raises EOFError: the other side closed the channel (or its process died).

@@ -47,13 +47,13 @@ from service.errors import (
     QueryTimeoutError,
     StoreError,
     StoreUnavailableError,
-    error_class,
 )
 from service.query._channel import Channel
 from service.query._copy import exports_folder
 from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed
-from service.query._procs import AnswerChunks, QueryProcess, RetiredError
-from service.rdf import BY_NAME, JSON
+from service.query._messages import Answered, Failed, Gone, Reply
+from service.query._procs import QueryProcess, RetiredError, streamed
+from service.rdf import JSON
 from service.store import OxigraphStore
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class CheckpointRunner:
                 reply, channel = self._ask(process, (_PROBE, str(path), serial), deadline)
             finally:
                 self.checkpoints.release(path)
-            if channel is not None and reply is not None and reply[0] == "answer":
+            if channel is not None and isinstance(reply, Answered):
                 process.checkin(channel)
                 self._probed = process
             elif channel is not None:
@@ -280,7 +280,7 @@ class CheckpointRunner:
                 self._stop(process, channel)
                 self.on_timeout()
                 raise self._timeout()
-            if reply[0] != "gone":
+            if not isinstance(reply, Gone):
                 break
             # Another query's time limit (or a crash) took the process down: run this one
             # again on the replacement, within what is left of its own limit; a query that
@@ -292,31 +292,26 @@ class CheckpointRunner:
             if time.monotonic() >= deadline:
                 raise self._timeout()
         assert channel is not None  # a reply came on it
-        if reply[0] == "error":
-            process.checkin(channel)
-            raise error_class(reply[1])(reply[2], **reply[3])
-        # Evaluated: the admission slot is free for the next query, whatever the client's
-        # pace reading the answer (the query process cuts off a reader that stalls).
-        self._admission.leave()
-        _, fmt_name, rows, truncated, size, body = reply
-        if body is not None:  # the whole answer came in one message
-            process.checkin(channel)
-            return Streamed.whole(BY_NAME[fmt_name], rows, truncated, body)
-        return Streamed(BY_NAME[fmt_name], rows, truncated, size, AnswerChunks(process, channel))
+        if not isinstance(reply, Failed):
+            # Evaluated: the admission slot is free for the next query, whatever the
+            # client's pace reading the answer (the query process cuts off a reader that
+            # stalls). A failure gives it back on the way out.
+            self._admission.leave()
+        return streamed(process, channel, reply)
 
     @staticmethod
     def _ask(
         process: QueryProcess, message: tuple[Any, ...], deadline: float
-    ) -> tuple[tuple[Any, ...] | None, Channel | None]:
+    ) -> tuple[Reply | Gone | None, Channel | None]:
         """Send the job and wait for the first reply: it, and the channel it came on;
-        ``("gone",)`` when the process is."""
+        ``Gone`` when the process is."""
         channel: Channel | None = None
         try:
             channel = process.checkout()
             channel.send(message)
             return channel.recv(deadline), channel
         except (RetiredError, OSError, EOFError):  # retired: only ``kill`` retires it
-            return ("gone",), channel
+            return Gone(), channel
 
     # -- the query process -----------------------------------------------------
 

@@ -16,9 +16,9 @@ channel:
 
 - in: ``(QueryJob.to_wire(), checkpoint_path, serial)``, where a larger
   ``serial`` is a newer checkpoint;
-- out: the replies of ``service.query._worker``: ``("answer", format_name,
-  rows, truncated, size, body)``, or with ``body=None`` then ``("chunk",
-  bytes)`` messages and ``("end",)``; or ``("error", class_name, detail,
+- out: the replies of ``service.query._worker`` (``service.query._messages``):
+  ``Answered(format_name, rows, truncated, size, body)``, or with ``body=None``
+  then ``Chunk(bytes)`` messages and ``End()``; or ``Failed(class_name, detail,
   extras)``.
 
 When the control socket closes (the web process stopped the runner, or died)
@@ -36,10 +36,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from service.errors import ParleyError, json_safe
+from service.errors import ParleyError
 from service.logsetup import configure_logging
 from service.query._channel import Channel
-from service.query._worker import STALL_S, _answer
+from service.query._messages import Failed
+from service.query._worker import STALL_S, answer_job
 from service.rdf import Vocab
 from service.store import OxigraphStore
 
@@ -124,8 +125,8 @@ def _replies(
     try:
         store = opened.acquire(path, serial)
     except ParleyError as exc:
-        return [("error", type(exc).__name__, exc.detail, json_safe(exc.extras))]
+        return [Failed.of(exc)]
     try:
-        return _answer(store, slots, wire)
+        return answer_job(store, slots, wire)
     finally:
         opened.release(path)

@@ -38,9 +38,9 @@ With ``workers = 0`` jobs run in the web process, without a hard time limit,
 as queries do then; so does the work of a door on a store no worker can read
 (an in-memory store).
 
-On a worker's channel (``service.query._channel``): out ``("ready",)`` once;
-then, per job, in ``(job,)`` and out ``("ok", answer)`` or ``("error",
-class_name, detail, extras)``.
+On a worker's channel (``service.query._channel``): out ``Ready()`` once;
+then, per job, in ``(job,)`` and out ``Done(answer)`` or ``Failed(class_name,
+detail, extras)`` (``service.query._messages``).
 """
 
 from __future__ import annotations
@@ -66,13 +66,12 @@ from service.errors import (
     OverloadedError,
     ParleyError,
     StoreUnavailableError,
-    error_class,
-    json_safe,
 )
 from service.logsetup import configure_logging
 from service.query._channel import Channel
 from service.query._copy import exports_folder
 from service.query._job import RETRY_AFTER_S, Admission, QueryJob, QueryRunner, Streamed
+from service.query._messages import Done, Failed, Ready
 from service.store import GraphStore, OxigraphStore, RemoteSource, Snapshot, remote_source, snapshot
 
 logger = logging.getLogger(__name__)
@@ -262,9 +261,10 @@ class Guard:
             self._give_back(worker)
         finally:
             self._slots.release()
-        if reply[0] == "error":
-            raise error_class(reply[1])(reply[2], **reply[3])
-        answer: T = reply[1]
+        if isinstance(reply, Failed):
+            raise reply.exception()
+        assert isinstance(reply, Done)
+        answer: T = reply.value
         return answer
 
     def _take(self) -> _Worker:
@@ -333,7 +333,7 @@ class Guard:
             ready = worker.channel.recv(time.monotonic() + START_S)
         except EOFError:
             ready = None
-        if ready != ("ready",):
+        if not isinstance(ready, Ready):
             worker.kill()
             raise StoreUnavailableError(
                 "a process for clients' work did not start", retryAfter=RETRY_AFTER_S
@@ -405,7 +405,7 @@ def worker_main(sock: socket.socket, preload: tuple[str, ...], log: tuple[str, s
     for module in preload:  # before "ready": importing is not a job's time
         importlib.import_module(module)
     channel = Channel(sock)
-    channel.send(("ready",))
+    channel.send(Ready())
     while True:
         try:
             message = channel.recv(None)
@@ -425,19 +425,19 @@ def worker_main(sock: socket.socket, preload: tuple[str, ...], log: tuple[str, s
             channel.send(_failed(f"the work's answer could not be sent: {exc}"))
 
 
-def _answer(job: Job[Any]) -> tuple[Any, ...]:
+def _answer(job: Job[Any]) -> Done | Failed:
     try:
-        return ("ok", job())
+        return Done(job())
     except ParleyError as exc:
-        return ("error", type(exc).__name__, exc.detail, json_safe(exc.extras))
+        return Failed.of(exc)
     except Exception as exc:  # a bug or an engine failure: report, keep serving
         logger.exception("a job failed in a guard worker")
         return _failed(f"the work failed: {exc}")
 
 
-def _failed(detail: str) -> tuple[Any, ...]:
+def _failed(detail: str) -> Failed:
     """The reply for a failure that is no ``ParleyError``: a 500."""
-    return ("error", "ParleyError", detail, {})
+    return Failed("ParleyError", detail, {})
 
 
 def _exit_with_the_channel(sock: socket.socket) -> None:

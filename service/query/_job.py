@@ -6,17 +6,28 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from service.errors import OverloadedError
 from service.rdf import BY_NAME, BlankNode, DefaultGraph, Format, GraphName, NamedNode
 from service.store import Answer, DatasetSpec, GraphStore
 
-#: A job on the wire: plain values only (a pickled dataclass of pyoxigraph terms and
-#: formats cost more than the rest of a cheap query's trip to the worker).
-Wire = tuple[
-    str, list[str] | None, list[str] | None, bool, str | None, str | None, int, int, str | None
-]
+
+class Wire(NamedTuple):
+    """A job on the wire: plain values only (a pickled dataclass of pyoxigraph terms and
+    formats cost more than the rest of a cheap query's trip to the worker)."""
+
+    text: str
+    #: Graph names as text (``""``: the default graph; ``_:x``: a blank node).
+    default_graphs: list[str] | None
+    named_graphs: list[str] | None
+    query_has_dataset: bool
+    #: Format names (``service.rdf.BY_NAME``).
+    results_format: str | None
+    graph_format: str | None
+    max_rows: int
+    max_bytes: int
+    base_iri: str | None
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,7 @@ class QueryJob:
         True
         """
         d = self.dataset
-        return (
+        return Wire(
             self.text,
             None
             if d is None or d.default_graphs is None

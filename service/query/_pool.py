@@ -44,7 +44,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeGuard
+from typing import TypeGuard
 
 from service.errors import (
     ParleyError,
@@ -52,13 +52,12 @@ from service.errors import (
     StoreError,
     StoreLoadingError,
     StoreUnavailableError,
-    error_class,
 )
 from service.query._channel import Channel
 from service.query._copy import export_checkpoint, exports_folder
-from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed
-from service.query._procs import AnswerChunks, QueryProcess, RetiredError, Zygote
-from service.rdf import BY_NAME
+from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed, Wire
+from service.query._messages import Failed, Gone, Reply, Retired
+from service.query._procs import QueryProcess, RetiredError, Zygote, streamed
 from service.store import OxigraphStore
 
 logger = logging.getLogger(__name__)
@@ -194,7 +193,7 @@ class QueryPool:
 
     def _run_in_process(self, job: QueryJob) -> Streamed:
         deadline = time.monotonic() + self.timeout_s
-        wire = (job.to_wire(),)
+        wire = job.to_wire()
         attempts = 0
         while True:
             if time.monotonic() >= deadline:  # it waited: for the copy, or on lost processes
@@ -217,9 +216,9 @@ class QueryPool:
                 self._stop(process, channel)
                 self.on_timeout()
                 raise self._timeout()
-            if reply[0] == "retired":
+            if isinstance(reply, Retired):
                 continue  # a commit came between: the current process takes it
-            if reply[0] != "gone":
+            if not isinstance(reply, Gone):
                 break
             # Another query's time limit (or a crash) took the process down: run this one
             # again on a new process, within what is left of its own limit; a query that
@@ -229,33 +228,28 @@ class QueryPool:
             if attempts > MAX_RETRIES:
                 raise StoreError("the query process stopped while evaluating the query")
         assert channel is not None  # a reply came on it
-        if reply[0] == "error":
-            process.checkin(channel)
-            raise error_class(reply[1])(reply[2], **reply[3])
-        # Evaluated: the admission slot is free for the next query, whatever the client's
-        # pace reading the answer (the query process cuts off a reader that stalls).
-        self._admission.leave()
-        _, fmt_name, rows, truncated, size, body = reply
-        if body is not None:  # the whole answer came in one message
-            process.checkin(channel)
-            return Streamed.whole(BY_NAME[fmt_name], rows, truncated, body)
-        return Streamed(BY_NAME[fmt_name], rows, truncated, size, AnswerChunks(process, channel))
+        if not isinstance(reply, Failed):
+            # Evaluated: the admission slot is free for the next query, whatever the
+            # client's pace reading the answer (the query process cuts off a reader that
+            # stalls). A failure gives it back on the way out.
+            self._admission.leave()
+        return streamed(process, channel, reply)
 
     @staticmethod
     def _ask(
-        process: QueryProcess, wire: tuple[Any, ...], deadline: float
-    ) -> tuple[tuple[Any, ...] | None, Channel | None]:
+        process: QueryProcess, wire: Wire, deadline: float
+    ) -> tuple[Reply | Gone | Retired | None, Channel | None]:
         """Send the job and wait for the first reply: it, and the channel it came on;
-        ``("gone",)`` when the process is, ``("retired",)`` when it takes no more work."""
+        ``Gone`` when the process is, ``Retired`` when it takes no more work."""
         channel: Channel | None = None
         try:
             channel = process.checkout()
-            channel.send(wire)
+            channel.send((wire,))
             return channel.recv(deadline), channel
         except RetiredError:
-            return ("retired",), None
+            return Retired(), None
         except (OSError, EOFError):
-            return ("gone",), channel
+            return Gone(), channel
 
     # -- the processes -------------------------------------------------------
 

@@ -17,12 +17,25 @@ import threading
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
-from service.errors import StoreError, StoreUnavailableError, error_class
+from service.errors import StoreError, StoreUnavailableError
 from service.query._channel import Channel
-from service.query._job import RETRY_AFTER_S
-from service.rdf import BlankNode, NamedNode
+from service.query._job import RETRY_AFTER_S, Streamed
+from service.query._messages import (
+    Answered,
+    Apply,
+    Chunk,
+    Command,
+    Done,
+    End,
+    Failed,
+    Fork,
+    Forked,
+    Gone,
+    Load,
+    Reply,
+)
+from service.rdf import BY_NAME, BlankNode, NamedNode
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +76,7 @@ class Zygote:
     def alive(self) -> bool:
         return not self.broken and self.process.is_alive()
 
-    def _call(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _call(self, message: Command) -> Done | Forked:
         try:
             self.commands.send(message)
             reply = self.commands.recv(None)
@@ -74,21 +87,23 @@ class Zygote:
                 retryAfter=RETRY_AFTER_S,
             ) from exc
         assert reply is not None  # no deadline
-        if reply[0] == "error":
-            raise error_class(reply[1])(reply[2])
+        if isinstance(reply, Failed):
+            raise reply.exception()
+        assert isinstance(reply, Done | Forked)
         return reply
 
     def load(self, nquads: Path, graphs: list[NamedNode | BlankNode], version: int) -> None:
         """Replace the copy with an export of the store (at ``version``)."""
         self.version = -1  # until it has loaded
-        reply = self._call(("load", str(nquads), graphs))
+        reply = self._call(Load(str(nquads), graphs))
+        assert isinstance(reply, Done)
         self.version = version
-        logger.info("query copy loaded: %s quads at version %s", reply[1], version)
+        logger.info("query copy loaded: %s quads at version %s", reply.value, version)
 
     def apply(self, updates: list[tuple[int, str]]) -> None:
         """Bring the copy forward by these commits' updates (oldest first)."""
         try:
-            self._call(("apply", [text for _version, text in updates]))
+            self._call(Apply([text for _version, text in updates]))
         except BaseException:
             self.version = -1  # some may have been applied: only a load makes it exact again
             raise
@@ -99,7 +114,7 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             socket.send_fds(self.fds, [b"f"], [theirs.fileno()])
-            reply = self._call(("fork",))
+            reply = self._call(Fork())
         except OSError as exc:
             ours.close()
             self.broken = True
@@ -109,7 +124,8 @@ class Zygote:
             raise
         finally:
             theirs.close()
-        return QueryProcess(reply[1], ours, self.version)
+        assert isinstance(reply, Forked)
+        return QueryProcess(reply.pid, ours, self.version)
 
     def stop(self) -> None:
         """Close its sockets: it exits at the end of file (and is killed if it does not)."""
@@ -226,6 +242,21 @@ class QueryProcess:
         logger.info("query process %s stopped", self.pid)
 
 
+def streamed(process: QueryProcess, channel: Channel, reply: Reply) -> Streamed:
+    """The answer whose first reply came on ``channel``: whole, or its chunks to come
+    (the channel goes back to ``process`` once it is read); a ``Failed`` reply raises its
+    error (the pool's and the checkpoint workers' query processes answer alike)."""
+    if isinstance(reply, Failed):
+        process.checkin(channel)
+        raise reply.exception()
+    assert isinstance(reply, Answered), reply
+    fmt = BY_NAME[reply.format_name]
+    if reply.body is not None:  # the whole answer came in one message
+        process.checkin(channel)
+        return Streamed.whole(fmt, reply.rows, reply.truncated, reply.body)
+    return Streamed(fmt, reply.rows, reply.truncated, reply.size, AnswerChunks(process, channel))
+
+
 class AnswerChunks:
     """The body chunks of a large answer; the channel goes back when the answer was read
     whole, and is closed when it was not (WSGI servers call ``close``, even when they never
@@ -248,11 +279,10 @@ class AnswerChunks:
         try:
             reply = self.channel.recv(None)
         except EOFError:  # the process is gone: the answer ends early (headers are sent)
-            reply = ("gone",)
-        if reply is not None and reply[0] == "chunk":
-            assert isinstance(reply[1], bytes)
-            return reply[1]
-        self._finish(whole=reply == ("end",))
+            reply = Gone()
+        if isinstance(reply, Chunk):
+            return reply.data
+        self._finish(whole=isinstance(reply, End))
         raise StopIteration
 
     def close(self) -> None:

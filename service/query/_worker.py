@@ -12,16 +12,17 @@ copy-on-write). A query process serves the version it was forked at: the web
 process retires it after a commit and asks for a new one, and kills it
 (SIGKILL) when a query runs past its time limit.
 
-Zygote commands, on its command channel (``service.query._channel``), one reply each:
+Zygote commands, on its command channel (``service.query._channel``), one reply
+each (the messages are in ``service.query._messages``):
 
-- ``("load", nquads_path, named_graphs)`` -> ``("ok", quads)`` (the web process
+- ``Load(nquads_path, named_graphs)`` -> ``Done(quads)`` (the web process
   exports a checkpoint of the store into N-Quads, so the zygote never opens RocksDB,
   whose background threads must not be alive when it forks);
-- ``("apply", [update, ...])`` -> ``("ok",)``;
-- ``("fork",)``, with the new process's control socket passed on the zygote's
-  file-descriptor socket just before -> ``("forked", pid)``; the query process
+- ``Apply([update, ...])`` -> ``Done(None)``;
+- ``Fork()``, with the new process's control socket passed on the zygote's
+  file-descriptor socket just before -> ``Forked(pid)``; the query process
   dies with the zygote, which kills those still running when it ends;
-- any failure -> ``("error", class_name, detail)``.
+- any failure -> ``Failed(class_name, detail, extras)``.
 
 A query process receives channels on its control socket, one file
 descriptor at a time, and serves each on a thread of its own; pyoxigraph
@@ -31,10 +32,9 @@ query process holds to the same number). When the control socket closes it
 answers what it was asked, then exits. On a channel:
 
 - in: ``(QueryJob.to_wire(),)``;
-- out: ``("answer", format_name, rows, truncated, size, body)`` when the body
-  fits in one chunk; else the same with ``body=None``, then ``("chunk",
-  bytes)`` messages and ``("end",)``; or ``("error", class_name, detail,
-  extras)``.
+- out: ``Answered(format_name, rows, truncated, size, body)`` when the body
+  fits in one chunk; else the same with ``body=None``, then ``Chunk(bytes)``
+  messages and ``End()``; or ``Failed(class_name, detail, extras)``.
 """
 
 from __future__ import annotations
@@ -49,13 +49,24 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
-from service.errors import ParleyError, StoreError, json_safe
+from service.errors import ParleyError, StoreError
 from service.logsetup import configure_logging
 from service.query._channel import Channel
 from service.query._copy import memory_copy
-from service.query._job import QueryJob
+from service.query._job import QueryJob, Wire
+from service.query._messages import (
+    Answered,
+    Apply,
+    Chunk,
+    Done,
+    End,
+    Failed,
+    Fork,
+    Forked,
+    Load,
+    Reply,
+)
 from service.rdf import Vocab
 from service.store import OxigraphStore
 
@@ -91,7 +102,7 @@ def zygote_main(
                 return
             assert message is not None  # no deadline
             try:
-                if message[0] == "fork":
+                if isinstance(message, Fork):
                     # The control socket comes first, on its own socket: take it whatever
                     # happens next, or the next fork would get this one.
                     control = _receive_control(fds)
@@ -103,24 +114,24 @@ def zygote_main(
                         control, copy, workers, (commands, fds), children, die_with_parent
                     )
                     children.append(child)
-                    reply: tuple[Any, ...] = ("forked", child.pid)
-                elif message[0] == "load":
+                    reply: Forked | Done | Failed = Forked(child.pid)
+                elif isinstance(message, Load):
                     copy = None  # free the old copy before making the new one
-                    copy = memory_copy(Path(message[1]), message[2], vocab)
-                    reply = ("ok", copy.count())
-                elif message[0] == "apply":
+                    copy = memory_copy(Path(message.nquads), message.graphs, vocab)
+                    reply = Done(copy.count())
+                elif isinstance(message, Apply):
                     if copy is None:
                         raise StoreError("the query process has no copy of the store to update")
-                    for update in message[1]:
+                    for update in message.updates:
                         copy.apply(update)
-                    reply = ("ok",)
+                    reply = Done(None)
                 else:
-                    raise StoreError(f"unknown command {message[0]!r}")
+                    raise StoreError(f"unknown command {message!r}")
             except ParleyError as exc:
-                reply = ("error", type(exc).__name__, exc.detail)
+                reply = Failed.of(exc)
             except Exception as exc:  # the zygote lives on: the web process decides
                 logger.exception("the query processes' zygote failed a command")
-                reply = ("error", "StoreError", f"the query process failed: {exc}")
+                reply = Failed("StoreError", f"the query process failed: {exc}", {})
             channel.send(reply)
     finally:
         for child in children:
@@ -256,7 +267,7 @@ def _serve(channel: Channel, store: OxigraphStore, slots: threading.BoundedSemap
         while True:
             message = channel.recv(None)
             assert message is not None  # no deadline
-            for reply in _answer(store, slots, message[0]):
+            for reply in answer_job(store, slots, message[0]):
                 # A reader that stalls mid-answer is cut off (its client stopped reading),
                 # so this thread, and a retired process, can end.
                 channel.send(reply, timeout=STALL_S)
@@ -266,28 +277,28 @@ def _serve(channel: Channel, store: OxigraphStore, slots: threading.BoundedSemap
         channel.close()
 
 
-def _answer(
-    store: OxigraphStore, slots: threading.BoundedSemaphore, wire: Any
-) -> Iterable[tuple[Any, ...]]:
-    """Evaluate one job: the reply messages, in order."""
+def answer_job(
+    store: OxigraphStore, slots: threading.BoundedSemaphore, wire: Wire
+) -> Iterable[Reply]:
+    """Evaluate one job: the reply messages, in order (the checkpoint workers' too)."""
     try:
         with slots:
             answered = QueryJob.from_wire(wire).answer_on(store)
     except ParleyError as exc:
-        return [("error", type(exc).__name__, exc.detail, json_safe(exc.extras))]
+        return [Failed.of(exc)]
     except Exception as exc:  # a bug or an engine failure: report, keep serving
         logger.exception("a query failed in the query process")
-        return [("error", "StoreError", f"the query failed: {exc}", {})]
+        return [Failed("StoreError", f"the query failed: {exc}", {})]
     body = answered.body
-    head = ("answer", answered.format.name, answered.rows, answered.truncated, len(body))
+    head = Answered(answered.format.name, answered.rows, answered.truncated, len(body), body)
     if len(body) <= CHUNK:  # most answers: one message
-        return [(*head, body)]
-    return _chunked(head, body)
+        return [head]
+    return _chunked(head._replace(body=None), body)
 
 
-def _chunked(head: tuple[Any, ...], body: bytes) -> Iterator[tuple[Any, ...]]:
-    yield (*head, None)
+def _chunked(head: Answered, body: bytes) -> Iterator[Reply]:
+    yield head
     view = memoryview(body)
     for start in range(0, len(body), CHUNK):
-        yield ("chunk", bytes(view[start : start + CHUNK]))
-    yield ("end",)
+        yield Chunk(bytes(view[start : start + CHUNK]))
+    yield End()
