@@ -46,13 +46,9 @@ detail, extras)`` (``service.query._messages``).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import multiprocessing
-import os
-import select
 import shutil
-import signal
 import socket
 import threading
 import time
@@ -60,16 +56,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, Protocol, TypeGuard, TypeVar, overload
+from typing import Protocol, TypeGuard, TypeVar, overload
 
 from service.errors import (
     OverloadedError,
     ParleyError,
     StoreUnavailableError,
 )
-from service.logsetup import configure_logging
 from service.query._channel import Channel
 from service.query._copy import exports_folder
+from service.query._guard_worker import worker_main
 from service.query._job import RETRY_AFTER_S, Admission, QueryJob, QueryRunner, Streamed
 from service.query._messages import Done, Failed, Ready
 from service.store import GraphStore, OxigraphStore, RemoteSource, Snapshot, remote_source, snapshot
@@ -392,61 +388,3 @@ class _Worker:
         self.process.join(JOIN_S)
         if self.process.is_alive():
             self.kill()
-
-
-# -- the worker process ------------------------------------------------------------
-
-
-def worker_main(sock: socket.socket, preload: tuple[str, ...], log: tuple[str, str]) -> None:
-    """Run the jobs the web process sends, one at a time, until it closes the channel."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
-    threading.Thread(target=_exit_with_the_channel, args=(sock,), daemon=True).start()
-    configure_logging(*log)
-    for module in preload:  # before "ready": importing is not a job's time
-        importlib.import_module(module)
-    channel = Channel(sock)
-    channel.send(Ready())
-    while True:
-        try:
-            message = channel.recv(None)
-            assert message is not None  # no deadline
-            reply = _answer(message[0])
-        except EOFError:
-            return  # the web process closed the channel, or is gone
-        except Exception as exc:  # the job did not unpickle (a bug): say so, keep serving
-            logger.exception("a guard worker could not read a job")
-            reply = _failed(f"the work could not be read: {exc}")
-        try:
-            channel.send(reply)
-        except OSError:
-            return
-        except Exception as exc:  # the answer did not pickle (a bug); nothing was sent
-            logger.exception("a guard worker could not send an answer")
-            channel.send(_failed(f"the work's answer could not be sent: {exc}"))
-
-
-def _answer(job: Job[Any]) -> Done | Failed:
-    try:
-        return Done(job())
-    except ParleyError as exc:
-        return Failed.of(exc)
-    except Exception as exc:  # a bug or an engine failure: report, keep serving
-        logger.exception("a job failed in a guard worker")
-        return _failed(f"the work failed: {exc}")
-
-
-def _failed(detail: str) -> Failed:
-    """The reply for a failure that is no ``ParleyError``: a 500."""
-    return Failed("ParleyError", detail, {})
-
-
-def _exit_with_the_channel(sock: socket.socket) -> None:
-    """Exit the moment the web process closes the channel or is gone, even in the middle of
-    a job: a runaway job must not outlive the server. (Its parent, the forkserver, does not
-    end before it: the forkserver lives as long as any process it started.)"""
-    poller = select.poll()
-    poller.register(sock.fileno(), select.POLLRDHUP)  # hang-ups and errors come anyway
-    while True:
-        for _fd, events in poller.poll():
-            if events & (select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                os._exit(0)

@@ -71,8 +71,9 @@ class QueryJob:
             self.base_iri,
         )
 
-    def answer_on(self, store: GraphStore) -> Answer:
-        """Evaluate the job on ``store`` (in the process that may be killed at the limit)."""
+    def answer_on(self, store: GraphStore, *, timeout_s: float | None = None) -> Answer:
+        """Evaluate the job on ``store`` (in the process that may be killed at the limit, or
+        on a store that evaluates it elsewhere and is waited for ``timeout_s``)."""
         return store.answer(
             self.text,
             dataset=self.dataset,
@@ -82,6 +83,7 @@ class QueryJob:
             base_iri=self.base_iri,
             max_rows=self.max_rows,
             max_bytes=self.max_bytes,
+            timeout_s=timeout_s,
         )
 
     @classmethod

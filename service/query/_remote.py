@@ -30,17 +30,7 @@ class RemoteQueryRunner:
     def run(self, job: QueryJob) -> Streamed:
         self._admission.enter()
         try:
-            answer = self.store.answer(
-                job.text,
-                dataset=job.dataset,
-                query_has_dataset=job.query_has_dataset,
-                results_format=job.results_format,
-                graph_format=job.graph_format,
-                base_iri=job.base_iri,
-                max_rows=job.max_rows,
-                max_bytes=job.max_bytes,
-                timeout_s=self.limits.timeout_s,
-            )
+            answer = job.answer_on(self.store, timeout_s=self.limits.timeout_s)
         except QueryTimeoutError:
             self.on_timeout()
             raise

@@ -102,18 +102,9 @@ def _query_runner(
     """The composition root's choice: the embedded store's killable query processes (on an
     in-memory copy, or on checkpoints: ``_query_engine``), or a store that evaluates queries
     itself."""
-    if isinstance(store, OxigraphStore) and _query_engine(store, settings) == "checkpoint":
-        return CheckpointRunner(
-            store,
-            workers=limits.workers,
-            max_concurrent=limits.max_concurrent,
-            timeout_s=limits.timeout_s,
-            base_iri=limits.base_iri,
-            on_timeout=on_timeout,
-            log=limits.log,
-        )
     if isinstance(store, OxigraphStore):
-        return QueryPool(
+        engine = CheckpointRunner if _query_engine(store, settings) == "checkpoint" else QueryPool
+        return engine(
             store,
             workers=limits.workers,
             max_concurrent=limits.max_concurrent,
