@@ -20,11 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-from service.rdf import TURTLE, Format, by_suffix
-from service.rdf import parse
-from service.rdf import skolemize
-from service.rdf import SCHEMA, SH, XSD, BlankNode, Literal, NamedNode, Quad
-from service.rdf import Vocab
+from service.rdf import (
+    SCHEMA,
+    SH,
+    TURTLE,
+    XSD,
+    BlankNode,
+    Format,
+    Literal,
+    NamedNode,
+    Quad,
+    Vocab,
+    by_suffix,
+    parse,
+    skolemize,
+)
 
 
 @dataclass(frozen=True)

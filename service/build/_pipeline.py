@@ -21,14 +21,11 @@ from pathlib import Path
 
 from service.build._files import ModelFiles, load_data, load_ontology, load_shapes
 from service.errors import ConfigError, ShapeViolationError
-from service.gate import check_seed_data
-from service.store import OxigraphStore
-from service.rdf import to_rdflib
+from service.gate import ShaclValidator, ValidationReport, check_seed_data
+from service.rdf import PROV, RDF, XSD, Literal, NamedNode, Quad, Vocab, to_rdflib
 from service.reasoning import closure
 from service.settings import Settings
-from service.rdf import PROV, RDF, XSD, Literal, NamedNode, Quad
-from service.gate import ShaclValidator, ValidationReport
-from service.rdf import Vocab
+from service.store import OxigraphStore
 
 #: Reports progress: called with a stage name when it starts (and None at the end).
 Progress = Callable[[str, str], None]
