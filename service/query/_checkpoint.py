@@ -40,26 +40,23 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from service.errors import (
     ParleyError,
-    QueryTimeoutError,
     StoreError,
     StoreUnavailableError,
 )
 from service.query._channel import Channel
 from service.query._copy import exports_folder
-from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed
-from service.query._messages import Answered, Failed, Gone, Reply
-from service.query._procs import QueryProcess, RetiredError, streamed
+from service.query._job import RETRY_AFTER_S, QueryJob, Streamed
+from service.query._messages import Answered, Gone, Retired
+from service.query._procs import QueryProcess
+from service.query._runner import MAX_RETRIES, ProcessRunner
 from service.rdf import JSON
 from service.store import OxigraphStore
 
 logger = logging.getLogger(__name__)
 
-#: Times a query is sent again after its process was stopped under it.
-MAX_RETRIES = 2
 #: The query a new query process answers first, so that it opens the newest checkpoint.
 _PROBE = QueryJob("ASK {}", None, False, JSON, None, 1, 1024).to_wire()
 
@@ -126,9 +123,8 @@ class Checkpoints:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-class CheckpointRunner:
-    """``QueryRunner`` of the embedded store: admission control plus evaluation in the
-    query process (or in-process), on checkpoints."""
+class CheckpointRunner(ProcessRunner):
+    """Queries in one query process that opens checkpoints of the store read-only."""
 
     def __init__(
         self,
@@ -141,38 +137,25 @@ class CheckpointRunner:
         on_timeout: Callable[[], None] = lambda: None,
         log: tuple[str, str] = ("INFO", "text"),
     ) -> None:
-        self.store = store
-        self.timeout_s = timeout_s
-        self.base_iri = base_iri
-        self.on_timeout = on_timeout
-        self.log = log
-        self._admission = Admission(max_concurrent)
-        # Handed out here, not in the query process: a query that waits for one past its
-        # limit has nothing running to stop.
-        self._slots = threading.BoundedSemaphore(max(1, workers))
-        self._closed = False
-        self._failed_at = -1e9  # when starting the query process last failed
-        # Held while a query process starts; the state lock for moments only.
+        super().__init__(
+            store,
+            workers=workers,
+            max_concurrent=max_concurrent,
+            timeout_s=timeout_s,
+            base_iri=base_iri,
+            on_timeout=on_timeout,
+            log=log,
+        )
+        # Held while a query process starts.
         self._start_lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._process: QueryProcess | None = None
-        self._warming = False
         #: The query process that has answered a first query (``ready``).
         self._probed: QueryProcess | None = None
-        self.workers = workers if store.path is not None else 0
         if self.workers:
             assert store.path is not None
             self.checkpoints = Checkpoints(store, exports_folder(store.path))
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["service.query._checkpoint_worker"])
             self._warm_in_background()  # start the query process now, not on the first query
-
-    def _warm_in_background(self) -> None:
-        with self._state_lock:
-            if self._warming or self._closed:
-                return
-            self._warming = True
-        threading.Thread(target=self._warm, name="query-start", daemon=True).start()
 
     def _warm(self) -> None:
         """Start the query process and have it open the newest checkpoint."""
@@ -199,9 +182,6 @@ class CheckpointRunner:
 
     # -- QueryRunner -----------------------------------------------------------
 
-    def running(self) -> int:
-        return self._admission.running()
-
     def ready(self) -> bool:
         """True when a query process is running and has opened a checkpoint (and when none
         has, one is started)."""
@@ -213,27 +193,6 @@ class CheckpointRunner:
         if time.monotonic() - self._failed_at > RETRY_AFTER_S:  # not at every poll
             self._warm_in_background()
         return False
-
-    def run(self, job: QueryJob) -> Streamed:
-        """Evaluate ``job``; raises the query's error, ``QueryTimeoutError`` or
-        ``OverloadedError``. The returned chunks must be consumed or closed."""
-        self._admission.enter()
-        if not self.workers:
-            try:
-                answered = job.answer_on(self.store)
-            finally:
-                self._admission.leave()
-            return Streamed.whole(answered.format, answered.rows, answered.truncated, answered.body)
-        try:
-            return self._run_in_process(job)
-        except BaseException:
-            self._admission.leave()
-            raise
-
-    def worker_pids(self) -> list[int]:
-        """Process id of the query process (for tests and metrics)."""
-        process = self._process
-        return [process.pid] if process is not None and process.alive else []
 
     def close(self) -> None:
         """Stop the query process (a runaway query has nobody else to stop it) and remove
@@ -248,13 +207,6 @@ class CheckpointRunner:
 
     # -- evaluation ------------------------------------------------------------
 
-    def _timeout(self) -> QueryTimeoutError:
-        return QueryTimeoutError(
-            f"the query ran longer than the {self.timeout_s:g} s limit and was stopped; "
-            "narrow it (LIMIT, more selective patterns) and try again",
-            timeoutSeconds=self.timeout_s,
-        )
-
     def _run_in_process(self, job: QueryJob) -> Streamed:
         deadline = time.monotonic() + self.timeout_s
         wire = job.to_wire()
@@ -263,13 +215,7 @@ class CheckpointRunner:
             process = self._current()
             path, serial = self.checkpoints.acquire()
             try:
-                if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                    raise QueryTimeoutError(
-                        f"the query waited {self.timeout_s:g} s for one of the "
-                        f"{self.workers} evaluation slots, all busy; try again in a moment",
-                        timeoutSeconds=self.timeout_s,
-                        retryAfter=RETRY_AFTER_S,
-                    )
+                self._take_slot(deadline)
                 try:
                     reply, channel = self._ask(process, (wire, str(path), serial), deadline)
                 finally:
@@ -280,7 +226,7 @@ class CheckpointRunner:
                 self._stop(process, channel)
                 self.on_timeout()
                 raise self._timeout()
-            if not isinstance(reply, Gone):
+            if not isinstance(reply, Gone | Retired):  # retired: only ``kill`` retires it
                 break
             # Another query's time limit (or a crash) took the process down: run this one
             # again on the replacement, within what is left of its own limit; a query that
@@ -292,26 +238,7 @@ class CheckpointRunner:
             if time.monotonic() >= deadline:
                 raise self._timeout()
         assert channel is not None  # a reply came on it
-        if not isinstance(reply, Failed):
-            # Evaluated: the admission slot is free for the next query, whatever the
-            # client's pace reading the answer (the query process cuts off a reader that
-            # stalls). A failure gives it back on the way out.
-            self._admission.leave()
-        return streamed(process, channel, reply)
-
-    @staticmethod
-    def _ask(
-        process: QueryProcess, message: tuple[Any, ...], deadline: float
-    ) -> tuple[Reply | Gone | None, Channel | None]:
-        """Send the job and wait for the first reply: it, and the channel it came on;
-        ``Gone`` when the process is."""
-        channel: Channel | None = None
-        try:
-            channel = process.checkout()
-            channel.send(message)
-            return channel.recv(deadline), channel
-        except (RetiredError, OSError, EOFError):  # retired: only ``kill`` retires it
-            return Gone(), channel
+        return self._answered(process, channel, reply)
 
     # -- the query process -----------------------------------------------------
 

@@ -48,22 +48,20 @@ from typing import TypeGuard
 
 from service.errors import (
     ParleyError,
-    QueryTimeoutError,
     StoreError,
     StoreLoadingError,
     StoreUnavailableError,
 )
 from service.query._channel import Channel
 from service.query._copy import export_checkpoint, exports_folder
-from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed, Wire
-from service.query._messages import Failed, Gone, Reply, Retired
-from service.query._procs import QueryProcess, RetiredError, Zygote, streamed
+from service.query._job import RETRY_AFTER_S, QueryJob, Streamed
+from service.query._messages import Gone, Retired
+from service.query._procs import QueryProcess, Zygote
+from service.query._runner import MAX_RETRIES, ProcessRunner
 from service.store import OxigraphStore
 
 logger = logging.getLogger(__name__)
 
-#: Times a query is sent again after its process was stopped under it.
-MAX_RETRIES = 2
 #: Characters of update text the store keeps for the copy to catch up with.
 UPDATE_LOG_CHARS = 64 << 20
 #: Loads in a row the copy may need before queries are refused (commits outran them).
@@ -77,8 +75,10 @@ def _serves(process: QueryProcess | None, version: int) -> TypeGuard[QueryProces
     return process is not None and process.alive and process.version == version
 
 
-class QueryPool:
-    """Admission control plus evaluation (in the query process, or in-process)."""
+class QueryPool(ProcessRunner):
+    """Queries in query processes forked from a zygote that holds an in-memory copy."""
+
+    warm_thread = "query-copy"
 
     def __init__(
         self,
@@ -92,28 +92,19 @@ class QueryPool:
         log: tuple[str, str] = ("INFO", "text"),
         update_log_chars: int = UPDATE_LOG_CHARS,
     ) -> None:
-        self.store = store
-        self.timeout_s = timeout_s
-        self.max_concurrent = max_concurrent
-        self.base_iri = base_iri
-        self.on_timeout = on_timeout
-        self.log = log
-        self._admission = Admission(max_concurrent)
-        # Evaluation slots, handed out here rather than in the query process: a query that
-        # waits for one past its limit has nothing running to stop, and must not kill the
-        # process whose slots are busy with other queries.
-        self._slots = threading.BoundedSemaphore(max(1, workers))
-        self._closed = False
-        self._failed_at = -1e9  # when loading the copy last failed (``ready`` retries later)
+        super().__init__(
+            store,
+            workers=workers,
+            max_concurrent=max_concurrent,
+            timeout_s=timeout_s,
+            base_iri=base_iri,
+            on_timeout=on_timeout,
+            log=log,
+        )
         # Held while the zygote loads, applies or forks (seconds, for a load at 1M triples).
         self._sync_lock = threading.Lock()
-        # Held for moments only: which process is current, which ones live.
-        self._state_lock = threading.Lock()
         self._zygote: Zygote | None = None
-        self._process: QueryProcess | None = None
         self._live: list[QueryProcess] = []
-        self._warming = False
-        self.workers = workers if store.path is not None else 0
         if self.workers:
             assert store.path is not None
             store.keep_updates(update_log_chars)
@@ -122,13 +113,6 @@ class QueryPool:
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["service.query._worker"])
             self._warm_in_background()  # load the copy now, not on the first query
-
-    def _warm_in_background(self) -> None:
-        with self._state_lock:
-            if self._warming or self._closed:
-                return
-            self._warming = True
-        threading.Thread(target=self._warm, name="query-copy", daemon=True).start()
 
     def _warm(self) -> None:
         try:
@@ -140,10 +124,7 @@ class QueryPool:
         finally:
             self._warming = False
 
-    # -- admission ---------------------------------------------------------
-
-    def running(self) -> int:
-        return self._admission.running()
+    # -- readiness ---------------------------------------------------------
 
     def ready(self) -> bool:
         """True when a query would be evaluated without waiting for the copy to load (and
@@ -160,29 +141,6 @@ class QueryPool:
         return False
 
     # -- evaluation ----------------------------------------------------------
-
-    def run(self, job: QueryJob) -> Streamed:
-        """Evaluate ``job``; raises the query's error, ``QueryTimeoutError`` or
-        ``OverloadedError``. The returned chunks must be consumed or closed."""
-        self._admission.enter()
-        if not self.workers:
-            try:
-                answered = job.answer_on(self.store)
-            finally:
-                self._admission.leave()
-            return Streamed.whole(answered.format, answered.rows, answered.truncated, answered.body)
-        try:
-            return self._run_in_process(job)
-        except BaseException:
-            self._admission.leave()
-            raise
-
-    def _timeout(self) -> QueryTimeoutError:
-        return QueryTimeoutError(
-            f"the query ran longer than the {self.timeout_s:g} s limit and was stopped; "
-            "narrow it (LIMIT, more selective patterns) and try again",
-            timeoutSeconds=self.timeout_s,
-        )
 
     @staticmethod
     def _loading() -> StoreLoadingError:
@@ -201,15 +159,9 @@ class QueryPool:
             process = self._current(deadline)
             if time.monotonic() >= deadline:  # this request loaded or caught the copy up
                 raise self._loading()
-            if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                raise QueryTimeoutError(
-                    f"the query waited {self.timeout_s:g} s for one of the "
-                    f"{self.workers} evaluation slots, all busy; try again in a moment",
-                    timeoutSeconds=self.timeout_s,
-                    retryAfter=RETRY_AFTER_S,
-                )
+            self._take_slot(deadline)
             try:
-                reply, channel = self._ask(process, wire, deadline)
+                reply, channel = self._ask(process, (wire,), deadline)
             finally:
                 self._slots.release()  # evaluated (or stopped): the rest is only reading
             if reply is None:  # past the limit: stop the work (and whatever shares its process)
@@ -228,30 +180,8 @@ class QueryPool:
             if attempts > MAX_RETRIES:
                 raise StoreError("the query process stopped while evaluating the query")
         assert channel is not None  # a reply came on it
-        if not isinstance(reply, Failed):
-            # Evaluated: the admission slot is free for the next query, whatever the
-            # client's pace reading the answer (the query process cuts off a reader that
-            # stalls). A failure gives it back on the way out.
-            self._admission.leave()
-        return streamed(process, channel, reply)
-
-    @staticmethod
-    def _ask(
-        process: QueryProcess, wire: Wire, deadline: float
-    ) -> tuple[Reply | Gone | Retired | None, Channel | None]:
-        """Send the job and wait for the first reply: it, and the channel it came on;
-        ``Gone`` when the process is, ``Retired`` when it takes no more work."""
-        channel: Channel | None = None
-        try:
-            channel = process.checkout()
-            channel.send((wire,))
-            return channel.recv(deadline), channel
-        except RetiredError:
-            return Retired(), None
-        except (OSError, EOFError):
-            return Gone(), channel
-
-    # -- the processes -------------------------------------------------------
+        assert not isinstance(reply, Retired)
+        return self._answered(process, channel, reply)
 
     def _current(self, deadline: float) -> QueryProcess:
         """The query process for the store's current version (forked when needed).
@@ -336,11 +266,6 @@ class QueryPool:
         with self._state_lock:
             if self._process is process:
                 self._process = None
-
-    def worker_pids(self) -> list[int]:
-        """Process id of the query process (for tests and metrics)."""
-        process = self._process
-        return [process.pid] if process is not None and process.alive else []
 
     def close(self) -> None:
         """Stop every query process (a runaway query has nobody else to stop it) and the
