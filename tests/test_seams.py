@@ -96,9 +96,11 @@ SEAMS: dict[str, list[str]] = {
         "snapshot",
     ],
     "reasoning": [
+        "Budget",
         "Fact",
         "Facts",
         "Node",
+        "OverBudget",
         "Overlay",
         "Reasoner",
         "Rules",
@@ -115,6 +117,7 @@ SEAMS: dict[str, list[str]] = {
         "WriteGate",
         "WriteOutcome",
         "check_seed_data",
+        "guard_writes",
         "report_from_wire",
     ],
     "query": [

@@ -7,7 +7,8 @@ The doors: a query (``/sparql``), ``POST /validate`` with the client's own shape
 inferences grow with the square of its length), and a SPARQL Update whose ``WHERE`` is a
 product. In-process, on a copy of the built model, with real query processes and guard
 workers (nothing is mocked); and an update on a remote store (a real server in front of
-`oxigraph serve`), where the store evaluates and Parley stops waiting. Also: a validation
+`oxigraph serve`), where the store evaluates and Parley stops waiting, and a write whose
+check a guard worker does on the remote store. Also: a validation
 or an update holds nothing a write needs, and an update computed while a write landed is
 computed again. The time bounds are generous: a hostile request takes hours.
 """
@@ -69,16 +70,37 @@ CHEAP_SHAPES = {
 }
 
 
-def _chain(base: str, links: int) -> bytes:
+def _chain(base: str, links: int, name: str = "chain") -> bytes:
     """People, each acting on behalf of the next: the reasoner's inferences grow with the
-    square of the chain (200 links: seconds; 600: many minutes)."""
+    square of the chain and its work with the cube (200 links: seconds; 600: many minutes)."""
     lines = [f"@prefix parley: <{base}ontology#> .", f"@prefix id: <{base}id/> ."]
     lines += [
-        f"id:chain{i} a parley:Person ; parley:actsOnBehalfOf id:chain{i + 1} ; "
-        f'<http://www.w3.org/2000/01/rdf-schema#label> "link {i}"@en .'
+        f"id:{name}{i} a parley:Person ; parley:actsOnBehalfOf id:{name}{i + 1} ; "
+        f'<http://www.w3.org/2000/01/rdf-schema#label> "link {i}"@en ; '
+        f"<http://purl.org/dc/terms/source> <{base}id/ref/wikidata> ."
         for i in range(links)
     ]
     return "\n".join(lines).encode()
+
+
+def _insert_data(base: str, turtle: bytes) -> str:
+    """The Turtle of ``_chain`` as one ``INSERT DATA`` into ``graph/reference``."""
+    prologue, _sep, body = turtle.decode().rpartition(f"@prefix id: <{base}id/> .")
+    prefixes = (prologue + f"@prefix id: <{base}id/> .").replace("@prefix", "PREFIX")
+    prefixes = prefixes.replace(" .", "")
+    return f"{prefixes}\nINSERT DATA {{ GRAPH <{base}graph/reference> {{ {body} }} }}"
+
+
+def _short_chain_update(base: str) -> str:
+    """A chain short enough in text (under 8 KiB) to be parsed in the web process, whose
+    check (reasoning, validation) is not: 190 links, millions of steps."""
+    links = " ".join(f"id:c{i} parley:actsOnBehalfOf id:c{i + 1} ." for i in range(190))
+    text = (
+        f"PREFIX parley: <{base}ontology#> PREFIX id: <{base}id/>\n"
+        f"INSERT DATA {{ GRAPH <{base}graph/reference> {{ {links} }} }}"
+    )
+    assert len(text) < 8_192
+    return text
 
 
 @pytest.fixture
@@ -197,6 +219,57 @@ DOORS = [
         _guard_pids,
     ),
     Door(
+        "write-data",
+        "validation-timeout",
+        lambda site, http: http.post(
+            "/data",
+            params={"graph": site.url + "graph/reference"},
+            content=_chain(site.url, 600),
+            headers={"Content-Type": "text/turtle", **site.auth()},
+        ),
+        _guard_pids,
+    ),
+    Door(
+        "write-data-dry-run",
+        "validation-timeout",
+        lambda site, http: http.post(
+            "/data",
+            params={"graph": site.url + "graph/reference", "dry-run": "true"},
+            content=_chain(site.url, 600),
+            headers={"Content-Type": "text/turtle", **site.auth()},
+        ),
+        _guard_pids,
+    ),
+    Door(
+        "write-graph-store",
+        "validation-timeout",
+        lambda site, http: http.post(
+            "/store",
+            params={"graph": site.url + "graph/reference"},
+            content=_chain(site.url, 600),
+            headers={"Content-Type": "text/turtle", **site.auth()},
+        ),
+        _guard_pids,
+    ),
+    Door(
+        "update-insert-data",
+        "validation-timeout",
+        lambda site, http: http.post(
+            "/sparql", content=_short_chain_update(site.url), headers={**UPDATE, **site.auth()}
+        ),
+        _guard_pids,
+    ),
+    Door(
+        "update-long-insert-data",
+        "query-timeout",
+        lambda site, http: http.post(
+            "/sparql",
+            content=_insert_data(site.url, _chain(site.url, 600)),
+            headers={**UPDATE, **site.auth()},
+        ),
+        _guard_pids,
+    ),
+    Door(
         "update-where",
         "query-timeout",
         lambda site, http: http.post(
@@ -235,6 +308,44 @@ def test_hostile_work_is_killed_at_the_limit_while_the_server_answers(
     _until(lambda: any(not _alive(pid) for pid in workers), "the worker is killed", wait_s=5)
     assert (services.store.version(), services.store.count()) == (version, count)
     _others_answer(guarded)  # and the next requests are served as before
+
+
+def test_a_costly_write_is_checked_by_the_guard_and_committed_as_here(
+    guarded: AppSite,
+) -> None:
+    """A write past the web process's budget (a 60-link chain: 72,000 steps) is checked in
+    a guard worker and committed with the inferences the web process would have drawn; an
+    ordinary write is checked in the web process."""
+    services = guarded.services
+    reference = {"graph": guarded.url + "graph/reference"}
+    headers = {"Content-Type": "text/turtle", **guarded.auth()}
+
+    def write(name: str, links: int, **params: str) -> httpx.Response:
+        with guarded.client() as http:
+            body = _chain(guarded.url, links, name)
+            return http.post("/data", params={**reference, **params}, content=body, headers=headers)
+
+    small = write("small", 5)
+    assert small.status_code == 201, small.text
+    assert "guarded" not in small.headers["Server-Timing"]
+    costly = write("guarded", 60)
+    assert costly.status_code == 201, costly.text
+    assert "guarded;dur=" in costly.headers["Server-Timing"]
+    # The same chain, checked in the web process (a dry run: the counts, nothing written).
+    services.writer.offload = None
+    here = write("here", 60, **{"dry-run": "true"})
+    assert here.status_code == 200, here.text
+    assert "guarded" not in here.headers["Server-Timing"]
+    counts = ("added", "removed", "inferredAdded", "inferredRemoved")
+    assert [costly.json()[k] for k in counts] == [here.json()[k] for k in counts]
+    assert costly.json()["inferredAdded"] > 60 * 59 // 2  # the transitive closure, at least
+    with guarded.client() as http:
+        ask = (
+            f"ASK {{ GRAPH <{guarded.url}graph/inferred> {{ <{guarded.url}id/guarded0> "
+            f"<{guarded.url}ontology#actsOnBehalfOf> <{guarded.url}id/guarded60> }} }}"
+        )
+        answer = http.get("/sparql", params={"query": ask}, headers=SPARQL_JSON)
+        assert answer.json()["boolean"] is True
 
 
 def test_a_validation_holds_nothing_that_writes_or_other_validations_need(
@@ -368,5 +479,20 @@ def test_a_hostile_update_on_a_remote_store_is_cut_off_at_the_limit(tmp_path: Pa
             ask = "ASK { GRAPH ?g { <http://example.org/x> ?p ?o } }"
             answer = http.get("/sparql", params={"query": ask}, headers=SPARQL_JSON)
             assert answer.json()["boolean"] is False  # nothing of it was written
+            # A write whose check is hostile is checked by a guard worker reading the
+            # remote store, and stopped there.
+            started = time.monotonic()
+            write = http.post(
+                "/data",
+                params={"graph": site.url + "graph/reference"},
+                content=_chain(site.url, 600),
+                headers=headers,
+            )
+            assert write.status_code == 503, write.text
+            assert write.json()["type"].endswith("/problems/validation-timeout")
+            assert time.monotonic() - started < LIMIT_S + MARGIN_S
+            ask = f"ASK {{ GRAPH ?g {{ <{site.url}id/chain0> ?p ?o }} }}"
+            answer = http.get("/sparql", params={"query": ask}, headers=SPARQL_JSON)
+            assert answer.json()["boolean"] is False
     finally:
         site.stop()

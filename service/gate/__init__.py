@@ -8,7 +8,12 @@ module) lives here too.
 
 from service.gate._model_guard import check_seed_data
 from service.gate._validation import ShaclValidator, ValidationReport
-from service.gate._validation_jobs import ValidateInContext, ValidateWithShapes, report_from_wire
+from service.gate._validation_jobs import (
+    ValidateInContext,
+    ValidateWithShapes,
+    guard_writes,
+    report_from_wire,
+)
 from service.gate._write_gate import WriteGate
 from service.gate._writes import WriteOutcome
 
@@ -20,5 +25,6 @@ __all__ = [
     "WriteGate",
     "WriteOutcome",
     "check_seed_data",
+    "guard_writes",
     "report_from_wire",
 ]

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from service.gate._context import ContextPlanner
 from service.gate._validation import ShaclValidator, ValidationReport, conforming_report
 from service.rdf import RDFS, NamedNode, Quad, Vocab, to_rdflib
-from service.reasoning import Fact, Overlay, StoreFacts
+from service.reasoning import Fact, OverBudget, Overlay, StoreFacts
 from service.store import GraphStore
 
 
@@ -52,11 +52,15 @@ class InContextValidator:
         *,
         sent: Iterable[Quad],
         stored: Iterable[Quad],
+        max_triples: int | None = None,
     ) -> ValidationReport:
         """Validate the state ``closure`` describes, where the change can matter.
 
         :param sent: the quads the client inserts, as it sent them.
         :param stored: the same quads as the store will hold them (canonical literals).
+        :param max_triples: the most triples to hand pyshacl, whose time grows with them
+            and cannot be interrupted.
+        :raises OverBudget: the context is larger than ``max_triples``.
         """
         before = self.facts(store)
         after = Overlay(before)
@@ -78,4 +82,6 @@ class InContextValidator:
         triples: list[Fact] = [as_sent.get(f, f) for f in context]
         triples += [(q.subject, q.predicate, q.object) for q in sent]
         triples += self.hierarchy
+        if max_triples is not None and len(triples) > max_triples:
+            raise OverBudget
         return self.validator.validate_context(triples, named)  # type: ignore[arg-type]

@@ -19,13 +19,15 @@ process-wide literal switch.
 from __future__ import annotations
 
 import hashlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Protocol
 
 import rdflib
 
 from service.errors import ParleyError, ValidationTimeoutError
 from service.gate._validation import ShaclValidator, ValidationReport, ValidationResult
-from service.gate._write_gate import GateModel, WriteGate
+from service.gate._write_gate import Checked, GateModel, Prepared, WriteGate
 from service.rdf import (
     NTRIPLES,
     BlankNode,
@@ -42,6 +44,11 @@ from service.store import ChangeSet, GraphStore, RemoteSource, Snapshot
 
 #: A report between processes: conforms, its results, and its graph as N-Quads.
 ReportWire = tuple[bool, tuple[ValidationResult, ...], bytes]
+#: A prepared change between processes: deleted, inserted and sent quads as N-Quads, the
+#: graphs created and dropped by IRI.
+PreparedWire = tuple[bytes, bytes, bytes, list[str], list[str]]
+#: A checked change between processes: the report, the inferred deletions and insertions.
+CheckedWire = tuple[ReportWire, bytes, bytes]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -100,6 +107,79 @@ class ValidateInContext:
             "send it in smaller parts",
             timeoutSeconds=limit_s,
         )
+
+
+@dataclass(frozen=True)
+class CheckChange:
+    """A write's check (reasoning and validation in context, ``WriteGate.check``) that costs
+    more than the web process spends, on a snapshot of the store taken under the write lock
+    (or the remote store, whose lease the writer holds)."""
+
+    store: Snapshot | RemoteSource
+    prepared: PreparedWire
+
+    def __call__(self) -> CheckedWire:
+        store = self.store.open()
+        try:
+            report, delete, insert = WriteGate(store, _model(store)).check(
+                prepared_from_wire(self.prepared)
+            )
+            return report_to_wire(report), quads_to_wire(delete), quads_to_wire(insert)
+        finally:
+            store.close()
+
+    def timed_out(self, limit_s: float) -> ParleyError:
+        return ValidationTimeoutError(
+            f"reasoning over the change and validating it took longer than the {limit_s:g} s "
+            "limit and was stopped; nothing was written. Send it in smaller parts",
+            timeoutSeconds=limit_s,
+        )
+
+
+class Runner(Protocol):
+    """What ``guard_writes`` needs of the guard (``service.query.Guard``)."""
+
+    def can_share(self, store: GraphStore) -> bool: ...
+
+    def shared(self, store: GraphStore) -> AbstractContextManager[Snapshot | RemoteSource]: ...
+
+    def run(self, job: CheckChange) -> CheckedWire: ...
+
+
+def guard_writes(gate: WriteGate, runner: Runner) -> None:
+    """Have ``gate`` check a costly write in one of ``runner``'s workers, under the time
+    limit, when a worker can read its store."""
+    store = gate.store
+    if not runner.can_share(store):
+        return  # an in-memory store, or no workers: checked in the web process, as queries are
+
+    def offload(prepared: Prepared) -> Checked:
+        with runner.shared(store) as shared:
+            report, delete, insert = runner.run(CheckChange(shared, prepared_to_wire(prepared)))
+        return report_from_wire(report), quads_from_wire(delete), quads_from_wire(insert)
+
+    gate.offload = offload
+
+
+def prepared_to_wire(prepared: Prepared) -> PreparedWire:
+    return (
+        quads_to_wire(prepared.delete),
+        quads_to_wire(prepared.insert),
+        quads_to_wire(prepared.sent),
+        [g.value for g in prepared.create_graphs],
+        [g.value for g in prepared.drop_graphs],
+    )
+
+
+def prepared_from_wire(wire: PreparedWire) -> Prepared:
+    delete, insert, sent, create, drop = wire
+    return Prepared(
+        delete=quads_from_wire(delete),
+        insert=quads_from_wire(insert),
+        sent=quads_from_wire(sent),
+        create_graphs=[NamedNode(g) for g in create],
+        drop_graphs=[NamedNode(g) for g in drop],
+    )
 
 
 #: The gate models this worker compiled, by the model graphs they were compiled from.

@@ -18,6 +18,14 @@ its change from the store's state under the same lock):
 4. **Validate** the state after the change where it can matter
    (``service.gate._in_context``); on a violation raise ``ShapeViolationError`` (422)
    with the report. Nothing has been written.
+
+   Reasoning and validation cost what the client's data makes them cost (the
+   inferences of a chain of a transitive property grow with the cube of its
+   length). An ordinary write costs a few hundred steps and is checked here;
+   one that would take more than ``INLINE_STEPS`` steps or hand pyshacl more
+   than ``INLINE_TRIPLES`` triples is checked again by ``offload`` (set by
+   ``guard_writes``: in a guard worker, on a snapshot of the store taken under
+   the lock, killed at the time limit with a 503 and nothing written).
 5. **Commit** one ``ChangeSet``: the asserted change, the inferred delta and a
    provenance record (``service.gate._provenance``), atomically; then call the
    listeners with the asserted change (what it deleted and inserted, blank
@@ -32,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -42,8 +51,15 @@ from service.gate._provenance import write_record
 from service.gate._validation import ValidationReport, conforming_report
 from service.gate._writes import SerialWriter, WriteOutcome
 from service.rdf import NamedNode, Quad, Triple, skolemize
-from service.reasoning import Reasoner, Rules, compile_rules, infer_change
+from service.reasoning import Budget, OverBudget, Reasoner, Rules, compile_rules, infer_change
 from service.store import ChangeSet, GraphStore, canonical_quads, has_blank_node
+
+#: The steps of reasoning (consequences looked at) the web process spends on a write before
+#: it hands the check to a guard worker. A 21-triple claim costs about 300; 50,000 take
+#: about a quarter of a second.
+INLINE_STEPS = 50_000
+#: The most triples the web process hands pyshacl for a write (2,000: about half a second).
+INLINE_TRIPLES = 2_000
 
 
 class Stopwatch:
@@ -70,6 +86,10 @@ class Prepared:
     sent: list[Quad]
     create_graphs: list[NamedNode]
     drop_graphs: list[NamedNode]
+
+
+#: A change checked: the report, and the change to ``graph/inferred`` (deleted, inserted).
+Checked = tuple[ValidationReport, list[Quad], list[Quad]]
 
 
 @dataclass(frozen=True)
@@ -107,6 +127,9 @@ class WriteGate(SerialWriter):
         self.reasoner = model.reasoner
         self.validator = model.validator
         self.guard = model.guard
+        #: Checks a change too costly to check here where its time is limited (called under
+        #: the write lock); ``None``: everything is checked here.
+        self.offload: Callable[[Prepared], Checked] | None = None
 
     # -- the write path ----------------------------------------------------------
 
@@ -125,7 +148,7 @@ class WriteGate(SerialWriter):
             clock.lap("wait")
             prepared = self.prepare(changes)
             clock.lap("prepare")
-            report, inferred_delete, inferred_insert = self._check(prepared, clock)
+            report, inferred_delete, inferred_insert = self._checked(prepared, clock)
             report.raise_if_violated(
                 "the change breaks the shapes; nothing was written"
                 if not dry_run
@@ -172,13 +195,29 @@ class WriteGate(SerialWriter):
         must not hold writers up. A write that lands meanwhile may or may not be seen.
         """
         with self.store.reads():
-            report, _delete, _insert = self._check(self.prepare(changes))
+            report, _delete, _insert = self.check(self.prepare(changes))
         return report
 
-    def _check(
-        self, prepared: Prepared, clock: Stopwatch | None = None
-    ) -> tuple[ValidationReport, list[Quad], list[Quad]]:
-        """Reason and validate; the report and the change to ``graph/inferred``."""
+    def _checked(self, prepared: Prepared, clock: Stopwatch) -> Checked:
+        """``check``, here within the inline budget, else by ``offload``."""
+        if self.offload is None:
+            return self.check(prepared, clock)
+        try:
+            return self.check(prepared, clock, inline=True)
+        except OverBudget:
+            clock.lap("inline")
+        checked = self.offload(prepared)
+        clock.lap("guarded")
+        return checked
+
+    def check(
+        self, prepared: Prepared, clock: Stopwatch | None = None, *, inline: bool = False
+    ) -> Checked:
+        """Reason and validate; the report and the change to ``graph/inferred``.
+
+        :param inline: stop at the inline budget (``INLINE_STEPS``, ``INLINE_TRIPLES``).
+        :raises OverBudget: ``inline``, and the budget was reached.
+        """
         reasoned = self.vocab.is_reasoned_graph
         delete = [q for q in prepared.delete if reasoned(q.graph_name)]
         pairs = [(q, s) for q, s in zip(prepared.insert, prepared.sent, strict=True)]
@@ -190,10 +229,15 @@ class WriteGate(SerialWriter):
         if literal_values is not None:
             return literal_values, [], []
         clock = clock or Stopwatch()
-        change = infer_change(self.reasoner, self.store, self.vocab, delete, insert)
+        budget = Budget(INLINE_STEPS if inline else None)
+        change = infer_change(self.reasoner, self.store, self.vocab, delete, insert, budget)
         clock.lap("reason")
         report = self.validator.validate(
-            self.store, change.closure, sent=[s for _q, s in pairs], stored=insert
+            self.store,
+            change.closure,
+            sent=[s for _q, s in pairs],
+            stored=insert,
+            max_triples=INLINE_TRIPLES if inline else None,
         )
         clock.lap("validate")
         return report, change.delete, change.insert

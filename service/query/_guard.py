@@ -4,8 +4,10 @@ a process that is killed when the limit passes.
 The doors are clients' SPARQL queries, ``POST /validate`` (pyshacl with the
 client's own shapes, whose SPARQL constraints and regular expressions the
 client writes; or the server's shapes and the reasoner on the client's data,
-whose cost grows faster than its size) and the ``WHERE`` clauses of SPARQL
-Updates. Neither pyoxigraph nor pyshacl can be interrupted from Python, so
+whose cost grows faster than its size), SPARQL Updates (their ``WHERE``
+clauses, or long data) and the check of a write whose reasoning or validation
+costs more than the web process spends on one (``service.gate.guard_writes``).
+Neither pyoxigraph nor pyshacl can be interrupted from Python, so
 past ``Settings.query_timeout_s`` the process doing the work is killed
 (SIGKILL: its CPU is free at once), the client gets 503, nothing is written,
 and the web process, whose threads and locks took no part in the work, keeps

@@ -102,6 +102,31 @@ class Overlay:
         self.removed.add(fact)
 
 
+class OverBudget(Exception):  # noqa: N818 - a signal, not an error anyone sees
+    """The work reached its budget before it was done (the caller does it elsewhere)."""
+
+
+class Budget:
+    """A count of the steps a piece of work may take: the consequences it looks at.
+
+    Steps, not seconds, so that where the work is done does not depend on how busy
+    the machine is. ``None`` is no limit.
+    """
+
+    def __init__(self, steps: int | None) -> None:
+        self.left = steps
+
+    def spend(self, steps: int = 1) -> None:
+        """:raises OverBudget: the budget is spent."""
+        if self.left is not None:
+            self.left -= steps
+            if self.left < 0:
+                raise OverBudget
+
+
+_UNLIMITED = Budget(None)
+
+
 class Reasoner:
     """Applies compiled rules to facts, forwards and backwards."""
 
@@ -220,12 +245,13 @@ class Reasoner:
 
     # -- maintenance -------------------------------------------------------------
 
-    def propagate(self, new: Iterable[Fact], view: Overlay) -> None:
+    def propagate(self, new: Iterable[Fact], view: Overlay, budget: Budget = _UNLIMITED) -> None:
         """Semi-naive forward chaining: add to ``view`` everything ``new`` entails."""
         queue = deque(new)
         while queue:
             fact = queue.popleft()
             for head in self.consequences(fact, view):
+                budget.spend()
                 if self.keep(head) and not view.contains(head):
                     view.add(head)
                     queue.append(head)
@@ -237,6 +263,7 @@ class Reasoner:
         deleted: Iterable[Fact],
         inserted: Iterable[Fact],
         still_asserted: Callable[[Fact], bool],
+        budget: Budget = _UNLIMITED,
     ) -> Overlay:
         """The closure after a change, as a view of the current one.
 
@@ -244,28 +271,36 @@ class Reasoner:
         :param deleted: facts that are no longer asserted anywhere.
         :param inserted: facts newly asserted.
         :param still_asserted: whether a fact of the closure stays asserted.
+        :param budget: the steps it may take (a chain of a transitive property costs
+            the cube of its length).
         :returns: the new closure; its ``added``/``removed`` are the change.
+        :raises OverBudget: the budget was spent first.
         """
         view = Overlay(closure)
         deleted = [f for f in dict.fromkeys(deleted) if closure.contains(f)]
         if deleted:
-            doomed = self._overdelete(closure, deleted, still_asserted)
+            doomed = self._overdelete(closure, deleted, still_asserted, budget)
             for fact in doomed:
                 view.remove(fact)
+            budget.spend(len(doomed))
             restored = [f for f in doomed if self.derivable(f, view)]
             for fact in restored:
                 view.add(fact)
-            self.propagate(restored, view)
+            self.propagate(restored, view, budget)
         fresh = []
         for fact in dict.fromkeys(inserted):
             if not view.contains(fact):
                 view.add(fact)
                 fresh.append(fact)
-        self.propagate(fresh, view)
+        self.propagate(fresh, view, budget)
         return view
 
     def _overdelete(
-        self, closure: Facts, deleted: list[Fact], still_asserted: Callable[[Fact], bool]
+        self,
+        closure: Facts,
+        deleted: list[Fact],
+        still_asserted: Callable[[Fact], bool],
+        budget: Budget,
     ) -> list[Fact]:
         """Every fact of the old closure with a derivation through a deleted one."""
         doomed = dict.fromkeys(deleted)
@@ -273,6 +308,7 @@ class Reasoner:
         while queue:
             fact = queue.popleft()
             for head in self.consequences(fact, closure):
+                budget.spend()
                 if head in doomed or not self.keep(head) or not closure.contains(head):
                     continue
                 if still_asserted(head):

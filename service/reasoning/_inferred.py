@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from service.rdf import BlankNode, GraphName, NamedNode, Quad, Triple, Vocab
-from service.reasoning._incremental import Overlay, Reasoner
+from service.reasoning._incremental import Budget, Overlay, Reasoner
 from service.reasoning._rules import Fact, Node
 from service.store import GraphStore
 
@@ -71,7 +71,12 @@ class InferredChange:
 
 
 def infer_change(
-    reasoner: Reasoner, store: GraphStore, vocab: Vocab, delete: list[Quad], insert: list[Quad]
+    reasoner: Reasoner,
+    store: GraphStore,
+    vocab: Vocab,
+    delete: list[Quad],
+    insert: list[Quad],
+    budget: Budget | None = None,
 ) -> InferredChange:
     """The change to ``graph/inferred`` that goes with an asserted change.
 
@@ -101,7 +106,11 @@ def infer_change(
         return fact not in gone_set and (fact in inserted_triples or asserted.contains(fact))
 
     closure = reasoner.update(
-        closure_facts(store, vocab), deleted=gone, inserted=new, still_asserted=still_asserted
+        closure_facts(store, vocab),
+        deleted=gone,
+        inserted=new,
+        still_asserted=still_asserted,
+        budget=budget or Budget(None),
     )
     graph = vocab.inferred_graph
 

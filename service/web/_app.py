@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ParleyError, QueryTimeoutError, ValidationTimeoutError
-from service.gate import WriteGate
+from service.gate import WriteGate, guard_writes
 from service.pages import SearchIndex
 from service.query import (
     CheckpointRunner,
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     # server's worker is a multiprocessing child, which runs these finalizers but not
     # atexit hooks.
     mp_util.Finalize(None, guard.close, exitpriority=10)
+    guard_writes(writer, guard)  # a write too costly to check here is checked by the guard
     found = Services(
         settings=settings,
         vocab=vocab,
