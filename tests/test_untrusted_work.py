@@ -348,6 +348,24 @@ def test_a_costly_write_is_checked_by_the_guard_and_committed_as_here(
         assert answer.json()["boolean"] is True
 
 
+def test_a_long_insert_data_is_computed_by_the_guard_and_written(guarded: AppSite) -> None:
+    """An update over 8 KiB is computed in a guard worker, and written: 1,000 triples parse
+    in well under the limit (rdflib's translation keeps them in the order written)."""
+    graph = "http://example.org/long"
+    triples = " ".join(
+        f'<http://example.org/s{i}> <http://example.org/p> "value {i}" .' for i in range(1000)
+    )
+    text = f"INSERT DATA {{ GRAPH <{graph}> {{ {triples} }} }}"
+    assert len(text) > 8_192
+    with guarded.client() as http:
+        written = http.post("/sparql", content=text, headers={**UPDATE, **guarded.auth()})
+        assert written.status_code == 200, written.text
+        assert written.json()["added"] == 1000
+        count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        rows = http.get("/sparql", params={"query": count}, headers=SPARQL_JSON).json()
+    assert rows["results"]["bindings"][0]["n"]["value"] == "1000"
+
+
 def test_a_validation_holds_nothing_that_writes_or_other_validations_need(
     guarded: AppSite,
 ) -> None:
