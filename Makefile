@@ -11,7 +11,7 @@ BASE_IRI ?= http://$(HOST):$(PORT)/
 STAMP  := $(VENV)/.installed
 INPUTS := $(shell find data ontology shapes -type f 2>/dev/null)
 
-.PHONY: run test fast lint typecheck unit build bench clean
+.PHONY: run test fast lint typecheck unit build bench clean chromium
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -22,7 +22,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# The store is rebuilt when data/, ontology/ or shapes/ change (or the base IRI does).
+# The store is rebuilt when data/, ontology/ or shapes/ change (or the base IRI does); the
+# build replays the journal of the writes made through the server ($(STORE).journal).
 $(STORE)/.built: $(STAMP) $(INPUTS)
 	$(BIN)/parley build --store $(STORE) --base-iri $(BASE_IRI)
 	@echo "$(BASE_IRI)" > $(STORE)/.built
@@ -46,10 +47,25 @@ typecheck: $(STAMP)
 # Tests run in TEST_WORKERS processes (pytest-xdist), a file to each at a time: most of
 # a file's time is spent waiting on servers and time limits, which overlap well.
 TEST_WORKERS ?= 2
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test: lint typecheck unit
+
+# The browser tests drive Debian's Chromium (never a browser that Playwright downloads).
+# When it is missing it is installed as .ci/run did: with apt-get, as root or through sudo
+# (without a password prompt); otherwise make stops and says what to run.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "Chromium is missing (the browser tests need it) and there is no apt-get: install it, then run make test again"; exit 1; \
+	  elif [ "$$(id -u)" -eq 0 ]; then as_root=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
+	  else echo "Chromium is missing (the browser tests need it): run 'sudo apt-get install chromium', then make test again"; exit 1; fi; \
+	  echo "Installing Chromium for the browser tests (apt-get)"; \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 # The fast tier: every test that starts no server (under 2 minutes).
 fast: $(STAMP)
@@ -63,5 +79,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.write
 	$(BIN)/python -m bench.search --size 1000000
 
+# The journal of clients' writes (var/store.journal) stays: the next build replays it.
+# Drop the writes on purpose with: rm -rf $(STORE).journal
 clean:
-	rm -rf var .mypy_cache .ruff_cache
+	rm -rf .mypy_cache .ruff_cache
+	find var -mindepth 1 -maxdepth 1 ! -name '*.journal' -exec rm -rf {} + 2>/dev/null || true

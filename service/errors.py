@@ -12,9 +12,11 @@ into these at the one module that imports each engine.
     ParleyError (500)
     ├── BadRequestError (400)
     │   ├── QuerySyntaxError          a SPARQL query or update does not parse
+    │   ├── QueryCrashedError         evaluating the query alone crashed its process
     │   ├── RdfSyntaxError            an RDF body or file does not parse
     │   ├── ShapesError               a client's shapes cannot be used
     │   ├── ProtocolError             a SPARQL/GSP protocol rule is broken
+    │   ├── GraphNameError            a graph under the base that is not one of Parley's
     │   └── UpdateFailedError         an update operation cannot apply (CREATE of an existing graph)
     │       └── RemoteStoreLimitError a change a remote store cannot be told to make
     ├── AuthenticationError (401)     no or wrong bearer token for a write
@@ -86,6 +88,14 @@ class QuerySyntaxError(BadRequestError):
     slug = "sparql-syntax"
 
 
+class QueryCrashedError(BadRequestError):
+    """Evaluating the query crashed the query process when it ran alone there (the engine
+    overflowed its stack, say); it is not run again."""
+
+    title = "Query crashed the engine"
+    slug = "query-crashed"
+
+
 class RdfSyntaxError(BadRequestError):
     """An RDF document does not parse; ``extras`` may hold line and column."""
 
@@ -106,6 +116,15 @@ class ProtocolError(BadRequestError):
 
     title = "Protocol error"
     slug = "protocol"
+
+
+class GraphNameError(BadRequestError):
+    """A write names a graph under the server's base IRI that is not one of Parley's
+    (a mistyped or relative name, ``claims/article`` for ``graph/claims/article``);
+    the detail suggests the nearest one. Graphs outside the base are the client's own."""
+
+    title = "Not one of Parley's graphs"
+    slug = "graph-name"
 
 
 class UpdateFailedError(BadRequestError):
@@ -309,6 +328,14 @@ class StoreError(ParleyError):
 
     title = "Store error"
     slug = "store"
+
+
+class StoreInUseError(StoreError):
+    """The store directory is locked by another process (a running ``parley serve``): the
+    CLI then talks to that server, and a second server refuses to start."""
+
+    title = "Store in use"
+    slug = "store-in-use"
 
 
 class ConfigError(ParleyError):

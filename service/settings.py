@@ -24,6 +24,10 @@ from service.errors import ConfigError
 
 #: The repository root when the package runs from a checkout (``pip install -e``).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Where ontology/, shapes/ and data/ are by default: the checkout beside the package, or,
+#: for a plain ``pip install .`` (the package in site-packages, the model files not), the
+#: working directory (relative paths: the clone the commands are run from).
+MODEL_ROOT = PROJECT_ROOT if (PROJECT_ROOT / "ontology").is_dir() else Path()
 DEFAULT_BASE_IRI = "http://127.0.0.1:8000/"
 
 LogFormat = Literal["text", "json"]
@@ -40,15 +44,21 @@ class Settings:
     store_path: Path | None = None
     #: The server's own URL: Parley's relative IRIs are resolved against it.
     base_iri: str = DEFAULT_BASE_IRI
+    #: The journal of accepted writes (``parley build`` replays it); ``None``: beside the
+    #: store directory (``var/store`` -> ``var/store.journal``), or none for a remote store.
+    journal: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    data_dir: Path = PROJECT_ROOT / "data"
-    ontology_dir: Path = PROJECT_ROOT / "ontology"
-    shapes_dir: Path = PROJECT_ROOT / "shapes"
+    data_dir: Path = MODEL_ROOT / "data"
+    ontology_dir: Path = MODEL_ROOT / "ontology"
+    shapes_dir: Path = MODEL_ROOT / "shapes"
     #: Refuse every write with 403.
     read_only: bool = False
-    #: Bearer token for writes; ``parley serve`` makes one when none is set.
+    #: Bearer token for writes; when none is set, ``parley serve`` keeps one in
+    #: ``write_token_file`` (made on the first start, mode 0600) and ``parley token`` prints it.
     write_token: str | None = None
+    #: Where the write token is kept; ``None``: ``<store>.token`` beside the store directory.
+    write_token_file: Path | None = None
     #: Query time limit in seconds; the evaluation is stopped at the limit.
     query_timeout_s: float = 30.0
     #: Client queries evaluated at once in the query process (0: in the web process, no hard
@@ -67,11 +77,15 @@ class Settings:
     max_response_bytes: int = 64 * 1024 * 1024
     #: Bytes of a request body at most (413 past it).
     max_body_bytes: int = 16 * 1024 * 1024
+    #: Bytes of one written literal at most (a 10 MB label made a 115 MB page, and its
+    #: provenance keeps it for ever); every write door refuses a longer one with 413.
+    max_literal_bytes: int = 1024 * 1024
     #: Requests per minute per client address; 0 switches the limit off.
     rate_limit_per_minute: int = 0
     #: Hosts that SERVICE and LOAD may fetch from; empty: no outbound request at all.
     outbound_allow: tuple[str, ...] = ()
-    #: WSGI server threads in the web process.
+    #: WSGI server threads in the web process, besides one for each query and each guarded
+    #: job admission lets in (``service.web._server.granian_threads``).
     threads: int = 8
     log_level: str = "INFO"
     log_format: LogFormat = "text"
@@ -148,6 +162,7 @@ ENV_NAMES: Mapping[str, str] = types.MappingProxyType(
     {
         "store_path": "PARLEY_STORE",
         "base_iri": "PARLEY_BASE_IRI",
+        "journal": "PARLEY_JOURNAL",
         "host": "PARLEY_HOST",
         "port": "PARLEY_PORT",
         "data_dir": "PARLEY_DATA_DIR",
@@ -155,6 +170,7 @@ ENV_NAMES: Mapping[str, str] = types.MappingProxyType(
         "shapes_dir": "PARLEY_SHAPES_DIR",
         "read_only": "PARLEY_READ_ONLY",
         "write_token": "PARLEY_WRITE_TOKEN",
+        "write_token_file": "PARLEY_WRITE_TOKEN_FILE",
         "query_timeout_s": "PARLEY_QUERY_TIMEOUT",
         "query_workers": "PARLEY_QUERY_WORKERS",
         "query_engine": "PARLEY_QUERY_ENGINE",
@@ -163,6 +179,7 @@ ENV_NAMES: Mapping[str, str] = types.MappingProxyType(
         "max_result_rows": "PARLEY_MAX_RESULT_ROWS",
         "max_response_bytes": "PARLEY_MAX_RESPONSE_BYTES",
         "max_body_bytes": "PARLEY_MAX_BODY_BYTES",
+        "max_literal_bytes": "PARLEY_MAX_LITERAL_BYTES",
         "rate_limit_per_minute": "PARLEY_RATE_LIMIT",
         "outbound_allow": "PARLEY_OUTBOUND_ALLOW",
         "threads": "PARLEY_THREADS",

@@ -396,8 +396,15 @@ def test_read_only_refuses_writes_and_rate_limit_answers_429(limited: Site) -> N
         write = http.post("/sparql", content="CLEAR ALL", headers={**UPDATE, **limited.auth()})
         doc = _problem(write, 403)
         assert doc["type"] == f"{limited.url}problems/read-only"
-        statuses = [http.get("/sparql", params={"query": "ASK {}"}).status_code for _ in range(4)]
+        # A read-only server validates nothing either (no token needed to be refused).
+        check = http.post(
+            "/validate",
+            content=b"<http://e/a> <http://e/b> 1 .",
+            headers={"Content-Type": "text/turtle"},
+        )
+        assert _problem(check, 403)["type"] == f"{limited.url}problems/read-only"
+        statuses = [http.get("/sparql", params={"query": "ASK {}"}).status_code for _ in range(3)]
         refused = http.get("/sparql", params={"query": "ASK {}"})
-    assert statuses == [200, 200, 200, 429]  # the refused write counted too
+    assert statuses == [200, 200, 429]  # the refused write and validation counted too
     _problem(refused, 429)
     assert int(refused.headers["Retry-After"]) >= 1

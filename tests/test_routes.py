@@ -42,6 +42,7 @@ SAMPLES = {
     "/health": "/health",
     "/metrics": "/metrics",
     "/problems/<slug>": "/problems/not-found",
+    "/openapi.json": "/openapi.json",
 }
 #: The body of a PUT or POST (a POST to ``/sparql`` sends its query as a form instead).
 TURTLE = {"Content-Type": "text/turtle"}

@@ -24,7 +24,7 @@ EX = rdflib.Namespace("http://example.org/clients/")
 
 def graph_of(server: ServerProcess) -> str:
     """One of Parley's graphs (under {base}graph/), so it is part of the default graph."""
-    return server.url + "graph/clients"
+    return server.url + "graph/claims/clients"
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ shown in ``--help``; flags win over the environment.
 
 from __future__ import annotations
 
-import secrets
 import sys
 import threading
 import time
@@ -17,13 +16,52 @@ from typing import Any
 
 import click
 
-from service.errors import ParleyError, ShapeViolationError
+from service.cli._running import (
+    current_token,
+    in_use_by,
+    remove_server_file,
+    second_server,
+    serve_token,
+    write_server_file,
+    write_token,
+)
+from service.errors import ConfigError, ParleyError, ShapeViolationError, StoreInUseError
 from service.gate import ValidationReport
 from service.settings import ENV_NAMES, Settings
 
 
 def _settings(**flags: Any) -> Settings:
     return Settings.from_env().replace(**flags)
+
+
+#: The store ``make run`` builds and serves: the commands that read a store (or write
+#: through one) use it when they are run in the clone and no store is given.
+CLONE_STORE = Path("var/store")
+
+
+def _store_settings(**flags: Any) -> Settings:
+    """Settings for a command that works on a store: ``--store``/``--store-url`` (or their
+    variables), else ``var/store`` when it exists here (so the README's commands need no
+    ``--store`` in the clone)."""
+    settings = _settings(**flags)
+    if settings.store_path is None and settings.store_url is None and CLONE_STORE.is_dir():
+        return settings.replace(store_path=CLONE_STORE)
+    return settings
+
+
+def _check_model_dirs(settings: Settings) -> None:
+    """Refuse to build from model directories that are not there (an empty store would be
+    built without a word, e.g. by a `pip install .` run outside the clone)."""
+    for flag, directory in (
+        ("--ontology-dir", settings.ontology_dir),
+        ("--shapes-dir", settings.shapes_dir),
+        ("--data-dir", settings.data_dir),
+    ):
+        if not directory.is_dir():
+            raise ConfigError(
+                f"no model directory at {directory}: run parley in the project's clone, "
+                f"or pass {flag}"
+            )
 
 
 def _fail(error: ParleyError) -> None:
@@ -65,6 +103,37 @@ def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "store_path",
         type=click.Path(path_type=Path, file_okay=False),
         help="Directory of the Oxigraph store.",
+    )(f)
+
+
+def token_file_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return setting(
+        "--write-token-file",
+        "write_token_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="File that keeps the bearer token for writes; `parley serve` makes it (mode "
+        f"0600) when it is missing. {ENV_NAMES['write_token']} wins over it.  "
+        "[default: STORE.token, beside the store directory]",
+    )(f)
+
+
+def journal_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return setting(
+        "--journal",
+        "journal",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Directory of the journal of accepted writes, which `parley build` replays.  "
+        "[default: STORE.journal, beside the store directory; none for --store-url]",
+    )(f)
+
+
+def literal_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return setting(
+        "--max-literal-bytes",
+        "max_literal_bytes",
+        type=int,
+        help="Bytes of one written literal at most (the write is refused past it).  "
+        "[default: 1 MiB]",
     )(f)
 
 
@@ -139,8 +208,17 @@ class _Ticker:
     "shapes_dir",
     type=click.Path(path_type=Path, file_okay=False),
 )
-def build(**flags: Any) -> None:
-    """Validate data/ against shapes/, reason with the ontology, and write the store.
+@journal_option
+@click.option(
+    "--no-replay",
+    is_flag=True,
+    help="Do not replay the journal: the new store DROPS every write made through the "
+    "server or `parley load` (the journal keeps them: a build without it brings them back).",
+)
+def build(no_replay: bool, **flags: Any) -> None:
+    """Validate data/ against shapes/, reason with the ontology, and write the store;
+    then replay the journal of accepted writes onto it, each through the write gate
+    again (a write that no longer passes is set aside in the journal's directory).
 
     On a violation the report is printed, the exit status is 1 and any
     existing store is left untouched.
@@ -149,7 +227,8 @@ def build(**flags: Any) -> None:
 
     try:
         settings = _settings(**flags)
-        summary = run_build(settings, progress=_Ticker())
+        _check_model_dirs(settings)
+        summary = run_build(settings, progress=_Ticker(), replay_journal=not no_replay)
     except ParleyError as error:
         _fail(error)
         return
@@ -179,12 +258,8 @@ def build(**flags: Any) -> None:
     default=None,
     help="Refuse every write with 403.",
 )
-@click.option(
-    "--write-token-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="File holding the bearer token for writes "
-    f"(else {ENV_NAMES['write_token']}, else a random one, printed once).",
-)
+@token_file_option
+@journal_option
 @setting(
     "--query-timeout",
     "query_timeout_s",
@@ -238,6 +313,7 @@ def build(**flags: Any) -> None:
     type=int,
     help="Bytes of a request body at most (413 past it).  [default: 16 MiB]",
 )
+@literal_option
 @setting(
     "--rate-limit",
     "rate_limit_per_minute",
@@ -256,7 +332,7 @@ def build(**flags: Any) -> None:
     "--threads",
     "threads",
     type=int,
-    help="Request threads.  [default: 8]",
+    help="Request threads, besides one per admitted query and guarded job.  [default: 8]",
 )
 @setting(
     "--log-format",
@@ -264,7 +340,7 @@ def build(**flags: Any) -> None:
     type=click.Choice(["text", "json"]),
 )
 @setting("--log-level", "log_level")
-def serve(write_token_file: Path | None, outbound_allow: tuple[str, ...], **flags: Any) -> None:
+def serve(outbound_allow: tuple[str, ...], **flags: Any) -> None:
     """Serve the store over HTTP (SPARQL endpoint, pages, writes)."""
     if outbound_allow:
         flags["outbound_allow"] = tuple(host for host in outbound_allow if host)
@@ -273,22 +349,27 @@ def serve(write_token_file: Path | None, outbound_allow: tuple[str, ...], **flag
 
     try:
         settings = _settings(**flags)
-        if write_token_file is not None:
-            settings = settings.replace(write_token=write_token_file.read_text().strip())
-        if not settings.read_only and not settings.write_token:
-            token = secrets.token_urlsafe(24)
-            settings = settings.replace(write_token=token)
-            click.echo(f"Write token (shown once): {token}", err=True)
         configure_logging(settings.log_level, settings.log_format)
         _check_store(settings)  # fail fast, before the HTTP server starts
+        settings, token_note = serve_token(settings)
+    except StoreInUseError:
+        _fail(second_server(_settings(**flags)))
+        return
     except ParleyError as error:
         _fail(error)
         return
+    if token_note:
+        click.echo(token_note, err=True)
     click.echo(
         f"Serving {settings.store_url or settings.store_path} on http://{settings.host}:{settings.port}/",
         err=True,
     )
-    run_server(settings)
+    server_file = write_server_file(settings)
+    try:
+        run_server(settings)
+    finally:
+        if server_file is not None:
+            remove_server_file(server_file)
 
 
 def _open_and_close(settings: Settings) -> tuple[str, str] | None:
@@ -296,7 +377,7 @@ def _open_and_close(settings: Settings) -> tuple[str, str] | None:
     from service.store import open_store
 
     try:
-        open_store(settings, Vocab(settings.base_iri)).close()
+        open_store(settings, Vocab(settings.base_iri), verify=True).close()
     except ParleyError as error:
         return type(error).__name__, error.detail
     return None
@@ -335,7 +416,7 @@ def query(sparql: str, fmt: str | None, **flags: Any) -> None:
     from service.cli._query import run_query
 
     try:
-        click.echo(run_query(_settings(**flags), sparql, fmt), nl=False)
+        click.echo(run_query(_store_settings(**flags), sparql, fmt), nl=False)
     except ParleyError as error:
         _fail(error)
 
@@ -346,35 +427,57 @@ def query(sparql: str, fmt: str | None, **flags: Any) -> None:
 @base_option
 def validate(file: Path, **flags: Any) -> None:
     """Validate an RDF file against the shapes, in the context of the store; exit 1 on violation."""
+    from service.cli._via_server import validate_via
     from service.cli._write import validate_file
 
+    settings = _store_settings(**flags)
     try:
-        report = validate_file(_settings(**flags), file)
+        try:
+            report, note = validate_file(settings, file)
+        except StoreInUseError as in_use:
+            report, note = validate_via(in_use_by(settings, in_use), file), None
     except ParleyError as error:
         _fail(error)
         return
+    if note:
+        click.echo(note, err=True)
     click.echo(report.text())
     sys.exit(0 if report.conforms else 1)
 
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--graph", required=True, help="The graph to write into (graph/reference, ...).")
+@click.option(
+    "--graph",
+    required=True,
+    help="The graph to write into, relative to the base IRI: graph/reference, graph/editorial, "
+    "graph/claims/<source>; or store/<name> or an IRI outside the base (yours, not validated).",
+)
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @store_option
 @base_option
+@token_file_option
+@journal_option
+@literal_option
 def load(file: Path, graph: str, dry_run: bool, **flags: Any) -> None:
     """Validate an RDF file in the context of the store and write it; exit 1 on violation."""
     import json
 
+    from service.cli._via_server import load_via
     from service.cli._write import load_file
 
+    settings = _store_settings(**flags)
     try:
-        outcome = load_file(_settings(**flags), file, graph, dry_run=dry_run)
+        try:
+            outcome = load_file(settings, file, graph, dry_run=dry_run).to_json()
+        except StoreInUseError as in_use:  # the server writes it, with the kept token
+            server = in_use_by(settings, in_use)
+            token = write_token(settings)
+            outcome = load_via(server, file, graph, dry_run=dry_run, token=token)
     except ParleyError as error:
         _fail(error)
         return
-    click.echo(json.dumps(outcome.to_json(), indent=1))
+    click.echo(json.dumps(outcome, indent=1))
 
 
 @main.command()
@@ -385,6 +488,18 @@ def stats(**flags: Any) -> None:
     from service.cli._query import store_stats
 
     try:
-        click.echo(store_stats(_settings(**flags)))
+        click.echo(store_stats(_store_settings(**flags)))
+    except ParleyError as error:
+        _fail(error)
+
+
+@main.command()
+@store_option
+@token_file_option
+def token(**flags: Any) -> None:
+    """Print the write token `parley serve` takes (made and kept beside the store if there
+    is none yet), for clients: curl -H "Authorization: Bearer $(parley token)" ..."""
+    try:
+        click.echo(current_token(_store_settings(**flags)))
     except ParleyError as error:
         _fail(error)

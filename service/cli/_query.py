@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from service.errors import ConfigError, NotAcceptableError
+from service.cli._running import in_use_by
+from service.errors import ConfigError, NotAcceptableError, StoreInUseError
 from service.rdf import (
     RDF_FORMATS,
     RESULT_FORMATS,
@@ -26,8 +27,13 @@ from service.store import GraphStore, open_store
 
 @contextmanager
 def local_store(settings: Settings) -> Iterator[GraphStore]:
-    """The settings' store, opened for one command and closed after it."""
-    store = open_local_store(settings)
+    """The settings' store, opened for one command and closed after it, for reading: when a
+    running ``parley serve`` holds the store, its SPARQL endpoint (found in its server file)."""
+    try:
+        store = open_local_store(settings)
+    except StoreInUseError as error:
+        server = in_use_by(settings, error)
+        store = open_store(server.sparql_settings(settings), must_exist=True)
     try:
         yield store
     finally:
@@ -126,19 +132,23 @@ def store_stats(settings: Settings) -> str:
 
 def _stats(store: GraphStore) -> str:
     vocab = store.vocab
-    lines = ["Triples per graph:"]
     graphs: list[NamedNode | BlankNode | DefaultGraph] = [DefaultGraph(), *store.named_graphs()]
+    counted: list[tuple[str, str]] = []
     for graph in graphs:
         n = store.count(graph)
         if n or not isinstance(graph, DefaultGraph):
             name = "(default graph)" if isinstance(graph, DefaultGraph) else short(graph, vocab)
-            lines.append(f"  {name:<36} {n:>8}")
-    lines.append(f"  {'total':<36} {store.count():>8}")
+            counted.append((name, str(n)))
+    counted.append(("total", str(store.count())))
     rows = store.select(
         "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class "
         "FILTER(STRSTARTS(STR(?class), STR(parley:))) } GROUP BY ?class ORDER BY DESC(?n) ?class"
     )
+    classes = [(short(row["class"], vocab), short(row["n"], vocab)) for row in rows]
+    # One width for the names (a client's long graph IRIs included), so the counts align.
+    width = max([36, *(len(name) for name, _ in counted + classes)])
+    lines = ["Triples per graph:"]
+    lines += [f"  {name:<{width}} {n:>8}" for name, n in counted]
     lines.append("Instances per class:")
-    for row in rows:
-        lines.append(f"  {short(row['class'], vocab):<36} {short(row['n'], vocab):>8}")
+    lines += [f"  {name:<{width}} {n:>8}" for name, n in classes]
     return "\n".join(lines) + "\n"

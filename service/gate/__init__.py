@@ -7,6 +7,7 @@ module) lives here too.
 """
 
 from service.gate._model_guard import check_seed_data
+from service.gate._provenance import Stamp
 from service.gate._validation import ShaclValidator, ValidationReport
 from service.gate._validation_jobs import (
     ValidateInContext,
@@ -14,11 +15,14 @@ from service.gate._validation_jobs import (
     guard_writes,
     report_from_wire,
 )
-from service.gate._write_gate import WriteGate
+from service.gate._write_gate import Accepted, Recorder, WriteGate
 from service.gate._writes import WriteOutcome
 
 __all__ = [
+    "Accepted",
+    "Recorder",
     "ShaclValidator",
+    "Stamp",
     "ValidateInContext",
     "ValidateWithShapes",
     "ValidationReport",

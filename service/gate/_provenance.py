@@ -14,6 +14,7 @@ graphs): the record is ``graph/provenance#write-<time>-<id>``, its statements
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
@@ -33,6 +34,16 @@ def agent_iri(agent: str, vocab: Vocab) -> NamedNode:
     return vocab.id["agent/" + quote(agent, safe="")]
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """When a write ran, and the IRI of its record (``None``: it made none). A write
+    replayed from the journal keeps its original stamp, so its record is the same."""
+
+    started: datetime
+    ended: datetime
+    record: str | None = None
+
+
 def write_record(
     vocab: Vocab,
     *,
@@ -43,10 +54,11 @@ def write_record(
     added: list[Quad],
     removed: list[Quad],
     inferred: int,
+    iri: str | None = None,
 ) -> tuple[NamedNode, list[Quad]]:
-    """The record of one write, and its IRI."""
+    """The record of one write, and its IRI (a new one unless ``iri`` is given)."""
     graph = vocab.provenance_graph
-    base = f"{graph.value}#write-{started:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+    base = iri or f"{graph.value}#write-{started:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
     record = NamedNode(base)
     parley = vocab.parley
 

@@ -77,6 +77,29 @@ class ValidationReport:
     def to_json(self) -> dict[str, Any]:
         return {"conforms": self.conforms, "results": [r.to_json() for r in self.results]}
 
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> ValidationReport:
+        """The report ``to_json`` wrote (a server's answer to ``POST /validate``); its
+        ``graph`` is rebuilt from the results.
+
+        >>> report = ValidationReport.from_json({"conforms": True, "results": []})
+        >>> report.conforms, report.to_json() == {"conforms": True, "results": []}
+        (True, True)
+        """
+        results = tuple(
+            ValidationResult(
+                focus_node=r["focusNode"],
+                result_path=r.get("resultPath"),
+                value=r.get("value"),
+                source_constraint_component=r.get("sourceConstraintComponent") or "",
+                source_shape=r.get("sourceShape") or "",
+                severity=r.get("resultSeverity") or "",
+                message=r.get("message") or "",
+            )
+            for r in payload.get("results") or []
+        )
+        return cls(bool(payload["conforms"]), results, _report_graph(results))
+
     def text(self) -> str:
         """A report a person reads in a terminal."""
         if self.conforms:

@@ -28,8 +28,10 @@ its change from the store's state under the same lock):
    the lock, killed at the time limit with a 503 and nothing written).
 5. **Commit** one ``ChangeSet``: the asserted change, the inferred delta and a
    provenance record (``service.gate._provenance``), atomically; then call the
-   listeners with the asserted change (what it deleted and inserted, blank
-   nodes skolemised).
+   recorders (the journal, which must hold the write durably before the client
+   hears of it) with the asserted change and its provenance, and the listeners
+   with the asserted change (what it deleted and inserted, blank nodes
+   skolemised).
 
 Graphs outside Parley's (a client's own, the store's default graph) are
 neither validated nor reasoned over, and a write that touches only them
@@ -44,14 +46,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from service.errors import ProtectedGraphError
+from service.errors import GraphNameError, PayloadTooLargeError, ProtectedGraphError, StoreError
 from service.gate._in_context import InContextValidator
 from service.gate._model_guard import ModelGuard
-from service.gate._provenance import write_record
+from service.gate._provenance import Stamp, write_record
 from service.gate._validation import ValidationReport, conforming_report
 from service.gate._writes import SerialWriter, WriteOutcome
-from service.rdf import NamedNode, Quad, Triple, skolemize
+from service.rdf import Literal, NamedNode, Quad, Triple, skolemize
 from service.reasoning import Budget, OverBudget, Reasoner, Rules, compile_rules, infer_change
+from service.settings import Settings
 from service.store import ChangeSet, GraphStore, canonical_quads, has_blank_node
 
 #: The steps of reasoning (consequences looked at) the web process spends on a write before
@@ -93,6 +96,21 @@ Checked = tuple[ValidationReport, list[Quad], list[Quad]]
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """A committed write as the journal keeps it: the asserted change (blank nodes
+    skolemised, effective deletions and insertions) and its provenance."""
+
+    changes: ChangeSet
+    agent: str
+    operation: str
+    stamp: Stamp
+
+
+#: Called under the write lock with each committed write, before ``submit`` returns.
+Recorder = Callable[[Accepted], None]
+
+
+@dataclass(frozen=True)
 class GateModel:
     """The model a gate enforces, compiled: rules for the reasoner, plans for validation."""
 
@@ -119,9 +137,17 @@ class GateModel:
 class WriteGate(SerialWriter):
     """Validates every change in context and commits it with its inferences and provenance."""
 
-    def __init__(self, store: GraphStore, model: GateModel | None = None) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        model: GateModel | None = None,
+        *,
+        max_literal_bytes: int = Settings.max_literal_bytes,
+    ) -> None:
         super().__init__(store)
         self.vocab = store.vocab
+        #: Bytes of one inserted literal at most (``--max-literal-bytes``).
+        self.max_literal_bytes = max_literal_bytes
         model = model or GateModel.from_store(store)
         self.rules = model.rules
         self.reasoner = model.reasoner
@@ -130,19 +156,33 @@ class WriteGate(SerialWriter):
         #: Checks a change too costly to check here where its time is limited (called under
         #: the write lock); ``None``: everything is checked here.
         self.offload: Callable[[Prepared], Checked] | None = None
+        #: Hear every committed write with its provenance (the journal: ``service.build``).
+        self.recorders: list[Recorder] = []
+        #: When and why the last write failed to be committed or journalled (``None`` once
+        #: one succeeds again): ``/health`` reports it.
+        self.write_failure: str | None = None
 
     # -- the write path ----------------------------------------------------------
 
     def submit(
-        self, changes: ChangeSet, *, agent: str, operation: str, dry_run: bool = False
+        self,
+        changes: ChangeSet,
+        *,
+        agent: str,
+        operation: str,
+        dry_run: bool = False,
+        stamp: Stamp | None = None,
     ) -> WriteOutcome:
         """Validate and commit ``changes``, or raise.
 
-        :raises ProtectedGraphError: the change writes a build-only graph.
+        :param stamp: the times and record IRI of a write replayed from the journal.
+        :raises ProtectedGraphError: the change writes a build-only graph (or a look-alike).
+        :raises GraphNameError: it writes a graph under the base that is not one of Parley's.
         :raises OntologyStatementError: the change states the model in a data graph.
         :raises ShapeViolationError: the store would break the shapes; nothing was written.
         """
-        started = datetime.now(UTC)
+        started = stamp.started if stamp is not None else datetime.now(UTC)
+        self._check_written_graphs(changes)
         clock = Stopwatch()
         with self.exclusive(), self.store.reads():
             clock.lap("wait")
@@ -171,15 +211,25 @@ class WriteGate(SerialWriter):
             )
             if dry_run or not asserted:
                 return outcome
-            record, record_quads = self._record(prepared, agent, operation, started, outcome)
+            ended = stamp.ended if stamp is not None else datetime.now(UTC)
+            when = Stamp(started, ended, stamp.record if stamp is not None else None)
+            record, record_quads = self._record(prepared, agent, operation, when, outcome)
             committed = ChangeSet(
                 delete=[*prepared.delete, *inferred_delete],
                 insert=[*prepared.insert, *inferred_insert, *record_quads],
                 create_graphs=prepared.create_graphs,
                 drop_graphs=prepared.drop_graphs,
             )
-            self.store.commit(committed)
-            clock.lap("commit")
+            when = dataclasses.replace(when, record=record.value if record is not None else None)
+            try:
+                self.store.commit(committed)
+                clock.lap("commit")
+                for recorder in self.recorders:
+                    recorder(Accepted(asserted, agent, operation, when))
+            except StoreError as error:  # the disk (full, failing): /health says so
+                self.write_failure = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {error.detail}"
+                raise
+            self.write_failure = None
             # Listeners (the search index) hear the asserted change, as committed: what
             # they index they read back from the store, inferences included.
             self.notify(asserted)
@@ -247,7 +297,7 @@ class WriteGate(SerialWriter):
         prepared: Prepared,
         agent: str,
         operation: str,
-        started: datetime,
+        when: Stamp,
         outcome: WriteOutcome,
     ) -> tuple[NamedNode | None, list[Quad]]:
         parley_graph = self.vocab.is_parley_graph
@@ -260,11 +310,12 @@ class WriteGate(SerialWriter):
             self.vocab,
             agent=agent,
             operation=operation,
-            started=started,
-            ended=datetime.now(UTC),
+            started=when.started,
+            ended=when.ended,
             added=added,
             removed=removed,
             inferred=outcome.inferred_added + outcome.inferred_removed,
+            iri=when.record,
         )
 
     # -- preparing a change ------------------------------------------------------------
@@ -282,6 +333,7 @@ class WriteGate(SerialWriter):
             self._check_graph(graph)
         for quad in [*changes.delete, *changes.insert]:
             self._check_graph(quad.graph_name)
+        self._check_literal_sizes(changes.insert)
         sent = skolemize(changes.insert, vocab)
         for quad in sent:
             if vocab.is_reasoned_graph(quad.graph_name):
@@ -307,12 +359,59 @@ class WriteGate(SerialWriter):
             drop_graphs=[g for g in changes.drop_graphs if g not in refilled],
         )
 
+    def _check_literal_sizes(self, insert: list[Quad]) -> None:
+        """Refuse a literal longer than ``max_literal_bytes`` (413), naming where it is: a
+        page shows it whole, and the provenance keeps it after the statement is deleted."""
+        limit = self.max_literal_bytes
+        for quad in insert:
+            value = quad.object.value if isinstance(quad.object, Literal) else ""
+            # A character is 4 bytes at most: most literals are passed on their length alone.
+            if len(value) * 4 > limit and len(value.encode("utf-8")) > limit:
+                raise PayloadTooLargeError(
+                    f"the literal of {quad.subject} {quad.predicate} has "
+                    f"{len(value.encode('utf-8'))} bytes; this server takes at most {limit} "
+                    "(--max-literal-bytes); nothing was written",
+                    subject=str(quad.subject),
+                    predicate=quad.predicate.value,
+                    maxLiteralBytes=limit,
+                )
+
     def _holds(self, quad: Quad) -> bool:
         """Whether the store holds the quad."""
         s, o = quad.subject, quad.object
         if isinstance(s, Triple) or isinstance(o, Triple):
             return False  # RDF 1.2 triple terms are never in Parley's graphs
         return next(self.store.quads(s, quad.predicate, o, quad.graph_name), None) is not None
+
+    def _check_written_graphs(self, changes: ChangeSet) -> None:
+        """Refuse a write into a graph under the base that is not one of Parley's
+        (``Vocab.may_write``): a mistyped or relative name would skip validation, a look-alike
+        of a build-only graph (``graph/inferred/``) would join the default graph. Deleting
+        from such a graph (one written before this check) is allowed: it only cleans up."""
+        targets = [*changes.create_graphs, *(q.graph_name for q in changes.insert)]
+        for graph in dict.fromkeys(targets):
+            if self.vocab.may_write(graph) or self.vocab.is_build_only_graph(graph):
+                continue  # a build-only graph is refused by ``_check_graph``, with why
+            assert isinstance(graph, NamedNode)  # the default graph is always writable
+            nearest = self.vocab.nearest_graph(graph, self.store.named_graphs())
+            if nearest is not None and self.vocab.is_build_only_graph(nearest):
+                raise ProtectedGraphError(
+                    f"{graph.value} looks like {nearest.value}, which clients do not write. "
+                    "Write to a data graph (graph/reference, graph/claims/<source>, "
+                    "graph/editorial).",
+                    graph=graph.value,
+                )
+            hint = f" (did you mean <{nearest.value}>?)" if nearest is not None else ""
+            base = self.vocab.base
+            raise GraphNameError(
+                f"<{graph.value}> is under this server's base IRI but is not one of Parley's "
+                f"graphs{hint}. Under <{base}> write to a data graph, which the gate validates "
+                f"(<{base}graph/reference>, <{base}graph/editorial>, "
+                f"<{base}graph/claims/SOURCE>), or to a graph of your own under <{base}store/>; "
+                "a graph outside the base IRI is yours and is written as sent.",
+                graph=graph.value,
+                **({"suggestion": nearest.value} if nearest is not None else {}),
+            )
 
     def _check_graph(self, graph: object) -> None:
         if self.vocab.is_build_only_graph(graph):

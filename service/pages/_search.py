@@ -17,6 +17,12 @@ writer's listener: each committed ``ChangeSet`` names the subjects it touched;
 their documents (a fragment IRI's or skolem node's owning entity, for an
 evidence span's quote) are re-read from the store and replaced. A lookup is
 an index probe, not a scan of the store's literals.
+
+The listener runs under the write lock, so it only queues the change, indexed
+after the commit on a thread (``service.pages._search_updates``): a large write
+holds no other write up. Eventually consistent: a search waits up to
+``SEARCH_WAIT_S`` for the changes committed before it (a small write takes
+milliseconds), then answers from the index as it is.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from dataclasses import dataclass
 
 import tantivy
 
+from service.pages._search_updates import Backlog
 from service.rdf import Literal, NamedNode
 from service.store import ChangeSet, GraphStore, Row
 
@@ -80,6 +87,10 @@ _PREFIXES = (
 #: Field weights: a match in a name outranks one in the claimant's name, then the text.
 BOOSTS = {"label": 10.0, "who": 3.0, "body": 1.0}
 PREFIX_BOOST = 5.0
+#: Seconds a search waits for the index to catch up with the writes committed before it.
+SEARCH_WAIT_S = 1.0
+#: Entities re-read from the store and re-indexed at a time (the index is locked meanwhile).
+REINDEX_BATCH = 200
 
 
 def query_words(text: str) -> list[str]:
@@ -117,6 +128,10 @@ class SearchIndex:
         self._stale = False
         #: The store version the index has caught up with (other processes' writes).
         self._seen = 0
+        #: Committed changes not indexed yet, indexed in order on a thread of their own.
+        self._backlog: Backlog[ChangeSet] = Backlog(
+            self._index_changes, name="search-updates", on_failure=self._lost_changes
+        )
 
     # -- building ----------------------------------------------------------
 
@@ -208,25 +223,49 @@ class SearchIndex:
     # -- keeping current ---------------------------------------------------
 
     def on_change(self, changes: ChangeSet) -> None:
-        """The writer's listener: re-index the entities a committed change touched."""
+        """The writer's listener (called under the write lock, right after the commit):
+        queue the change; the entities it touched are re-indexed in the background."""
+        self._backlog.put(changes)
+
+    def wait_until_current(self, timeout_s: float) -> bool:
+        """Wait until every change committed before this call is indexed (tests, and a
+        search that should find its client's write); False past ``timeout_s``."""
+        return self._backlog.wait(timeout_s)
+
+    def _index_changes(self, changes: list[ChangeSet]) -> None:
+        """Re-index what these changes (in commit order) touched, on the backlog's thread."""
         with self._lock:
             if not self._built:
-                return  # the first search builds from the store, which has the change
-            touched = self._owners(
-                node for q in [*changes.delete, *changes.insert] for node in (q.subject, q.object)
-            )
-            if changes.drop_graphs:
-                self.rebuild()
+                # Nothing is building now (it would hold the lock), so the build to come
+                # reads the store, which has these changes.
                 return
-            self.reindex(touched)
+        if any(change.drop_graphs for change in changes):
+            self.rebuild()
+            return
+        # The store is read without the index's lock: searches go on meanwhile.
+        touched = self._owners(
+            node
+            for change in changes
+            for q in [*change.delete, *change.insert]
+            for node in (q.subject, q.object)
+        )
+        self.reindex(touched)
+
+    def _lost_changes(self, _error: BaseException) -> None:
+        """Indexing a change failed (logged): the next search builds the index afresh."""
+        with self._lock:
+            self._built = False
 
     def reindex(self, subjects: list[NamedNode]) -> None:
-        with self._lock:
-            for start in range(0, len(subjects), 200):
-                batch = subjects[start : start + 200]
+        """Replace the documents of ``subjects``, locking the index per batch (a search
+        waits milliseconds, not the whole re-index); searchable from the commit at the end."""
+        for start in range(0, len(subjects), REINDEX_BATCH):
+            batch = subjects[start : start + REINDEX_BATCH]
+            with self._lock:
                 for subject in batch:
                     self._writer.delete_documents_by_term("iri", subject.value)
                 self._add(self._documents(batch))
+        with self._lock:
             self._commit()
 
     def catch_up(self) -> None:
@@ -308,6 +347,7 @@ class SearchIndex:
         if not words:
             return []
         self.ensure_built()
+        self.wait_until_current(SEARCH_WAIT_S)
         self.catch_up()
         searcher = self._searcher()
         result = searcher.search(self.query(words), limit, count=False)

@@ -48,6 +48,7 @@ from service.errors import (
 )
 from service.query._channel import Channel
 from service.query._copy import exports_folder
+from service.query._isolation import network_isolation
 from service.query._job import RETRY_AFTER_S, QueryJob, Streamed
 from service.query._messages import Answered, Gone, Retired
 from service.query._procs import QueryProcess
@@ -136,6 +137,7 @@ class CheckpointRunner(ProcessRunner):
         base_iri: str,
         on_timeout: Callable[[], None] = lambda: None,
         log: tuple[str, str] = ("INFO", "text"),
+        isolate_network: bool = True,
     ) -> None:
         super().__init__(
             store,
@@ -150,6 +152,8 @@ class CheckpointRunner(ProcessRunner):
         self._start_lock = threading.Lock()
         #: The query process that has answered a first query (``ready``).
         self._probed: QueryProcess | None = None
+        #: The query process has no network (``service.query._isolation``).
+        self.network_isolated = network_isolation(isolate_network, self.workers)
         if self.workers:
             assert store.path is not None
             self.checkpoints = Checkpoints(store, exports_folder(store.path))
@@ -269,7 +273,7 @@ class CheckpointRunner(ProcessRunner):
         try:
             process = self._context.Process(
                 target=worker_main,
-                args=(theirs, self.base_iri, self.workers, self.log),
+                args=(theirs, self.base_iri, self.workers, self.log, self.network_isolated),
                 daemon=True,
                 name="parley-query",
             )

@@ -39,6 +39,7 @@ from typing import Any
 from service.errors import ParleyError
 from service.logsetup import configure_logging
 from service.query._channel import Channel
+from service.query._isolation import isolate_if
 from service.query._messages import Failed
 from service.query._worker import STALL_S, answer_job
 from service.rdf import Vocab
@@ -79,10 +80,18 @@ class _Opened:
             old.close()
 
 
-def worker_main(control: socket.socket, base_iri: str, workers: int, log: tuple[str, str]) -> None:
-    """Serve the channels the web process sends until it closes the control socket."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
+def worker_main(
+    control: socket.socket,
+    base_iri: str,
+    workers: int,
+    log: tuple[str, str],
+    isolate: bool = False,
+) -> None:
+    """Serve the channels the web process sends until it closes the control socket (with
+    no network when ``isolate``)."""
     configure_logging(*log)
+    isolate_if(isolate)  # first: while this process has one thread (service.query._isolation)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
     opened = _Opened(Vocab(base_iri))
     slots = threading.BoundedSemaphore(max(1, workers))
     while True:

@@ -68,6 +68,7 @@ from service.errors import (
 from service.query._channel import Channel
 from service.query._copy import exports_folder
 from service.query._guard_worker import worker_main
+from service.query._isolation import network_isolation
 from service.query._job import RETRY_AFTER_S, Admission, QueryJob, QueryRunner, Streamed
 from service.query._messages import Done, Failed, Ready
 from service.store import GraphStore, OxigraphStore, RemoteSource, Snapshot, remote_source, snapshot
@@ -112,6 +113,7 @@ class Guard:
         preload: Sequence[str] = (),
         on_timeout: Callable[[], None] = lambda: None,
         log: tuple[str, str] = ("INFO", "text"),
+        isolate_network: bool = True,
     ) -> None:
         self.queries = queries
         self.workers = workers
@@ -130,6 +132,11 @@ class Guard:
         self._closed = False
         self._warming = False
         self._snapshots: Path | None = None
+        # Workers without network (``service.query._isolation``), when the caller asks.
+        self._isolate_workers = network_isolation(isolate_network, workers)
+        #: No process that evaluates clients' work has network (the runner's included).
+        isolated_runner = bool(getattr(queries, "network_isolated", False))
+        self.network_isolated = self._isolate_workers and isolated_runner
         if workers:  # the first job starts the first worker: an app that needs none has none
             self._context = multiprocessing.get_context("forkserver")
 
@@ -314,7 +321,7 @@ class Guard:
         try:
             process = self._context.Process(
                 target=worker_main,
-                args=(theirs, self.preload, self.log),
+                args=(theirs, self.preload, self.log, self._isolate_workers),
                 daemon=True,
                 name="parley-guard",
             )

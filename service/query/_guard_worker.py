@@ -16,16 +16,21 @@ from typing import Any
 from service.errors import ParleyError
 from service.logsetup import configure_logging
 from service.query._channel import Channel
+from service.query._isolation import isolate_if
 from service.query._messages import Done, Failed, Ready
 
 logger = logging.getLogger(__name__)
 
 
-def worker_main(sock: socket.socket, preload: tuple[str, ...], log: tuple[str, str]) -> None:
-    """Run the jobs the web process sends, one at a time, until it closes the channel."""
+def worker_main(
+    sock: socket.socket, preload: tuple[str, ...], log: tuple[str, str], isolate: bool = False
+) -> None:
+    """Run the jobs the web process sends, one at a time, until it closes the channel (with
+    no network when ``isolate``)."""
+    configure_logging(*log)
+    isolate_if(isolate)  # first: while this process has one thread (service.query._isolation)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
     threading.Thread(target=_exit_with_the_channel, args=(sock,), daemon=True).start()
-    configure_logging(*log)
     for module in preload:  # before "ready": importing is not a job's time
         importlib.import_module(module)
     channel = Channel(sock)

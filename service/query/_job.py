@@ -181,6 +181,13 @@ RETRY_AFTER_S = 2
 class Admission:
     """At most ``max_concurrent`` queries admitted at once; past that, 503 + Retry-After.
 
+    It can refuse only a request that reaches Python: ``service.web._server`` gives
+    Granian a thread beyond everything admission lets in, so an extra request is refused
+    at once instead of waiting in Granian's queue. Granian's WSGI interface shows the
+    application neither the client's connection nor its closing (no disconnect signal,
+    no client port), so a query whose client has gone cannot be told apart: once
+    admitted, it runs to its answer or its time limit.
+
     >>> gate = Admission(1)
     >>> gate.enter(); gate.running()
     1

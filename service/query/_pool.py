@@ -22,7 +22,8 @@ forked, so a client always reads its own writes; the previous one finishes
 its queries and exits. When the zygote cannot catch up (it is new, or the
 commits it missed are no longer kept), the web process exports a checkpoint of
 the store and the zygote loads it; queries meanwhile wait, within their time
-limit, and get 503 ``store-loading`` past it.
+limit, and get 503 ``store-loading`` past it (``_waited``: a query that waited as long
+for another reason gets the 503 of that reason, ``overloaded`` or ``query-timeout``).
 
 Admission: at most ``max_concurrent_queries`` queries are admitted (running
 or queued); past that a client gets 503 with ``Retry-After``. Of those, at most
@@ -47,13 +48,17 @@ from collections.abc import Callable
 from typing import TypeGuard
 
 from service.errors import (
+    OverloadedError,
     ParleyError,
+    QueryCrashedError,
+    ServiceUnavailableError,
     StoreError,
     StoreLoadingError,
     StoreUnavailableError,
 )
 from service.query._channel import Channel
 from service.query._copy import export_checkpoint, exports_folder
+from service.query._isolation import network_isolation
 from service.query._job import RETRY_AFTER_S, QueryJob, Streamed
 from service.query._messages import Gone, Retired
 from service.query._procs import QueryProcess, Zygote
@@ -91,6 +96,7 @@ class QueryPool(ProcessRunner):
         on_timeout: Callable[[], None] = lambda: None,
         log: tuple[str, str] = ("INFO", "text"),
         update_log_chars: int = UPDATE_LOG_CHARS,
+        isolate_network: bool = True,
     ) -> None:
         super().__init__(
             store,
@@ -103,8 +109,14 @@ class QueryPool(ProcessRunner):
         )
         # Held while the zygote loads, applies or forks (seconds, for a load at 1M triples).
         self._sync_lock = threading.Lock()
+        #: A checkpoint of the store is being loaded into the zygote (``_load``), and
+        #: ``time.monotonic()`` when the last load ended.
+        self._loading_copy = False
+        self._loaded_at = float("-inf")
         self._zygote: Zygote | None = None
         self._live: list[QueryProcess] = []
+        #: The zygote and query processes have no network (``service.query._isolation``).
+        self.network_isolated = network_isolation(isolate_network, self.workers)
         if self.workers:
             assert store.path is not None
             store.keep_updates(update_log_chars)
@@ -142,10 +154,25 @@ class QueryPool(ProcessRunner):
 
     # -- evaluation ----------------------------------------------------------
 
-    @staticmethod
-    def _loading() -> StoreLoadingError:
-        return StoreLoadingError(
-            "the query copy of the store is being loaded; try again in a moment",
+    def _waited(self, attempts: int, deadline: float) -> ServiceUnavailableError:
+        """The 503 of a query whose limit passed before it could be evaluated, saying why
+        (a ``store-loading`` 503 under load sent clients looking in the wrong place): its
+        process was lost and it ran again until the limit (a timeout); the copy is being
+        loaded; or other queries kept the query process busy being started or brought up
+        to date (an overload)."""
+        if attempts:
+            return self._timeout()
+        zygote, waited_since = self._zygote, deadline - self.timeout_s
+        loading = self._loading_copy or zygote is None or zygote.version < 0
+        if loading or self._loaded_at >= waited_since:  # loaded while this query waited
+            return StoreLoadingError(
+                "the query copy of the store is being loaded; try again in a moment",
+                retryAfter=RETRY_AFTER_S,
+            )
+        return OverloadedError(
+            f"the query waited its whole {self.timeout_s:g} s limit for a query process, "
+            "which other requests were starting or bringing up to date with recent writes; "
+            "the server is overloaded: try again in a moment",
             retryAfter=RETRY_AFTER_S,
         )
 
@@ -153,12 +180,13 @@ class QueryPool(ProcessRunner):
         deadline = time.monotonic() + self.timeout_s
         wire = job.to_wire()
         attempts = 0
+        alone: QueryProcess | None = None  # after a crash: a process of its own
         while True:
             if time.monotonic() >= deadline:  # it waited: for the copy, or on lost processes
-                raise self._timeout() if attempts else self._loading()
-            process = self._current(deadline)
+                raise self._waited(attempts, deadline)
+            process = alone or self._current(deadline, attempts)
             if time.monotonic() >= deadline:  # this request loaded or caught the copy up
-                raise self._loading()
+                raise self._waited(attempts, deadline)
             self._take_slot(deadline)
             try:
                 reply, channel = self._ask(process, (wire,), deadline)
@@ -172,28 +200,41 @@ class QueryPool(ProcessRunner):
                 continue  # a commit came between: the current process takes it
             if not isinstance(reply, Gone):
                 break
-            # Another query's time limit (or a crash) took the process down: run this one
-            # again on a new process, within what is left of its own limit; a query that
-            # keeps losing its process (it crashes it) is given up.
+            crashed = not process.killed  # nobody here stopped it: a query on it crashed
             self._stop(process, channel)
             attempts += 1
+            if crashed:
+                # Which of the queries it ran crashed it is unknown: each runs again alone,
+                # so an innocent one is answered and the culprit takes down only its own
+                # process, once (it used to be retried twice, with others, killing three).
+                if process is alone:
+                    raise QueryCrashedError(
+                        "evaluating this query crashed the query process, alone; it is not "
+                        "run again (a query nested or sized past what the engine handles?)"
+                    )
+                alone = self._alone(deadline, attempts)
+                continue
+            # Another query's time limit took the process down: run this one again on a
+            # new process, within what is left of its own limit.
             if attempts > MAX_RETRIES:
                 raise StoreError("the query process stopped while evaluating the query")
         assert channel is not None  # a reply came on it
+        if alone is not None:
+            alone.retire()  # it sends this answer, then exits
         assert not isinstance(reply, Retired)
         return self._answered(process, channel, reply)
 
-    def _current(self, deadline: float) -> QueryProcess:
+    def _current(self, deadline: float, attempts: int = 0) -> QueryProcess:
         """The query process for the store's current version (forked when needed).
 
-        :raises StoreLoadingError: the copy is being loaded past ``deadline``.
+        :raises ServiceUnavailableError: none by ``deadline`` (``_waited`` says why).
         """
         with self._state_lock:
             process = self._process
             if _serves(process, self.store.version()):
                 return process
         if not self._sync_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise self._loading()
+            raise self._waited(attempts, deadline)
         try:
             version = self.store.version()
             with self._state_lock:  # another request may have brought it up to date
@@ -215,6 +256,24 @@ class QueryPool(ProcessRunner):
         finally:
             self._sync_lock.release()
 
+    def _alone(self, deadline: float, attempts: int) -> QueryProcess:
+        """A new query process for one query only (``retire`` it once asked): forked from
+        the zygote at the store's current version, never made the current process."""
+        if not self._sync_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise self._waited(attempts, deadline)
+        try:
+            new = self._zygote_at(self.store.version()).fork()
+            with self._state_lock:
+                closed = self._closed
+                if not closed:  # close() stops it with the others
+                    self._live = [p for p in self._live if not p.exited()] + [new]
+            if closed:
+                new.kill()
+                raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
+            return new
+        finally:
+            self._sync_lock.release()
+
     def _zygote_at(self, version: int) -> Zygote:
         """The zygote, its copy brought to ``version`` (or later)."""
         zygote = self._zygote
@@ -225,7 +284,7 @@ class QueryPool(ProcessRunner):
                 if self._closed:
                     raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
                 zygote = self._zygote = Zygote.start(
-                    self._context, self.base_iri, self.workers, self.log
+                    self._context, self.base_iri, self.workers, self.log, self.network_isolated
                 )
         if zygote.version == version:
             return zygote
@@ -248,12 +307,14 @@ class QueryPool(ProcessRunner):
         """Load the store as it is now into the zygote; the version it loaded."""
         folder = self._exports / f"export-{next(self._export_ids)}"
         folder.mkdir()
+        self._loading_copy = True
         try:
             version = self.store.checkpoint(folder / "store")
             nquads = folder / "store.nq"
             graphs = export_checkpoint(folder / "store", nquads)
             zygote.load(nquads, graphs, version)
         finally:
+            self._loading_copy, self._loaded_at = False, time.monotonic()
             shutil.rmtree(folder, ignore_errors=True)
         return version
 

@@ -54,16 +54,22 @@ class Zygote:
 
     @classmethod
     def start(
-        cls, context: ForkServerContext, base_iri: str, workers: int, log: tuple[str, str]
+        cls,
+        context: ForkServerContext,
+        base_iri: str,
+        workers: int,
+        log: tuple[str, str],
+        isolate: bool = False,
     ) -> Zygote:
-        """Start a zygote; ``log`` is the level and format of its log lines."""
+        """Start a zygote; ``log`` is the level and format of its log lines; with
+        ``isolate`` it and its query processes have no network."""
         from service.query._worker import zygote_main
 
         commands, their_commands = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         fds, their_fds = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         process = context.Process(
             target=zygote_main,
-            args=(their_commands, their_fds, base_iri, workers, log),
+            args=(their_commands, their_fds, base_iri, workers, log, isolate),
             daemon=True,
             name="parley-zygote",
         )

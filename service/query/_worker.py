@@ -47,6 +47,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -54,6 +55,7 @@ from service.errors import ParleyError, StoreError
 from service.logsetup import configure_logging
 from service.query._channel import Channel
 from service.query._copy import memory_copy
+from service.query._isolation import isolate_if
 from service.query._job import QueryJob, Wire
 from service.query._messages import (
     Answered,
@@ -75,6 +77,8 @@ logger = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 #: Seconds a web process may leave a large answer unread before it is cut off.
 STALL_S = 120
+#: Seconds the zygote's reaper waits when it has no child to wait for.
+_REAP_IDLE_S = 0.5
 #: prctl(2): the signal a process gets when its parent dies.
 _PR_SET_PDEATHSIG = 1
 
@@ -83,12 +87,20 @@ _PR_SET_PDEATHSIG = 1
 
 
 def zygote_main(
-    commands: socket.socket, fds: socket.socket, base_iri: str, workers: int, log: tuple[str, str]
+    commands: socket.socket,
+    fds: socket.socket,
+    base_iri: str,
+    workers: int,
+    log: tuple[str, str],
+    isolate: bool = False,
 ) -> None:
     """Hold the copy and fork query processes until the web process goes away; then stop
-    the query processes still running (a runaway query has nobody else to stop it)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
+    the query processes still running (a runaway query has nobody else to stop it).
+    With ``isolate``, it and the query processes it forks have no network."""
     configure_logging(*log)
+    isolate_if(isolate)  # first: while this process has one thread (service.query._isolation)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
+    threading.Thread(target=_reap_ended, name="reaper", daemon=True).start()
     vocab = Vocab(base_iri)
     channel = Channel(commands)
     die_with_parent = _parent_death_signal()
@@ -138,9 +150,22 @@ def zygote_main(
             child.kill()
 
 
+def _reap_ended() -> None:
+    """Reap the query processes that end (killed at a time limit, retired) at once:
+    otherwise each stays a zombie until the next fork, which may be minutes away. A
+    ``_Child`` is killed through its pidfd, which names it even once it is reaped.
+
+    A thread, not a SIGCHLD handler: Python runs a handler only when the main thread
+    runs Python code, and a handler's EINTR could break a load's reads in Rust."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:  # no child yet
+            time.sleep(_REAP_IDLE_S)
+
+
 class _Child:
-    """A query process the zygote forked. Not reaped until ``reaped`` says it has ended,
-    so its pid and pidfd cannot name another process meanwhile."""
+    """A query process the zygote forked (reaped by ``_reap_ended`` when it ends)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -151,13 +176,16 @@ class _Child:
 
     def reaped(self) -> bool:
         """Reap it if it has ended; True then."""
-        if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
-            return False
+        try:
+            if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+                return False
+        except ChildProcessError:  # ``_reap_ended`` did
+            pass
         self.close()
         return True
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):  # it had ended
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):  # it had ended
             if self.pidfd is not None:
                 signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
             elif os.waitpid(self.pid, os.WNOHANG)[0] == 0:

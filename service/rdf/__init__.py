@@ -43,11 +43,13 @@ from service.rdf._io import (
 from service.rdf._skolem import skolemize
 from service.rdf._sparql_text import (
     Token,
+    has_codepoint_escapes,
     has_dataset_clause,
     query_form,
-    remote_iris,
     tokens,
+    unescape_codepoints,
     update_has_using_or_with,
+    without_comments,
 )
 from service.rdf._terms import (
     DCTERMS,
@@ -112,6 +114,7 @@ __all__ = [
     "by_suffix",
     "capped_from_lines",
     "from_rdflib",
+    "has_codepoint_escapes",
     "has_dataset_clause",
     "literals_verbatim",
     "negotiate",
@@ -125,7 +128,6 @@ __all__ = [
     "rdf_format",
     "rdf_format_for_content_type",
     "rdflib_graph",
-    "remote_iris",
     "serialize",
     "serialize_capped",
     "skolemize",
@@ -133,5 +135,7 @@ __all__ = [
     "term_to_rdflib",
     "to_rdflib",
     "tokens",
+    "unescape_codepoints",
     "update_has_using_or_with",
+    "without_comments",
 ]

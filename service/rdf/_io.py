@@ -37,6 +37,7 @@ from service.rdf._formats import (
     XML,
     Format,
 )
+from service.rdf._parse_limits import expansion_budget, refuse_xml_entities, within_budget
 from service.rdf._terms import BlankNode, DefaultGraph, GraphName, NamedNode, Quad, Term, Triple
 
 _RDF = {
@@ -95,7 +96,12 @@ def parse(
 ) -> list[Quad]:
     """Parse RDF into quads; triples go to ``graph`` (the default graph if ``None``).
 
-    :raises RdfSyntaxError: with the line and column of the first error.
+    The parse's memory is bounded (``service.rdf._parse_limits``): RDF/XML that
+    declares entities is refused, and a document that expands past its budget stops.
+
+    :raises RdfSyntaxError: with the line and column of the first error; RDF/XML with
+        entity declarations, or not in UTF-8.
+    :raises PayloadTooLargeError: the document expands past its budget.
 
     >>> [q.object.value for q in parse(b'<a> <b> "c" .', TURTLE, base_iri="http://x/")]
     ['c']
@@ -104,8 +110,14 @@ def parse(
     ...
     service.errors.RdfSyntaxError: the request body is not valid text/turtle: ...
     """
+    if fmt.name == RDFXML.name:
+        refuse_xml_entities(data, what=what)
     try:
-        parsed = pyoxigraph.parse(data, rdf_format(fmt), base_iri=base_iri, rename_blank_nodes=True)
+        parsed: Iterable[Quad] = pyoxigraph.parse(
+            data, rdf_format(fmt), base_iri=base_iri, rename_blank_nodes=True
+        )
+        if fmt.name not in (NTRIPLES.name, NQUADS.name):  # line formats write every IRI out
+            parsed = within_budget(parsed, expansion_budget(len(data)), what=what)
         if graph is None or isinstance(graph, DefaultGraph):
             return list(parsed)
         # Triples (and a quad format's default graph) go to the target graph.

@@ -3,10 +3,15 @@
 pyoxigraph evaluates a query string and exposes no parsed form, yet the
 protocol layer must know a few things before evaluation: whether the query
 names its own dataset (``FROM``/``FROM NAMED``, which protocol parameters
-override and Parley's union default must not), which form it is, and which
-remote IRIs ``SERVICE`` and ``LOAD`` would fetch. A tokenizer that skips
-strings, IRIs and comments answers these exactly: the keywords cannot occur
-anywhere else as bare words.
+override and Parley's union default must not), which form it is, and where
+each operation of an update sits in its text. A tokenizer that skips strings, IRIs and
+comments answers these exactly: the keywords cannot occur anywhere else as bare
+words. It lexes as Oxigraph does: a comment ends at a carriage return as well
+as at a line feed, and an IRI may hold ``\\u``/``\\U`` codepoint escapes.
+
+Whether a text can make the server fetch a URL (``SERVICE``, ``LOAD``) is not
+decided here but by a real parser (``service.sparql._outbound``), which uses
+``unescape_codepoints`` and ``has_codepoint_escapes``.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from functools import lru_cache
 
 _TOKEN = re.compile(
     r"""
-    (?P<comment>\#[^\n]*)
+    (?P<comment>\#[^\r\n]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
   | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}()\[\];,]*)?|:[^\s{}()\[\];,]*)
   | (?P<punct>[{}();,.\[\]])
@@ -104,41 +109,60 @@ def update_has_using_or_with(update: str) -> bool:
     return any(word in ("USING", "WITH") for word, _ in _keywords(update))
 
 
-def remote_iris(text: str) -> list[str]:
-    """The IRIs that ``SERVICE`` and ``LOAD`` in a query or update would fetch.
+def without_comments(text: str) -> str:
+    """``text`` with its comments blanked out (each character a space, so lines and columns
+    stay): for rdflib's parser, whose comments end only at a line feed, not at a carriage
+    return as SPARQL's do.
 
-    A variable after SERVICE is reported as ``?var`` (it could be anything).
-
-    >>> remote_iris("SELECT * { SERVICE SILENT <http://x/sparql> { ?s ?p ?o } }")
-    ['http://x/sparql']
-    >>> remote_iris("LOAD <http://a/b.ttl> INTO GRAPH <g>")
-    ['http://a/b.ttl']
-    >>> remote_iris("PREFIX e: <http://e/> SELECT * { SERVICE e:s { } }")
-    ['http://e/s']
+    >>> without_comments("INSERT DATA {} #x\\r; LOAD <a> # c\\n")
+    'INSERT DATA {}   \\r; LOAD <a>    \\n'
+    >>> without_comments("<a> <b> '#' #c")
+    "<a> <b> '#'   "
     """
-    lowered = text.lower()
-    if "service" not in lowered and "load" not in lowered:  # most requests: nothing to fetch
-        return []
-    prefixes: dict[str, str] = {}
-    found: list[str] = []
-    toks = token_list(text)
-    for i, tok in enumerate(toks):
-        word = tok.text.upper() if tok.kind == "word" else ""
-        if word == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":
-            prefixes[toks[i + 1].text.rstrip(":")] = toks[i + 2].text[1:-1]
-        if word not in ("SERVICE", "LOAD"):
-            continue
-        j = i + 1
-        if j < len(toks) and toks[j].text.upper() == "SILENT":
-            j += 1
-        if j >= len(toks):
-            continue
-        target = toks[j]
-        if target.kind == "iri":
-            found.append(target.text[1:-1])
-        elif target.kind == "var":
-            found.append(target.text)
-        elif target.kind == "word" and ":" in target.text:
-            prefix, local = target.text.split(":", 1)
-            found.append(prefixes.get(prefix, prefix + ":") + local)
-    return found
+    if "#" not in text:
+        return text
+    parts: list[str] = []
+    end = 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup == "comment":
+            parts += [text[end : match.start()], " " * (match.end() - match.start())]
+            end = match.end()
+    return "".join(parts) + text[end:]
+
+
+#: SPARQL 1.1's codepoint escapes (§19.2): ``\\u`` and four hex digits, ``\\U`` and eight.
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+#: Any backslash-u or -U with four hex digits: a superset of ``_CODEPOINT`` and of what
+#: rdflib's parser unescapes (it takes four or eight digits after either letter).
+_ANY_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")
+
+
+def unescape_codepoints(text: str) -> str:
+    r"""``text`` with SPARQL's codepoint escapes replaced by their characters, over the whole
+    text, as SPARQL 1.1 §19.2 says (Oxigraph applies them only inside strings and IRIs);
+    an escape of no valid character (a surrogate, past U+10FFFF) is left as written.
+
+    >>> unescape_codepoints(r"SERV\u0049CE <http://a\U0000003ab/>")
+    'SERVICE <http://a:b/>'
+    >>> unescape_codepoints(r"'\uD800'")
+    "'\\uD800'"
+    """
+    if "\\" not in text:
+        return text
+
+    def character(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            return match.group()
+        return chr(code)
+
+    return _CODEPOINT.sub(character, text)
+
+
+def has_codepoint_escapes(text: str) -> bool:
+    r"""True if ``text`` holds anything a SPARQL parser might read as a codepoint escape.
+
+    >>> has_codepoint_escapes(r"SELECT * { ?s ?p 'caf\u00e9' }"), has_codepoint_escapes("x")
+    (True, False)
+    """
+    return "\\" in text and _ANY_ESCAPE.search(text) is not None

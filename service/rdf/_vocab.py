@@ -18,11 +18,24 @@ The named graphs (see README, "Named graphs"):
 
 Every graph under ``{base}graph/`` is one of "Parley's graphs": queries see
 their union as the default graph, together with the store's own default graph.
+
+What a client may write under the base (``Vocab.may_write``): the data graphs
+(``graph/reference``, ``graph/editorial``, ``graph/claims/<source>``), which the
+write gate validates, and ``{base}store/<name>``, where the Graph Store Protocol
+names clients' own graphs (``/store/<name>``, ``POST /store``). Any other graph
+under the base is a mistake (``claims/article`` for ``graph/claims/article``) or a
+look-alike (``graph/inferred/``, ``graph/inferred%2F``): written, it would skip
+validation or join the default graph as a new Parley graph. Graphs outside the
+base are the client's own, written as sent.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from service.rdf._terms import (
     DCTERMS,
@@ -42,6 +55,13 @@ from service.rdf._terms import (
 
 #: Graphs that only ``parley build`` writes; the write paths refuse them.
 BUILD_ONLY_GRAPHS = ("ontology", "shapes", "inferred", "provenance")
+#: The data graphs clients write, besides ``claims/<source>``.
+DATA_GRAPHS = ("reference", "editorial")
+#: A source's name in ``graph/claims/<source>``: one path segment of letters, digits and
+#: ``. _ -`` inside (``article``, ``s2``): nothing a look-alike needs (``/``, ``%``, ``?``).
+SOURCE_SLUG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?")
+#: Where, under the base, the Graph Store Protocol names clients' own graphs.
+CLIENT_GRAPHS = "store/"
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,69 @@ class Vocab:
     def is_build_only_graph(self, graph: object) -> bool:
         """True for the graphs only ``parley build`` writes."""
         return any(graph == self.graph(name) for name in BUILD_ONLY_GRAPHS)
+
+    def is_data_graph(self, graph: object) -> bool:
+        """True for the graphs clients write and the gate validates: ``graph/reference``,
+        ``graph/editorial`` and ``graph/claims/<source>``.
+
+        >>> v = Vocab("http://h/")
+        >>> [v.is_data_graph(NamedNode("http://h/graph/" + name))
+        ...  for name in ("claims/article", "claims/article/", "inferred%2F", "editorial")]
+        [True, False, False, True]
+        """
+        if not isinstance(graph, NamedNode) or not self.graph_ns.contains(graph):
+            return False
+        name = graph.value[len(self.base) + len("graph/") :]
+        if name in DATA_GRAPHS:
+            return True
+        slug = name.removeprefix("claims/")
+        return slug != name and SOURCE_SLUG.fullmatch(slug) is not None
+
+    def may_write(self, graph: object) -> bool:
+        """True for a graph a client may write into: Parley's data graphs, ``{base}store/…``
+        (a client's own, named by the Graph Store Protocol), and every graph outside the
+        base (the default graph too). The build-only graphs are refused elsewhere, with why.
+
+        >>> v = Vocab("http://h/")
+        >>> [v.may_write(NamedNode(iri)) for iri in (
+        ...     "http://h/graph/claims/article", "http://h/store/mine", "http://example.org/g",
+        ...     "http://h/claims/article", "http://h/graph/inferred/", "http://h/")]
+        [True, True, True, False, False, False]
+        """
+        if not isinstance(graph, NamedNode) or not graph.value.startswith(self.base):
+            return True
+        local = graph.value[len(self.base) :]
+        if local.startswith(CLIENT_GRAPHS) and len(local) > len(CLIENT_GRAPHS):
+            return True
+        return self.is_data_graph(graph)
+
+    def nearest_graph(self, graph: NamedNode, known: Iterable[object] = ()) -> NamedNode | None:
+        """The graph under the base that ``graph`` was most likely meant to name: a data
+        graph, one of ``known`` (the store's graphs), or a build-only graph it looks like;
+        ``None`` when nothing is close. Percent-escapes, a query, a fragment, stray
+        slashes and case are ignored, and a name without ``graph/`` is read with it.
+
+        >>> v = Vocab("http://h/")
+        >>> [v.nearest_graph(NamedNode("http://h/" + local)).value[9:] for local in (
+        ...     "claims/article", "graph/inferred%2F", "graph/Inferred/?x", "graph/refrence")]
+        ['graph/claims/article', 'graph/inferred', 'graph/inferred', 'graph/reference']
+        """
+        if not graph.value.startswith(self.base):
+            return None
+        read = unquote(graph.value[len(self.base) :]).split("#", 1)[0].split("?", 1)[0]
+        read = "/".join(part for part in read.split("/") if part).casefold()
+        named = read if read.startswith("graph/") else "graph/" + read
+        candidates = {f"graph/{name}" for name in (*DATA_GRAPHS, *BUILD_ONLY_GRAPHS)}
+        slug = named.removeprefix("graph/claims/")
+        if slug != named and SOURCE_SLUG.fullmatch(slug):
+            candidates.add(named)
+        by_key = {name.casefold(): name for name in candidates}
+        for other in known:
+            if isinstance(other, NamedNode) and self.is_data_graph(other):
+                name = other.value[len(self.base) :]
+                by_key[name.casefold()] = name
+        found = difflib.get_close_matches(named, list(by_key), n=1, cutoff=0.75)
+        return NamedNode(self.base + by_key[found[0]]) if found else None
 
     def prefixes(self) -> dict[str, str]:
         """Prefixes pre-declared for internal queries and the SPARQL endpoint."""

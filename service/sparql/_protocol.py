@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from service.errors import ProtocolError, UnsupportedMediaTypeError
 from service.rdf import NamedNode, update_has_using_or_with
+from service.sparql._depth import check_nesting
 from service.store import DatasetSpec
 
 QUERY_TYPE = "application/sparql-query"
@@ -79,7 +80,33 @@ def _iris(params: Params, name: str) -> tuple[str, ...]:
     for value in values:
         if not value or any(c in value for c in ' <>"{}|\\^`') or ":" not in value:
             raise ProtocolError(f"{name}={value!r} is not an absolute IRI")
+        try:
+            NamedNode(value)  # the store's own reading: control characters, a bad scheme
+        except ValueError:
+            raise ProtocolError(f"{name}={value!r} is not a valid IRI") from None
     return values
+
+
+def _body_charset(content_type: str | None) -> None:
+    """Refuse a body whose declared charset is not UTF-8 (the protocols' only one) rather
+    than read it as UTF-8 all the same."""
+    charset = _charset(content_type)
+    if charset not in (None, "utf-8", "utf8"):
+        raise UnsupportedMediaTypeError(
+            f"charset {charset} is not supported; SPARQL requests are UTF-8: send the body "
+            "in UTF-8 with charset=utf-8 (or no charset)"
+        )
+
+
+def _form(body: bytes) -> dict[str, list[str]]:
+    """The form body's fields; a percent-escape that is not UTF-8 is refused, not replaced."""
+    try:
+        return parse_qs(_decode(body, "form body"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(
+            f"the form body has a %-escape that is not UTF-8 ({exc.reason}); SPARQL requests "
+            "must be UTF-8 encoded"
+        ) from None
 
 
 def parse_operation(
@@ -107,11 +134,14 @@ def parse_operation(
     if method != "POST":
         raise ProtocolError(f"{method} is not a SPARQL Protocol method; use GET or POST")
     if media == FORM_TYPE:
-        charset = _charset(content_type)
-        if charset not in (None, "utf-8", "utf8"):
-            raise ProtocolError(f"charset {charset} is not supported; send UTF-8")
-        form = parse_qs(_decode(body, "form body"), keep_blank_values=True)
+        _body_charset(content_type)
+        form = _form(body)
         has_query, has_update = "query" in form, "update" in form
+        if "query" in args or "update" in args:
+            raise ProtocolError(
+                "the form carries the operation in its body; remove the 'query'/'update' "
+                "URL parameter (the protocol allows one source)"
+            )
         if has_query and has_update:
             raise ProtocolError("the form has both 'query' and 'update'; send one operation")
         if not has_query and not has_update:
@@ -136,6 +166,7 @@ def parse_operation(
                 "'query'/'update' URL parameter"
             )
         kind = "query" if media == QUERY_TYPE else "update"
+        _body_charset(content_type)
         return _build(kind, _decode(body, f"{kind} body"), args, args)
     if not media:
         raise UnsupportedMediaTypeError(
@@ -153,6 +184,10 @@ def _build(
 ) -> Operation:
     if not text.strip():
         raise ProtocolError(f"the {kind} is empty")
+    if "\x00" in text:
+        raise ProtocolError(f"the {kind} holds a NUL character, which SPARQL text never does")
+    # Before any engine parses it: a deep enough text crashes the process parsing it.
+    check_nesting(text, kind)
     if kind == "query":
         defaults = _iris(params, "default-graph-uri")
         named = _iris(params, "named-graph-uri")

@@ -55,6 +55,7 @@ from service.rdf import (
     parse,
     parse_solutions,
     rdf_format_for_content_type,
+    without_comments,
 )
 from service.sparql._outbound import check_outbound, fetch
 from service.sparql._update_text import declared_prefixes, operation_texts
@@ -120,7 +121,7 @@ def parse_update(text: str, ctx: UpdateContext) -> list[CompValue]:
     }
     try:
         with literals_verbatim(), _triples_in_order():
-            parsed = parseUpdate(text)
+            parsed = parseUpdate(without_comments(text))  # rdflib's end only at a LF
             update = translateUpdate(parsed, base=ctx.base_iri, initNs=initial)
     except ParseException as exc:
         raise QuerySyntaxError(

@@ -7,7 +7,7 @@ and the base-IRI check are the same everywhere.
 
 from __future__ import annotations
 
-from service.errors import ConfigError, StoreError
+from service.errors import ConfigError, StoreError, StoreInUseError
 from service.rdf import OWL, RDF, NamedNode, Vocab
 from service.settings import Settings
 from service.store._base import GraphStore
@@ -15,16 +15,22 @@ from service.store._oxigraph import OxigraphStore
 
 
 def open_store(
-    settings: Settings, vocab: Vocab | None = None, *, must_exist: bool = False
+    settings: Settings,
+    vocab: Vocab | None = None,
+    *,
+    must_exist: bool = False,
+    verify: bool = False,
 ) -> GraphStore:
     """Open the configured store and check it was built for this base IRI: the remote
     store at ``store_url``, else the directory ``store_path`` (``None``: a new store in
     memory, for tests). ``parley serve`` creates a missing directory as an empty store;
-    the commands that read one (``must_exist``) refuse it.
+    the commands that read one (``must_exist``) refuse it. ``verify`` reads a store
+    directory's quad index through, to find a damaged file before a client does
+    (``OxigraphStore.verify``: ``parley serve`` does, at start).
 
     :raises ConfigError: no store at ``store_path`` (with ``must_exist``), or one built
         for another base IRI.
-    :raises StoreError: the directory is locked by another process.
+    :raises StoreError: the directory is locked by another process, or damaged.
     """
     vocab = vocab or Vocab(settings.base_iri)
     store: GraphStore
@@ -36,6 +42,12 @@ def open_store(
         store = OxigraphStore.open(None, vocab)
     else:
         store = _open_directory(settings, vocab, must_exist=must_exist)
+        if verify:
+            try:
+                store.verify()
+            except StoreError:
+                store.close()
+                raise
     try:
         check_base_iri(store, vocab)
     except ConfigError:
@@ -52,7 +64,7 @@ def _open_directory(settings: Settings, vocab: Vocab, *, must_exist: bool) -> Ox
         return OxigraphStore.open(settings.store_path, vocab)
     except StoreError as error:
         if "lock" in error.detail.lower():
-            raise StoreError(
+            raise StoreInUseError(
                 f"the store at {settings.store_path} is in use (a running `parley serve`?); "
                 "query the server's /sparql endpoint instead"
             ) from error

@@ -23,6 +23,7 @@ import contextlib
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -58,6 +59,19 @@ from service.store._base import (
     term_to_sparql,
 )
 from service.store._oxigraph_update import UpdateLog, apply_update, changeset_to_update
+from service.store._rocksdb_logs import prune_old_logs
+
+
+def _cannot_open(path: Path | None, exc: Exception) -> str:
+    """One line that says why the store at ``path`` cannot be used, and what to do."""
+    reason = " ".join(str(exc).split())  # RocksDB's messages may hold line breaks
+    if "corruption" in reason.lower():
+        return (
+            f"the store at {path} is damaged ({reason}): restore it from a backup "
+            "(`parley restore`) or build it again (`parley build`)"
+        )
+    return f"cannot open the store at {path}: {reason}"
+
 
 QueryResult = pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples
 
@@ -85,6 +99,12 @@ class OxigraphStore:
         #: The updates of the latest commits, for a copy of the store to catch up with
         #: (``keep_updates``; none by default).
         self._log = UpdateLog(update_log_chars)
+        #: When and why the last write failed in the store itself (a full disk), ``None``
+        #: once a write succeeds again. RocksDB refuses every write after such a failure
+        #: until the store is opened again, even when space is freed: /health reports it,
+        #: and the web worker hands over to a new one once the disk has room
+        #: (``service.web._worker_life``).
+        self.write_failure: str | None = None
         #: The temporary directory of a ``fork``, removed on ``close``.
         self._scratch_root: Path | None = None
 
@@ -93,8 +113,10 @@ class OxigraphStore:
         """Open (or create) a read-write store; ``None`` keeps it in memory."""
         try:
             store = pyoxigraph.Store(str(path)) if path is not None else pyoxigraph.Store()
-        except OSError as exc:
-            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        except (OSError, RuntimeError) as exc:  # RuntimeError: RocksDB's "Corruption: ..."
+            raise StoreError(_cannot_open(path, exc)) from exc
+        if path is not None:
+            prune_old_logs(path)  # RocksDB keeps one more at every open, forever
         return cls(store, vocab, path=path, read_only=False)
 
     @classmethod
@@ -102,9 +124,22 @@ class OxigraphStore:
         """Open a store that no process writes (a snapshot) for reading."""
         try:
             store = pyoxigraph.Store.read_only(str(path))
-        except OSError as exc:
-            raise StoreError(f"cannot open the store at {path} read-only: {exc}") from exc
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(_cannot_open(path, exc)) from exc
         return cls(store, vocab, path=path, read_only=True)
+
+    def verify(self) -> None:
+        """Read every key of the store's quad index, so that RocksDB, which checks each
+        block's checksum as it reads it, finds a damaged file there now rather than under
+        a client's request (0.8 s at 1M quads; a read of every term would take 45 s, and
+        the other indexes are read only by the queries that use them).
+
+        :raises StoreError: the store is damaged.
+        """
+        try:
+            len(self._store)
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(_cannot_open(self.path, exc)) from exc
 
     # -- reading ---------------------------------------------------------
 
@@ -314,8 +349,15 @@ class OxigraphStore:
                 apply_update(self._store, update)
                 self._version += 1
                 self._log.append(self._version, update)
-        except (OSError, SyntaxError) as exc:
+        except OSError as exc:  # the disk (full, failing): /health says so until a write works
+            self._write_failed(exc)
             raise StoreError(f"the store failed while committing a change: {exc}") from exc
+        except SyntaxError as exc:
+            raise StoreError(f"the store failed while committing a change: {exc}") from exc
+        self.write_failure = None
+
+    def _write_failed(self, exc: OSError) -> None:
+        self.write_failure = f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {exc}"
 
     def keep_updates(self, max_chars: int) -> None:
         """Keep the updates of the latest commits, up to ``max_chars`` of text, for a copy
@@ -360,9 +402,13 @@ class OxigraphStore:
 
     def backup(self, target: Path) -> None:
         """A consistent on-disk copy (hard links where possible; about 10 ms at 1M triples)."""
-        try:
-            if not self.read_only:  # a read-only store has nothing to flush (and cannot)
+        if not self.read_only:  # a read-only store has nothing to flush (and cannot)
+            try:
                 self._store.flush()
+            except OSError as exc:  # a flush that fails stops RocksDB's writes as a commit's does
+                self._write_failed(exc)
+                raise StoreError(f"cannot back the store up to {target}: {exc}") from exc
+        try:
             self._store.backup(str(target))
         except OSError as exc:
             raise StoreError(f"cannot back the store up to {target}: {exc}") from exc

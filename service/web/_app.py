@@ -15,6 +15,7 @@ from multiprocessing import util as mp_util
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from service.build import keep_journal
 from service.errors import ParleyError, QueryTimeoutError, ValidationTimeoutError
 from service.gate import WriteGate, guard_writes
 from service.pages import SearchIndex
@@ -48,7 +49,10 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     store = store or open_store(settings, vocab)
-    writer = WriteGate(store)
+    writer = WriteGate(store, max_literal_bytes=settings.max_literal_bytes)
+    # Every committed write is in the journal before its client hears of it: a rebuild
+    # replays it (``parley build``).
+    keep_journal(writer, settings)
     search = SearchIndex(store)
     writer.add_listener(search.on_change)
     metrics = Metrics(store)
@@ -71,6 +75,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         preload=("service.gate", "service.sparql"),
         on_timeout=metrics.timeouts.inc,
         log=limits.log,
+        # No network for clients' work, unless hosts are allow-listed or the store is remote.
+        isolate_network=not settings.outbound_allow and isinstance(store, OxigraphStore),
     )
     # At exit: stop the query processes and the guard's workers. Not ``atexit``: the
     # server's worker is a multiprocessing child, which runs these finalizers but not
@@ -113,6 +119,8 @@ def _query_runner(
             base_iri=limits.base_iri,
             on_timeout=on_timeout,
             log=limits.log,
+            # SERVICE to an allow-listed host is evaluated in the query processes.
+            isolate_network=not settings.outbound_allow,
         )
     return RemoteQueryRunner(store, limits, on_timeout)
 

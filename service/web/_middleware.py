@@ -2,11 +2,20 @@
 
 For each request, whatever answers it:
 
-- a request id (the client's ``X-Request-Id``, or a new one), sent back in
-  ``X-Request-Id`` and written in the access log;
+- a request id (the client's ``X-Request-Id`` when it is a short plain token, else a
+  new one: it goes into the access log, where spaces or line breaks would forge
+  lines), sent back in ``X-Request-Id``;
+- the security headers (``SECURITY_HEADERS``: a Content-Security-Policy without
+  ``unsafe-inline``, ``nosniff``, no framing, no referrer), on every answer, static
+  files and problems included;
+- a redirect's ``Location`` built from the base IRI, never from the ``Host`` header
+  (werkzeug builds its slash-merging redirects from ``Host``);
 - for the routes that evaluate work a client wrote (``rate_limited`` in the route
   table, ``service.web.views``), the per-address rate limit, checked before anything
   reads the body: past it, a 429 problem document;
+- a body sent without a length (chunked) read whole within ``--max-body-bytes``
+  before any view sees it, or refused with 413; URL parameters that are not UTF-8
+  text (or hold a NUL) refused with 400, not replaced (``service.web._body``);
 - when the last byte of the answer has gone (a streamed answer's too), its line in
   the access log and its Prometheus metrics, labelled with the matched URL rule.
 
@@ -18,9 +27,11 @@ each concern has one place, whichever view answers.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
@@ -28,6 +39,7 @@ from werkzeug.routing import Rule
 from werkzeug.wsgi import ClosingIterator
 
 from service.errors import ParleyError
+from service.web._body import check_url_parameters, has_unsized_body, read_within
 from service.web._metrics import RequestDone
 from service.web._problems import from_parley_error
 from service.web._services import Services
@@ -39,6 +51,24 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 TIMED_OUT = "parley.timed_out"
 #: The route label of a request no URL rule matches (404, 405).
 UNMATCHED = "(unmatched)"
+#: A client's ``X-Request-Id`` that is kept: a plain token (a UUID, a trace id). Anything
+#: else (spaces, CR/LF, ``key=value``, kilobytes) is replaced by a new id.
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: The pages load only this server's own files: their script and style are files under
+#: ``/static`` (nothing inline, no ``style=`` or ``on…=`` attributes), forms post here,
+#: ``data:`` is their empty favicon. No page may be framed (clickjacking).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+#: Sent with every answer. ``nosniff``: a browser never runs data (a Turtle file holding
+#: ``<script>``) as another type; Parley's links need no ``Referer``.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
 
 
 class RequestWide:
@@ -57,11 +87,11 @@ class RequestWide:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         started = time.perf_counter()
         metrics = self.services.metrics
-        request_id = metrics.request_id(environ.get("HTTP_X_REQUEST_ID"))
+        request_id = metrics.request_id(_client_request_id(environ.get("HTTP_X_REQUEST_ID")))
         path = _url_path(environ.get("PATH_INFO") or "/")
         method = environ.get("REQUEST_METHOD") or "GET"
         rule = self._rule(path, method)
-        sent = _Sent(request_id, start_response)
+        sent = _Sent(request_id, start_response, self.services.settings.base_iri)
 
         def record() -> None:
             route = rule.rule if rule is not None else UNMATCHED
@@ -75,7 +105,7 @@ class RequestWide:
             if rule is not None and rule.endpoint in self.rate_limited:
                 body = self._rate_limited(environ, sent)
             else:
-                body = self.wrapped(environ, sent)
+                body = self._answered(environ, sent)
         except BaseException:  # Flask answers its errors; this is the server's own failure
             sent.status = 500
             record()
@@ -101,7 +131,48 @@ class RequestWide:
                 refusal = from_parley_error(error, self.services.settings.base_iri)
             answer: Iterable[bytes] = refusal(environ, sent)
             return answer
+        return self._answered(environ, sent)
+
+    def _answered(self, environ: dict[str, Any], sent: _Sent) -> Iterable[bytes]:
+        """The application's answer, once the URL's parameters are known to be text and a
+        body sent without a length (chunked) has been read within the body limit
+        (``service.web._body``); else a 400 or 413 problem."""
+        try:
+            check_url_parameters(environ)
+            if has_unsized_body(environ):
+                read_within(environ, self.services.settings.max_body_bytes)
+        except ParleyError as error:
+            with self.app.request_context(environ):
+                refusal = from_parley_error(error, self.services.settings.base_iri)
+            answer: Iterable[bytes] = refusal(environ, sent)
+            return answer
         return self.wrapped(environ, sent)
+
+
+def _client_request_id(given: str | None) -> str | None:
+    """The client's request id when it is a plain token (``CLIENT_REQUEST_ID``), else
+    ``None`` (a new one is made)."""
+    if given is not None and CLIENT_REQUEST_ID.fullmatch(given):
+        return given
+    return None
+
+
+def _location_from_base(location: str, base_iri: str) -> str:
+    """A redirect's target on this server, from the base IRI: werkzeug builds its own
+    (``/a//b`` to ``/a/b``) from the ``Host`` header, which a client chooses.
+
+    >>> _location_from_base("http://evil.example/static/x?v=1", "http://127.0.0.1:8000/")
+    'http://127.0.0.1:8000/static/x?v=1'
+    >>> _location_from_base("//evil.example/id/x", "https://parley.example/kb/")
+    'https://parley.example/kb/id/x'
+    >>> _location_from_base("/id/x", "http://h/")
+    '/id/x'
+    """
+    parts = urlsplit(location)
+    if not parts.scheme and not parts.netloc:
+        return location  # relative: the client resolves it against the URL it asked for
+    query = f"?{parts.query}" if parts.query else ""
+    return base_iri + parts.path.lstrip("/") + query
 
 
 def _url_path(wsgi_path: str) -> str:
@@ -113,14 +184,16 @@ def _url_path(wsgi_path: str) -> str:
 
 
 class _Sent:
-    """The WSGI ``start_response`` of one request: adds ``X-Request-Id``, and keeps the
-    status and the declared length for the access log."""
+    """The WSGI ``start_response`` of one request: adds ``X-Request-Id`` and the security
+    headers, puts a redirect on the base IRI, and keeps the status and the declared length
+    for the access log."""
 
-    __slots__ = ("request_id", "size", "start_response", "status")
+    __slots__ = ("base_iri", "request_id", "size", "start_response", "status")
 
-    def __init__(self, request_id: str, start_response: Callable[..., Any]) -> None:
+    def __init__(self, request_id: str, start_response: Callable[..., Any], base_iri: str) -> None:
         self.request_id = request_id
         self.start_response = start_response
+        self.base_iri = base_iri
         self.status = 0
         self.size: int | None = None
 
@@ -131,6 +204,14 @@ class _Sent:
         for name, value in headers:
             if len(name) == 14 and name.lower() == "content-length":
                 self.size = int(value) if value.isdigit() else None
+        if 300 <= self.status < 400:
+            headers = [
+                (name, _location_from_base(value, self.base_iri))
+                if name.lower() == "location"
+                else (name, value)
+                for name, value in headers
+            ]
         headers.append(("X-Request-Id", self.request_id))
+        headers.extend(SECURITY_HEADERS)
         result: Callable[[bytes], object] = self.start_response(status, headers, exc_info)
         return result

@@ -1,7 +1,7 @@
 """``parley serve``: the application under Granian (an HTTP server written in Rust).
 
 One Granian worker process owns the store (RocksDB allows one writer) and
-runs the WSGI application on a pool of ``Settings.threads`` threads; client
+runs the WSGI application on a pool of threads (``granian_threads``); client
 queries are evaluated in the query process (``service.query._pool``), and
 pyoxigraph releases the GIL while it evaluates, so queries run on every core.
 
@@ -15,6 +15,8 @@ the pages and most clients send, that is most of a request's cost.
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -29,18 +31,44 @@ from service.settings import Settings
 STOP_GRACE_S = 10
 
 
-def _load_app(settings: Settings) -> Callable[..., Any]:
+def _load_app(settings: Settings, main_pid: int, starts: Any) -> Callable[..., Any]:
     """Build the application in the worker process (never in the master: RocksDB's
-    background threads do not survive a fork)."""
+    background threads do not survive a fork); the worker dies with the master
+    (``service.web._worker_life``)."""
     from service.logsetup import configure_logging
     from service.web._app import create_app
     from service.web._services import services_of
+    from service.web._worker_life import (
+        CONFIG_KEY,
+        die_with_parent,
+        restart_when_room_returns,
+        worker_record,
+    )
 
+    die_with_parent(main_pid)
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
+    app.config[CONFIG_KEY] = worker_record(starts)
+    if settings.store_path is not None and settings.store_url is None:
+        restart_when_room_returns(services_of(app).store, settings.store_path)
     # Build the search index now, in the background, rather than on the first search.
     services_of(app).search.build_in_background()
     return app
+
+
+def granian_threads(settings: Settings) -> int:
+    """Granian's WSGI threads: ``Settings.threads`` for what admission does not count
+    (pages, writes, ``/health``, the 503s themselves), plus one for each query and each
+    guarded job (``POST /validate``, updates) admission may let in at once.
+
+    Were admitted work able to take every thread (8 threads and 8 admitted queries: the
+    reliability review's attack 9), a request past the limit would wait in Granian's own
+    queue, which Python never sees, instead of getting its fast 503 with Retry-After.
+
+    >>> granian_threads(Settings(threads=8, max_concurrent_queries=8))
+    24
+    """
+    return settings.threads + 2 * settings.max_concurrent_queries
 
 
 def _log_level(name: str) -> LogLevels:
@@ -58,12 +86,18 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         interface=Interfaces.WSGI,
         workers=1,
-        blocking_threads=settings.threads,
+        blocking_threads=granian_threads(settings),
         http=HTTPModes.http1,
         websockets=False,
         log_level=_log_level(settings.log_level),
         log_dictconfig=logging_config(settings.log_level, settings.log_format),
         log_access=False,  # Parley writes its own access log (service.web._metrics)
         workers_kill_timeout=STOP_GRACE_S,
+        # A worker that dies (the OOM killer, a kill) is replaced: without this Granian
+        # stops the whole server. It gives up on a crash loop (two deaths within 5.5 s).
+        respawn_failed_workers=True,
     )
-    server.serve(target_loader=functools.partial(_load_app, settings), wrap_loader=False)
+    # Shared with every worker: how many have started (``/health`` reports restarts).
+    starts = multiprocessing.RawValue("i", 0)
+    loader = functools.partial(_load_app, settings, os.getpid(), starts)
+    server.serve(target_loader=loader, wrap_loader=False)

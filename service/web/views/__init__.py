@@ -16,7 +16,7 @@ from typing import NamedTuple
 from flask import Flask
 from flask.typing import RouteCallable
 
-from service.web.views import browse, data, gsp, meta, pages, sparql
+from service.web.views import browse, data, gsp, meta, openapi, pages, sparql
 
 
 class Route(NamedTuple):
@@ -61,6 +61,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/health", GET, meta.health, "health"),
     Route("/metrics", GET, meta.metrics, "metrics"),
     Route("/problems/<slug>", GET, meta.problem_type, "problem_type"),
+    Route("/openapi.json", GET, openapi.document, "openapi"),
 )
 
 #: The endpoints whose requests count against the client's rate limit.

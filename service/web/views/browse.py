@@ -37,7 +37,7 @@ from service.rdf import (
     serialize,
 )
 from service.web._services import services
-from service.web.views.paging import page_number
+from service.web.views.paging import client_iri, page_number
 
 #: What an IRI is served as, HTML first (a client that accepts anything gets the page).
 PAGE_FORMATS = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)
@@ -84,14 +84,19 @@ def _resolve(path: str) -> tuple[Description, str, Format | None]:
     store = services().store
     base = services().vocab.base
     stem, fmt = split_suffix(path)
-    desc = describe(store, NamedNode(base + stem))
+    desc = describe(store, _path_iri(base + stem))
     if not desc.exists and fmt is not None:
-        whole = describe(store, NamedNode(base + path))
+        whole = describe(store, _path_iri(base + path))
         if whole.exists:
             desc, stem, fmt = whole, path, None
     if not desc.exists:
         raise EntityNotFoundError(f"nothing in the graph mentions <{base + stem}>", iri=base + stem)
     return desc, "/" + stem, fmt
+
+
+def _path_iri(iri: str) -> NamedNode:
+    """The IRI a path names; 404 when it is none (``/id/%3Cscript%3E``): nothing has it."""
+    return client_iri(iri, EntityNotFoundError(f"<{iri}> is not a valid IRI", iri=iri))
 
 
 def _paging() -> Paging:
@@ -126,7 +131,8 @@ def genid(local: str) -> Response:
 def graph(local: str) -> Response:
     svc = services()
     stem, suffix_fmt = split_suffix(local)
-    iri = NamedNode(svc.vocab.base + "graph/" + stem)
+    name = svc.vocab.base + "graph/" + stem
+    iri = client_iri(name, GraphNotFoundError(f"<{name}> is not a valid IRI", iri=name))
     if not svc.store.graph_exists(iri):
         raise GraphNotFoundError(f"there is no named graph <{iri.value}>", iri=iri.value)
     href = "/graph/" + stem

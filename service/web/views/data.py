@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from flask import Response, jsonify, render_template, request
 from werkzeug.datastructures import FileStorage
 
-from service.errors import ProtocolError
+from service.errors import ProtocolError, ReadOnlyError
 from service.gate import (
     ValidateInContext,
     ValidateWithShapes,
@@ -43,6 +43,7 @@ from service.rdf import (
 from service.store import ChangeSet
 from service.web._auth import require_write_access
 from service.web._services import services
+from service.web.views.paging import client_iri
 
 #: The report as plain JSON (``{"conforms", "results"}``).
 REPORT_JSON = Format("report", "application/json", "json", "results", nicknames=("json",))
@@ -107,10 +108,12 @@ def _graph_param(required: bool) -> NamedNode | None:
         if required:
             raise ProtocolError(
                 "say which graph to write with ?graph=IRI (graph/reference, "
-                "graph/claims/<source>, graph/editorial, or your own)"
+                "graph/claims/<source>, graph/editorial, or your own: store/<name>, or any "
+                "IRI outside the base)"
             )
         return None
-    return NamedNode(urljoin(services().settings.base_iri, value))
+    iri = urljoin(services().settings.base_iri, value)
+    return client_iri(iri, ProtocolError(f"?graph={value!r} is not a valid IRI"))
 
 
 def _flag(name: str) -> bool:
@@ -131,13 +134,13 @@ def _quads(body: Body, graph: NamedNode) -> list[Quad]:
     return parse(body.data, body.data_format, base_iri=base, graph=graph, what="the data")
 
 
-def _render(report: ValidationReport) -> Response | str:
+def _render(report: ValidationReport) -> Response:
     fmt = negotiate(
         request.headers.get("Accept"), _REPORT_FORMATS, override=request.args.get("format")
     )
     if fmt == HTML:
-        return render_template("validate.html", report=report)
-    if fmt == REPORT_JSON:
+        response = Response(render_template("validate.html", report=report))
+    elif fmt == REPORT_JSON:
         response = jsonify(report.to_json())
     else:
         # pyoxigraph writes the graph: rdflib's Turtle writer puts an ill-typed
@@ -148,13 +151,20 @@ def _render(report: ValidationReport) -> Response | str:
     return response
 
 
-def validate() -> Response | str:
+def validate() -> Response:
     """Validate without writing: in context with the server's shapes, or alone with the client's.
 
     The client chooses what that costs, so it runs where the time limit stops it
     (``service.gate._validation_jobs``).
     """
     svc = services()
+    if svc.settings.read_only:
+        # A read-only server evaluates nobody's shapes or data: it is where a public mirror
+        # is meant to do nothing but read.
+        raise ReadOnlyError(
+            "this server is read-only: it validates nothing (run `parley validate FILE` "
+            "against your own copy of the store)"
+        )
     body = _read_body()
     if body.shapes is not None:
         assert body.shapes_format is not None

@@ -6,7 +6,9 @@ read a graph; PUT replaces it, POST adds to it (``POST /store`` creates a new
 graph: 201 with its IRI in ``Location``), DELETE removes it. Each write is a
 ``ChangeSet`` submitted to the writer, so it is atomic and goes through the
 write gate. ``?default`` is the store's own default graph (Parley's union
-default applies to queries only).
+default applies to queries only). Under the base IRI a write may name Parley's
+data graphs (validated) or ``{base}store/…``, the client's own (``Vocab.may_write``:
+the gate refuses any other, with the name that was probably meant).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from service.rdf import (
 from service.store import ChangeSet
 from service.web._auth import require_write_access
 from service.web._services import services
+from service.web.views.paging import client_iri
 
 #: The methods of both doors (``/store`` and ``/store/<path>``).
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
@@ -48,7 +51,7 @@ def _indirect() -> GraphName | None:
     iri = graphs[0]
     if ":" not in iri or any(c in iri for c in ' <>"{}|\\^`'):
         raise ProtocolError(f"?graph={iri!r} is not an absolute IRI")
-    return NamedNode(iri)
+    return client_iri(iri, ProtocolError(f"?graph={iri!r} is not a valid IRI"))
 
 
 def indirect() -> Response:
@@ -65,7 +68,8 @@ def indirect() -> Response:
 def direct(graph_path: str) -> Response:
     if request.args:
         raise ProtocolError("a directly named graph (/store/<path>) takes no ?graph or ?default")
-    return _handle(NamedNode(services().settings.base_iri + "store/" + graph_path))
+    iri = services().settings.base_iri + "store/" + graph_path
+    return _handle(client_iri(iri, ProtocolError(f"<{iri}> is not a valid IRI")))
 
 
 def _handle(graph: GraphName) -> Response:

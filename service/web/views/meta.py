@@ -4,31 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, render_template
+from flask import Response, abort, current_app, render_template
 
 from service.errors import ParleyError
 from service.web._services import services
+from service.web._worker_life import CONFIG_KEY as WORKER_KEY
 
 
 def health() -> dict[str, Any]:
     """Liveness, readiness and the store's identity; cheap enough to poll.
 
-    ``ready`` is true once queries are evaluated at once and the search index is
+    ``status`` is "degraded" while writes fail in the store (a full disk: see
+    ``last_write_error``); ``worker.restarts`` counts the web workers that died and were
+    replaced. ``ready`` is true once queries are evaluated at once and the search index is
     built (both start in the background): what a load balancer's readiness check and
     a benchmark wait for. The server answers meanwhile, more slowly.
     """
     svc = services()
     queries = "ready" if services().queries.ready() else "starting"
     search = "ready" if svc.search.ready() else "building"
-    return {
-        "status": "ok",
+    # The last write that failed in the store or its journal (a full disk); a remote store's
+    # own failures are its own health's business.
+    write_failure: str | None = svc.writer.write_failure or getattr(
+        svc.store, "write_failure", None
+    )
+    answer: dict[str, Any] = {
+        "status": "ok" if write_failure is None else "degraded",
         "ready": queries == "ready" and search == "ready",
         "queries": queries,
         "search": search,
+        "writes": "ok" if write_failure is None else "failing",
         "base_iri": svc.settings.base_iri,
         "store": "embedded" if svc.settings.store_url is None else "remote",
         "version": svc.store.version(),
+        # Clients' queries and updates run in processes with no network at all
+        # (``service.query._isolation``); false: the text check alone keeps them in.
+        "network_isolated": svc.guard.network_isolated,
     }
+    if write_failure is not None:
+        answer["last_write_error"] = write_failure
+    worker = current_app.config.get(WORKER_KEY)  # absent when the app is not under Granian
+    if worker is not None:
+        answer["worker"] = worker
+        # A worker died (killed, out of memory) and a new one took over.
+        answer["recovered"] = worker["restarts"] > 0
+    return answer
 
 
 def metrics() -> Response:

@@ -26,7 +26,7 @@ from service.pages import (
 )
 from service.rdf import HTML, JSON, NamedNode, negotiate
 from service.web._services import services
-from service.web.views.paging import page_number
+from service.web.views.paging import client_iri, page_number
 
 _SEARCH_FORMATS = (HTML, JSON)
 
@@ -70,7 +70,8 @@ def class_index() -> str:
     if not iri.startswith(("http://", "https://")):
         raise BadRequestError("give the class IRI as ?class=")
     labels = Labels(svc.store, svc.vocab)
-    listing = instances(svc.store, labels, NamedNode(iri), page_number())
+    cls = client_iri(iri, BadRequestError(f"?class={iri!r} is not a valid IRI"))
+    listing = instances(svc.store, labels, cls, page_number())
     return render_template("instances.html", listing=listing, cls=iri)
 
 
