@@ -20,6 +20,7 @@ test that starts one without the mark fails (``tests.support.allow_servers``).
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.rdf import Vocab
+from service.rdf import NQUADS, DefaultGraph, Vocab, parse
 from service.settings import Settings
 from service.store import OxigraphStore
 from service.web import create_app
@@ -109,10 +110,39 @@ def vocab(base_iri: str) -> Vocab:
 
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory: pytest.TempPathFactory, base_iri: str) -> Path:
-    """The project's model, built once per session. Never written to: copy it first."""
+    """The project's model, built once per session. Never written to: copy it first.
+
+    Under pytest-xdist the first worker builds it and leaves its quads, with the base IRI
+    written as a placeholder, in the run's shared folder; the others (whose session servers
+    have other ports, so other base IRIs) load them under their own base: the same quads a
+    build for that base makes, without its half-minute of reasoning each.
+    """
     path = tmp_path_factory.mktemp("model") / "store"
-    build_store(path, base_iri)
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        build_store(path, base_iri)
+        return path
+    shared = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
+    dump = shared / "built-model.nq"
+    with (shared / "built-model.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not dump.exists():
+            build_store(path, base_iri)
+            store = OxigraphStore.open(path, Vocab(base_iri))
+            quads = store.serialize_graph(DefaultGraph(), NQUADS)
+            store.close()
+            partial = dump.with_suffix(".partial")
+            partial.write_bytes(quads.replace(base_iri.encode(), _BASE_PLACEHOLDER))
+            partial.rename(dump)
+            return path
+    quads = dump.read_bytes().replace(_BASE_PLACEHOLDER, base_iri.encode())
+    store = OxigraphStore.open(path, Vocab(base_iri))
+    store.bulk_extend(parse(quads, NQUADS, what="the shared model"))
+    store.close()
     return path
+
+
+#: Stands for the base IRI in the model shared between xdist workers.
+_BASE_PLACEHOLDER = b"http://base.parley.invalid/"
 
 
 @pytest.fixture
