@@ -67,7 +67,7 @@ chromium:
 	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-# The fast tier: every test that starts no server (under 2 minutes).
+# The fast tier: every test that starts no server (2 to 2.5 minutes on 2 cores).
 fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not server" -n $(TEST_WORKERS) --dist loadfile
 

@@ -37,6 +37,7 @@ from service.web import create_app
 from tests import support
 from tests.support import (
     BACKENDS,
+    AppSite,
     ServerProcess,
     Site,
     base_for,
@@ -221,6 +222,15 @@ def site(
         return
     store = copy_store(built_store, tmp_path_factory.mktemp("site") / "store", base_iri)
     in_process = open_app(store, base_iri)
+    yield in_process
+    in_process.stop()
+
+
+@pytest.fixture
+def private_site(store_copy: Path, base_iri: str) -> Iterator[AppSite]:
+    """The app in-process on a private, writable copy of the model, queries in the web
+    process."""
+    in_process = open_app(store_copy, base_iri, query_workers=0)
     yield in_process
     in_process.stop()
 

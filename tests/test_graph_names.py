@@ -34,17 +34,9 @@ TRIPLE = b'<http://example.org/a> <http://example.org/b> "c" .'
 
 
 @pytest.fixture
-def site(store_copy: Path, base_iri: str) -> Iterator[AppSite]:
-    """The app in-process on a private copy of the model, queries in the web process."""
-    in_process = open_app(store_copy, base_iri, query_workers=0)
-    yield in_process
-    in_process.stop()
-
-
-@pytest.fixture
-def http(site: AppSite) -> Iterator[httpx.Client]:
-    with site.client() as client:
-        yield client
+def site(private_site: AppSite) -> AppSite:
+    """Writes land on a private copy of the model (the conftest's ``http`` uses it)."""
+    return private_site
 
 
 def _graphs(site: AppSite) -> set[str]:

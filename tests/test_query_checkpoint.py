@@ -505,7 +505,7 @@ def test_the_composition_root_picks_the_engine(
     settings = Settings.from_env(env)
     limits = QueryLimits(workers=1, max_concurrent=2, timeout_s=5, base_iri=store.vocab.base)
     with caplog.at_level(logging.WARNING, logger="service.query._copy"):
-        chosen = _query_runner(store, limits, lambda: None, settings)
+        chosen = _query_runner(store, limits, lambda: None, settings, isolate=True)
     try:
         assert type(chosen) is runner
         assert ("budget" in caplog.text) is (

@@ -29,6 +29,7 @@ import pickle
 import socket
 import struct
 import time
+from collections.abc import Iterator
 from typing import Any
 
 _HEADER = struct.Struct("!Q")
@@ -133,3 +134,17 @@ class Channel:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def received_channels(control: socket.socket) -> Iterator[Channel]:
+    """The channels the web process sends over ``control`` (their sockets passed as file
+    descriptors), until it closes it: it retired this process, or it is gone."""
+    while True:
+        try:
+            _message, fds, _flags, _address = socket.recv_fds(control, 1, 4)
+        except OSError:
+            return
+        if not fds:
+            return  # end of file
+        for fd in fds:
+            yield Channel(socket.socket(fileno=fd))

@@ -48,7 +48,6 @@ from service.errors import (
 )
 from service.query._channel import Channel
 from service.query._copy import exports_folder
-from service.query._isolation import network_isolation
 from service.query._job import RETRY_AFTER_S, QueryJob, Streamed
 from service.query._messages import Answered, Gone, Retired
 from service.query._procs import QueryProcess
@@ -147,13 +146,12 @@ class CheckpointRunner(ProcessRunner):
             base_iri=base_iri,
             on_timeout=on_timeout,
             log=log,
+            isolate_network=isolate_network,
         )
         # Held while a query process starts.
         self._start_lock = threading.Lock()
         #: The query process that has answered a first query (``ready``).
         self._probed: QueryProcess | None = None
-        #: The query process has no network (``service.query._isolation``).
-        self.network_isolated = network_isolation(isolate_network, self.workers)
         if self.workers:
             assert store.path is not None
             self.checkpoints = Checkpoints(store, exports_folder(store.path))

@@ -38,7 +38,7 @@ from typing import Any
 
 from service.errors import ParleyError
 from service.logsetup import configure_logging
-from service.query._channel import Channel
+from service.query._channel import Channel, received_channels
 from service.query._isolation import isolate_if
 from service.query._messages import Failed
 from service.query._worker import STALL_S, answer_job
@@ -94,18 +94,10 @@ def worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the web process decides when we stop
     opened = _Opened(Vocab(base_iri))
     slots = threading.BoundedSemaphore(max(1, workers))
-    while True:
-        try:
-            _message, fds, _flags, _address = socket.recv_fds(control, 1, 4)
-        except OSError:
-            break
-        if not fds:
-            break  # end of file
-        for fd in fds:
-            channel = Channel(socket.socket(fileno=fd))
-            threading.Thread(
-                target=_serve, args=(channel, opened, slots), name="query", daemon=True
-            ).start()
+    for channel in received_channels(control):
+        threading.Thread(
+            target=_serve, args=(channel, opened, slots), name="query", daemon=True
+        ).start()
     # The queries still running are abandoned (their threads are daemons): the process
     # exits when this returns.
 

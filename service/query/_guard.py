@@ -135,8 +135,7 @@ class Guard:
         # Workers without network (``service.query._isolation``), when the caller asks.
         self._isolate_workers = network_isolation(isolate_network, workers)
         #: No process that evaluates clients' work has network (the runner's included).
-        isolated_runner = bool(getattr(queries, "network_isolated", False))
-        self.network_isolated = self._isolate_workers and isolated_runner
+        self.network_isolated = self._isolate_workers and queries.network_isolated
         if workers:  # the first job starts the first worker: an app that needs none has none
             self._context = multiprocessing.get_context("forkserver")
 

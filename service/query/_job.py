@@ -157,6 +157,9 @@ class QueryRunner(Protocol):
     """Evaluates clients' queries within the limits: the embedded store's query pool, or the
     remote store's endpoint (``GraphStore.query_runner``)."""
 
+    #: The processes that evaluate the queries have no network (``service.query._isolation``).
+    network_isolated: bool
+
     def run(self, job: QueryJob) -> Streamed:
         """Evaluate ``job``; raises the query's error, ``QueryTimeoutError`` or
         ``OverloadedError``. The returned chunks must be consumed or closed."""

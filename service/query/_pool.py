@@ -58,7 +58,6 @@ from service.errors import (
 )
 from service.query._channel import Channel
 from service.query._copy import export_checkpoint, exports_folder
-from service.query._isolation import network_isolation
 from service.query._job import RETRY_AFTER_S, QueryJob, Streamed
 from service.query._messages import Gone, Retired
 from service.query._procs import QueryProcess, Zygote
@@ -106,6 +105,7 @@ class QueryPool(ProcessRunner):
             base_iri=base_iri,
             on_timeout=on_timeout,
             log=log,
+            isolate_network=isolate_network,
         )
         # Held while the zygote loads, applies or forks (seconds, for a load at 1M triples).
         self._sync_lock = threading.Lock()
@@ -115,8 +115,6 @@ class QueryPool(ProcessRunner):
         self._loaded_at = float("-inf")
         self._zygote: Zygote | None = None
         self._live: list[QueryProcess] = []
-        #: The zygote and query processes have no network (``service.query._isolation``).
-        self.network_isolated = network_isolation(isolate_network, self.workers)
         if self.workers:
             assert store.path is not None
             store.keep_updates(update_log_chars)

@@ -19,6 +19,9 @@ from service.store import GraphStore
 class RemoteQueryRunner:
     """``QueryRunner`` for a store that evaluates queries itself."""
 
+    #: The store evaluates them, with whatever network it has.
+    network_isolated = False
+
     def __init__(
         self, store: GraphStore, limits: QueryLimits, on_timeout: Callable[[], None]
     ) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from service.errors import QueryTimeoutError
 from service.query._channel import Channel
+from service.query._isolation import network_isolation
 from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed
 from service.query._messages import Failed, Gone, Reply, Retired
 from service.query._procs import QueryProcess, RetiredError, streamed
@@ -41,6 +42,7 @@ class ProcessRunner:
         base_iri: str,
         on_timeout: Callable[[], None],
         log: tuple[str, str],
+        isolate_network: bool,
     ) -> None:
         self.store = store
         self.timeout_s = timeout_s
@@ -60,6 +62,8 @@ class ProcessRunner:
         self._process: QueryProcess | None = None
         self._warming = False
         self.workers = workers if store.path is not None else 0
+        #: The query processes have no network (``service.query._isolation``).
+        self.network_isolated = network_isolation(isolate_network, self.workers)
 
     # -- QueryRunner -------------------------------------------------------
 

@@ -53,7 +53,7 @@ from pathlib import Path
 
 from service.errors import ParleyError, StoreError
 from service.logsetup import configure_logging
-from service.query._channel import Channel
+from service.query._channel import Channel, received_channels
 from service.query._copy import memory_copy
 from service.query._isolation import isolate_if
 from service.query._job import QueryJob, Wire
@@ -270,21 +270,13 @@ def _serve_channels(control: socket.socket, store: OxigraphStore, workers: int) 
     socket (it retired this process, or it is gone), finish them and return."""
     slots = threading.BoundedSemaphore(max(1, workers))
     threads: list[threading.Thread] = []
-    while True:
-        try:
-            _message, fds, _flags, _address = socket.recv_fds(control, 1, 4)
-        except OSError:
-            break
-        if not fds:
-            break  # end of file
-        for fd in fds:
-            channel = Channel(socket.socket(fileno=fd))
-            thread = threading.Thread(
-                target=_serve, args=(channel, store, slots), name="query", daemon=True
-            )
-            thread.start()
-            threads.append(thread)
+    for channel in received_channels(control):
+        thread = threading.Thread(
+            target=_serve, args=(channel, store, slots), name="query", daemon=True
+        )
+        thread.start()
         threads = [t for t in threads if t.is_alive()]
+        threads.append(thread)
     for thread in threads:
         thread.join()
 

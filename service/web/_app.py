@@ -63,7 +63,10 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         base_iri=settings.base_iri,
         log=(settings.log_level, settings.log_format),
     )
-    queries = _query_runner(store, limits, metrics.timeouts.inc, settings)
+    # No network for clients' work, unless hosts are allow-listed (SERVICE to them is
+    # evaluated in the query processes) or the store is remote (read over HTTP by them).
+    isolate = not settings.outbound_allow and isinstance(store, OxigraphStore)
+    queries = _query_runner(store, limits, metrics.timeouts.inc, settings, isolate=isolate)
     # Every evaluation whose cost a client controls, under the time limit: the queries go to
     # the runner, the other jobs to killable workers that import the jobs' modules first.
     guard = Guard(
@@ -75,8 +78,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         preload=("service.gate", "service.sparql"),
         on_timeout=metrics.timeouts.inc,
         log=limits.log,
-        # No network for clients' work, unless hosts are allow-listed or the store is remote.
-        isolate_network=not settings.outbound_allow and isinstance(store, OxigraphStore),
+        isolate_network=isolate,
     )
     # At exit: stop the query processes and the guard's workers. Not ``atexit``: the
     # server's worker is a multiprocessing child, which runs these finalizers but not
@@ -104,7 +106,12 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
 
 
 def _query_runner(
-    store: GraphStore, limits: QueryLimits, on_timeout: Callable[[], None], settings: Settings
+    store: GraphStore,
+    limits: QueryLimits,
+    on_timeout: Callable[[], None],
+    settings: Settings,
+    *,
+    isolate: bool,
 ) -> QueryRunner:
     """The composition root's choice: the embedded store's killable query processes (on an
     in-memory copy, or on checkpoints: ``_query_engine``), or a store that evaluates queries
@@ -119,8 +126,7 @@ def _query_runner(
             base_iri=limits.base_iri,
             on_timeout=on_timeout,
             log=limits.log,
-            # SERVICE to an allow-listed host is evaluated in the query processes.
-            isolate_network=not settings.outbound_allow,
+            isolate_network=isolate,
         )
     return RemoteQueryRunner(store, limits, on_timeout)
 

@@ -23,11 +23,10 @@ def health() -> dict[str, Any]:
     svc = services()
     queries = "ready" if services().queries.ready() else "starting"
     search = "ready" if svc.search.ready() else "building"
-    # The last write that failed in the store or its journal (a full disk); a remote store's
-    # own failures are its own health's business.
-    write_failure: str | None = svc.writer.write_failure or getattr(
-        svc.store, "write_failure", None
-    )
+    # The last write that failed in the store or its journal (a full disk): the gate hears of
+    # a failed commit or journal, the embedded store also of a failed snapshot's flush. A
+    # remote store's own failures are its own health's business.
+    write_failure = svc.writer.write_failure or getattr(svc.store, "write_failure", None)
     answer: dict[str, Any] = {
         "status": "ok" if write_failure is None else "degraded",
         "ready": queries == "ready" and search == "ready",
