@@ -104,6 +104,8 @@ def generate(size: int, base_iri: str, *, seed: int = 7) -> Iterator[Quad]:
         ref.add(s, RDFS.label, Literal(f"Synthetic reference document {i}", language="en"))
         ref.add(s, DCTERMS.publisher, Literal("Parley benchmark generator"))
         ref.add(s, DCTERMS.date, _date(date(2025, 1, 1) + timedelta(days=i)))
+        ref.add(s, p.sourceKind, p["kind-research"])
+        ref.add(s, SCHEMA.url, NamedNode(f"https://bench.example/document-{i}"))
 
     countries = [v.id[f"synth/country-{i}"] for i in range(n_countries)]
     for i, c in enumerate(countries):

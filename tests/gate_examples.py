@@ -17,6 +17,7 @@ PREFIXES = """@prefix parley: <ontology#> . @prefix id: <id/> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
 """
 
 #: A claim by Trump quoting the fixture's article; ``{extra}`` adds statements to it.
@@ -73,12 +74,47 @@ EVENT = """id:Call{k} a parley:PublicStatement ; rdfs:label "A phone call"@en ;
 PARTICIPATION = """<id/Talks2025#x{k}> a parley:Participation ; parley:participant id:USA ;
     {role} dcterms:source <id/ref/reuters> ."""
 REVIEW = """<id/review/X{k}> a parley:ClaimReview ; parley:reviews <id/claim/C2> ;
-    parley:verdict parley:verdict-unverifiable ; schema:author <id/editor/parley> ;
+    parley:attribution parley:attribution-not-found ; schema:author <id/editor/parley> ;
+    parley:reviewNote "A demand: accuracy does not apply."@en ;
     schema:reviewBody "{body}"@en ; dcterms:source <id/ref/reuters> ."""
+#: An accuracy verdict on ``{claim}``, citing ``{sources}``.
+ACCURACY = """<id/review/X{k}> a parley:ClaimReview ; parley:reviews {claim} ;
+    parley:accuracy parley:accuracy-consistent ; schema:author <id/editor/parley> ;
+    schema:reviewBody "The record bears the claim out."@en ; dcterms:source {sources} ."""
 SOURCE = """<id/source/s{k}> a parley:Article ; rdfs:label "Another article"@en ;
     schema:author id:author {text} ."""
 REFSOURCE = """<id/ref/r{k}> a parley:ReferenceSource ; rdfs:label "TASS, 1 December 2025"@en
-    {publisher} ; schema:datePublished {date} ."""
+    ; schema:datePublished {date} ; dcterms:date "2025-12-01"^^xsd:date
+    {publisher} {url} {kind} {affiliation} ."""
+
+
+def refsource(
+    *,
+    publisher: str = '; dcterms:publisher "TASS"',
+    date: str = '"2025-12-01"^^xsd:date',
+    url: str = "; schema:url <https://tass.example/r{k}>",
+    kind: str = "; parley:sourceKind parley:kind-state-media",
+    affiliation: str = "; parley:affiliatedWith id:Russia",
+) -> str:
+    """A state-affiliated reference source (TASS), whole unless told otherwise."""
+    return (
+        REFSOURCE.replace("{publisher}", publisher)
+        .replace("{date}", date)
+        .replace("{url}", url)
+        .replace("{kind}", kind)
+        .replace("{affiliation}", affiliation)
+    )
+
+
+#: A claim by Trump that takes ``{stance}`` the fixture's proposition that C5 (Trump's
+#: claim) supports.
+STANCE = "; parley:{stance} <id/proposition/us-plan-basis>"
+#: An editor-stated relation between two claims of the fixture, with ``{statement}``.
+RELATION = """<id/claim/C4> parley:supportsClaim <id/claim/C2> . {statement}"""
+STATEMENT = """<id/claim/C4#supports-C2-{k}> a rdf:Statement ; rdf:subject <id/claim/C4> ;
+    rdf:predicate parley:supportsClaim ; rdf:object <id/claim/C2> ;
+    dcterms:creator <id/editor/parley> ;
+    skos:note "The gain Putin reports is what the analysts' advice rests on."@en ."""
 
 EXAMPLES = [
     Example(
@@ -170,12 +206,8 @@ EXAMPLES = [
     Example(
         "DatePropertiesShape",
         "graph/reference",
-        REFSOURCE.replace("{publisher}", '; dcterms:publisher "TASS"').replace(
-            "{date}", '"2025-12-01"^^xsd:date'
-        ),
-        REFSOURCE.replace("{publisher}", '; dcterms:publisher "TASS"').replace(
-            "{date}", '"1 December 2025"'
-        ),
+        refsource(date='"2025-12-01"^^xsd:date'),
+        refsource(date='"1 December 2025"'),
         "schema:datePublished must be an xsd:date",
     ),
     Example(
@@ -211,11 +243,70 @@ EXAMPLES = [
     Example(
         "ReferenceSourceShape",
         "graph/reference",
-        REFSOURCE.replace("{publisher}", '; dcterms:publisher "TASS"').replace(
-            "{date}", '"2025-12-01"^^xsd:date'
-        ),
-        REFSOURCE.replace("{publisher}", "").replace("{date}", '"2025-12-01"^^xsd:date'),
+        refsource(date='"2025-12-01"^^xsd:date'),
+        refsource(publisher=""),
         "A reference source names its dcterms:publisher",
+    ),
+    Example(
+        "ReferenceSourceShape:address",
+        "graph/reference",
+        refsource(),
+        refsource(url=""),
+        "has an address of its own",
+    ),
+    Example(
+        "ReferenceSourceShape:kind",
+        "graph/reference",
+        refsource(),
+        refsource(kind=""),
+        "has one parley:sourceKind",
+    ),
+    Example(
+        "ReferenceSourceShape:affiliation",
+        "graph/reference",
+        refsource(),
+        refsource(affiliation=""),
+        "speaks for a party",
+    ),
+    Example(
+        "ClaimReviewShape:checkable",
+        "graph/editorial",
+        ACCURACY.replace("{claim}", "<id/claim/C4>").replace("{sources}", "<id/ref/reuters>"),
+        ACCURACY.replace("{claim}", "<id/claim/C2>").replace("{sources}", "<id/ref/reuters>"),
+        "is not a checkable factual claim",
+    ),
+    Example(
+        "ClaimReviewShape:independence",
+        "graph/editorial",
+        ACCURACY.replace("{claim}", "<id/claim/C4>").replace(
+            "{sources}", "<id/ref/kremlin>, <id/ref/reuters>"
+        ),
+        ACCURACY.replace("{claim}", "<id/claim/C4>").replace(
+            "{sources}", "<id/ref/kremlin>, <id/ref/tass>"
+        ),
+        "rests only on sources affiliated with",
+    ),
+    Example(
+        "PropositionShape",
+        "graph/editorial",
+        """<id/proposition/p{k}> a parley:Proposition ; rdfs:label "Ukraine is neutral"@en ;
+            skos:definition "Supporting it: Ukraine joins no military alliance."@en .""",
+        """<id/proposition/p{k}> a parley:Proposition ; rdfs:label "Ukraine is neutral"@en .""",
+        "needs a skos:definition",
+    ),
+    Example(
+        "PositionShape",
+        "graph/claims/article",
+        claim(extra=STANCE.replace("{stance}", "supportsProposition")),
+        claim(extra=STANCE.replace("{stance}", "opposesProposition")),
+        "both supports and opposes",
+    ),
+    Example(
+        "ClaimRelationShape",
+        "graph/editorial",
+        RELATION.replace("{statement}", STATEMENT),
+        "<id/claim/C5> parley:repeatsClaim <id/claim/C1> .",
+        "is stated without its provenance",
     ),
     Example(
         "IndividualValuesShape",

@@ -23,16 +23,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 
 import httpx
+import pytest
 from flask import Flask
 
-from service.build import build
-from service.rdf import NQUADS, Vocab
+from service import reasoning
+from service.build import ModelFiles, _pipeline, build
+from service.build import _files as build_files
+from service.rdf import NQUADS, NamedNode, Quad, Vocab
 from service.settings import ENV_NAMES, PROJECT_ROOT, Settings
 from service.store import OxigraphStore
 from service.web import create_app
@@ -93,6 +97,40 @@ def build_store(path: Path, base_iri: str, **overrides: object) -> Settings:
     settings = Settings(store_path=path, base_iri=base_iri).replace(**overrides)
     build(settings)
     return settings
+
+
+@contextmanager
+def one_closure_per_model() -> Iterator[None]:
+    """Within the block, builds reason over each distinct model once: owlrl takes two
+    seconds for the ontology alone, and a module that builds the same small model again
+    and again (to replay a journal on it, ...) tests what the build does around the
+    reasoner, not the reasoner (``tests/test_inference.py`` and ``test_incremental.py``
+    do). Everything else a build does, it does every time. Remembered as a function of its
+    exact input: the ontology by its files' bytes and base IRI (the same quads, blank
+    nodes and all, for the same files), the closure by its very quads."""
+    ontologies: dict[tuple[str, tuple[tuple[str, bytes], ...]], list[Quad]] = {}
+    closures: dict[tuple[frozenset[Quad], frozenset[Quad], NamedNode], list[Quad]] = {}
+
+    def load_ontology(files: ModelFiles, vocab: Vocab) -> list[Quad]:
+        read = tuple((str(p), p.read_bytes()) for p in build_files.rdf_files(files.ontology_dir))
+        key = (vocab.base, read)
+        if key not in ontologies:
+            ontologies[key] = build_files.load_ontology(files, vocab)
+        return list(ontologies[key])
+
+    def closure(
+        asserted: Iterable[Quad], ontology: Iterable[Quad], inferred_graph: NamedNode
+    ) -> list[Quad]:
+        asserted, ontology = list(asserted), list(ontology)
+        key = (frozenset(asserted), frozenset(ontology), inferred_graph)
+        if key not in closures:
+            closures[key] = reasoning.closure(asserted, ontology, inferred_graph)
+        return list(closures[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_pipeline, "load_ontology", load_ontology)
+        patch.setattr(_pipeline, "closure", closure)
+        yield
 
 
 def create_empty_store(path: Path, base_iri: str) -> Path:

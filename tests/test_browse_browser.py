@@ -138,15 +138,21 @@ def _broken(links: list[str]) -> list[str]:
     ]
 
 
-def claim_with_chain(server: ServerProcess) -> str:
+def first_of(server: ServerProcess, query: str) -> str:
+    """The IRI of the first answer of ``SELECT ?c ...``."""
     import httpx
 
     rows = httpx.get(
         server.url + "sparql",
-        params={"query": 'SELECT ?c WHERE { ?c dcterms:identifier "C51" }'},
+        params={"query": query},
         headers={"Accept": "application/sparql-results+json"},
     ).json()["results"]["bindings"]
+    assert rows, query
     return str(rows[0]["c"]["value"])
+
+
+def claim_with_chain(server: ServerProcess) -> str:
+    return first_of(server, 'SELECT ?c WHERE { ?c dcterms:identifier "C51" }')
 
 
 def test_screenshots_of_the_main_pages(server: ServerProcess, browser: object) -> None:
@@ -161,6 +167,11 @@ def test_screenshots_of_the_main_pages(server: ServerProcess, browser: object) -
         "event": server.url + "id/Istanbul2022",
         "source": server.url + "id/source/article",
         "timeline": server.url + "timeline",
+        "proposition": first_of(server, "SELECT ?c WHERE { ?c a parley:Proposition } ORDER BY ?c"),
+        "reference": first_of(
+            server,
+            "SELECT ?c WHERE { ?c a parley:ReferenceSource ; parley:affiliatedWith ?a } ORDER BY ?c",
+        ),
     }
     for width, suffix in ((1280, ""), (390, "-phone")):
         page = browser.new_page(viewport={"width": width, "height": 900})
@@ -172,6 +183,13 @@ def test_screenshots_of_the_main_pages(server: ServerProcess, browser: object) -
             # Nothing is wider than the screen: the page fits a phone without sideways scrolling.
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{url} is {overflow}px wider than {width}px"
+            if name == "claim":
+                # The two verdicts are in the first screen, next to the claimant.
+                box = page.locator(".claim-head ul.verdicts").bounding_box()
+                assert box is not None, url
+                assert box["y"] + box["height"] <= 900, (
+                    f"the verdicts are below the fold at {width}"
+                )
             target = ARTIFACTS_DIR / f"browse-{name}{suffix}.png"
             page.screenshot(path=str(target), full_page=True)
             assert target.stat().st_size > 10_000

@@ -4,7 +4,8 @@ is set aside with the reason, never dropped in silence.
 
 Each test builds the gate's small fixture model into its own directory with the real
 ``parley build`` and writes through the real gate (``POST /data`` in-process, or
-``parley load``).
+``parley load``). The OWL closure of each distinct model is computed once for the module
+(``_one_closure_per_model``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,12 +29,13 @@ from service.settings import Settings
 from service.store import OxigraphStore, RemoteStore
 from service.web import create_app
 from tests.gate_examples import EXAMPLES, PREFIXES, claim
-from tests.gatekit import FIXTURE_DATA
+from tests.gatekit import FIXTURE_DATA, build_fixture
 from tests.support import (
     AppSite,
     base_for,
     copy_store,
     free_port,
+    one_closure_per_model,
     open_app,
     start_oxigraph,
     start_server,
@@ -87,6 +90,15 @@ def provenance_records(store: Path, base: str, record: str) -> int:
         opened.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_closure_per_model() -> Iterator[None]:
+    """The builds here reason over a few models (the fixture data for each base IRI, edited
+    or not), many times: each is reasoned over once for the module, the rest of each build
+    is done every time (``tests.support.one_closure_per_model``)."""
+    with one_closure_per_model():
+        yield
+
+
 def fixture_data(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     shutil.copytree(FIXTURE_DATA, data)
@@ -95,10 +107,9 @@ def fixture_data(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The gate's fixture model built once for ``OLD_BASE`` (each test takes a copy)."""
-    store = tmp_path_factory.mktemp("built") / "store"
-    build(store, FIXTURE_DATA, OLD_BASE)
-    return store
+    """The gate's fixture model built for ``OLD_BASE`` (each test takes a copy; the
+    process's other modules share its build, ``tests.gatekit.build_fixture``)."""
+    return build_fixture(tmp_path_factory.mktemp("built") / "store", OLD_BASE)
 
 
 def fixture_copy(tmp_path: Path, built: Path) -> tuple[Path, Path]:

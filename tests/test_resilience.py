@@ -13,7 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -25,8 +25,10 @@ from service.store import OxigraphStore
 from tests.support import (
     CROSS_PRODUCT,
     PARLEY,
+    AppSite,
     ServerProcess,
     base_for,
+    copy_store,
     create_empty_store,
     free_port,
     insert_test_triples,
@@ -63,12 +65,23 @@ UPDATE = {"Content-Type": "application/sparql-update"}
 JSON_RESULTS = {"Accept": "application/sparql-results+json"}
 
 
+@pytest.fixture(scope="module")
+def documents_site(
+    tmp_path_factory: pytest.TempPathFactory, built_store: Path, base_iri: str
+) -> Iterator[AppSite]:
+    """The app on a copy of the model, for the documents below: one for the module (they
+    are refused, or written to a graph of their own)."""
+    store = copy_store(built_store, tmp_path_factory.mktemp("resilience") / "store", base_iri)
+    in_process = open_app(store, base_iri)
+    yield in_process
+    in_process.stop()
+
+
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_rdf_xml_that_declares_entities_is_refused_at_every_door(
-    store_copy: Path, base_iri: str, variant: str
+    documents_site: AppSite, variant: str
 ) -> None:
-    body = VARIANTS[variant]
-    site = open_app(store_copy, base_iri)
+    site, body = documents_site, VARIANTS[variant]
     xml = {"Content-Type": RDFXML.media_type}
     turtle = ("d.ttl", b"<http://example.org/a> <http://example.org/b> 1 .", "text/turtle")
     with site.client() as http:
@@ -93,10 +106,10 @@ def test_rdf_xml_that_declares_entities_is_refused_at_every_door(
         assert http.get("/health").json()["version"] == before  # nothing was written
 
 
-def test_rdf_xml_without_entity_declarations_is_read(store_copy: Path, base_iri: str) -> None:
+def test_rdf_xml_without_entity_declarations_is_read(documents_site: AppSite) -> None:
     """A DOCTYPE that declares nothing (an external DTD is never fetched) is no reason to
     refuse a document, nor is a UTF-8 byte-order mark."""
-    site = open_app(store_copy, base_iri)
+    site = documents_site
     plain = ('<?xml version="1.0" encoding="utf-8"?>' + _DESCRIPTION.format("x")).encode()
     external = b'<!DOCTYPE rdf:RDF SYSTEM "rdf.dtd">' + _DESCRIPTION.format("y").encode()
     with site.client() as http:
@@ -117,15 +130,15 @@ def test_rdf_xml_without_entity_declarations_is_read(store_copy: Path, base_iri:
 
 
 def test_a_document_that_expands_past_its_budget_is_refused_with_413(
-    store_copy: Path, base_iri: str
+    documents_site: AppSite,
 ) -> None:
     """One 1 MB prefix used 200 times: a 1 MB body that would be 600 MB of quads."""
+    site = documents_site
     prefix = "http://example.org/" + "x" * (1 << 20)
     objects = ", ".join(f"p:o{i}" for i in range(200))
     body = f"@prefix p: <{prefix}> .\np:s p:p {objects} .\n".encode()
     with pytest.raises(PayloadTooLargeError, match="expands to more than"):
         parse(body, TURTLE)
-    site = open_app(store_copy, base_iri)
     with site.client() as http:
         response = http.post("/validate", content=body, headers={"Content-Type": "text/turtle"})
     assert response.status_code == 413, response.text
@@ -190,7 +203,7 @@ def _wait_for(condition: Callable[[], bool], what: str, wait_s: float = 30.0) ->
 def test_a_query_process_killed_at_its_time_limit_is_reaped(
     store_copy: Path, base_iri: str
 ) -> None:
-    site = open_app(store_copy, base_iri, query_timeout_s=2.0)
+    site = open_app(store_copy, base_iri, query_timeout_s=1.0)  # killed at the limit: any will do
     try:
         insert_test_triples(site)
         with site.client() as http:

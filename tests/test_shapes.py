@@ -60,6 +60,18 @@ def minimal() -> list[Quad]:
     return parse(FIXTURE.read_bytes(), TURTLE, base_iri=BASE)
 
 
+#: A review of Beta's claim with an accuracy verdict, citing ``{sources}``.
+BETA_REVIEW = """<id/review/beta> a parley:ClaimReview ; parley:reviews <id/claim/beta-reports> ;
+    parley:accuracy parley:accuracy-consistent ; schema:author <id/editor/desk> ;
+    schema:reviewBody "The record bears Beta out."@en ; dcterms:source {sources} ."""
+
+#: Beta's claim made checkable (asserted, factual): what to remove, what to add.
+CHECKABLE_BETA = (
+    (("id/claim/beta-reports", "parley:claimType"),),
+    "<id/claim/beta-reports> parley:claimType parley:type-factual .",
+)
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -393,9 +405,45 @@ CASES = [
     Case(
         "review without verdict",
         "id/review/fail",
-        "parley:verdict",
+        "(alternatives)",
         "ClaimReviewShape",
-        remove=(("id/review/fail", "parley:verdict"),),
+        remove=(("id/review/fail", "parley:attribution"),),
+    ),
+    Case(
+        "two attribution verdicts",
+        "id/review/fail",
+        "parley:attribution",
+        "ClaimReviewShape",
+        add="<id/review/fail> parley:attribution parley:attribution-faithful .",
+    ),
+    Case(
+        "accuracy verdict outside its scheme",
+        "id/review/fail",
+        "parley:accuracy",
+        "ClaimReviewShape",
+        add="<id/review/fail> parley:accuracy parley:attribution-faithful .",
+    ),
+    Case(
+        "accuracy verdict on a prediction",
+        "id/review/fail",
+        None,
+        "ClaimReviewShape",
+        add="<id/review/fail> parley:accuracy parley:accuracy-contested .",
+    ),
+    Case(
+        "accuracy verdict on an evaluation",
+        "id/review/beta",
+        None,
+        "ClaimReviewShape",
+        add=BETA_REVIEW.format(sources="<id/ref/doc>"),
+    ),
+    Case(
+        "accuracy verdict resting only on the claimant's side",
+        "id/review/beta",
+        None,
+        "ClaimReviewShape",
+        remove=CHECKABLE_BETA[0],
+        add=CHECKABLE_BETA[1] + BETA_REVIEW.format(sources="<id/ref/land-transcript>"),
     ),
     Case(
         "review by a non-editor",
@@ -439,6 +487,107 @@ CASES = [
         "dcterms:publisher",
         "ReferenceSourceShape",
         remove=(("id/ref/doc", "dcterms:publisher"),),
+    ),
+    Case(
+        "reference source without address",
+        "id/ref/doc",
+        "schema:url",
+        "ReferenceSourceShape",
+        remove=(("id/ref/doc", "schema:url"),),
+    ),
+    Case(
+        "reference source address a string",
+        "id/ref/doc",
+        "schema:url",
+        "ReferenceSourceShape",
+        remove=(("id/ref/doc", "schema:url"),),
+        add='<id/ref/doc> schema:url "https://doc.example/test" .',
+    ),
+    Case(
+        "reference source without kind",
+        "id/ref/doc",
+        "parley:sourceKind",
+        "ReferenceSourceShape",
+        remove=(("id/ref/doc", "parley:sourceKind"),),
+    ),
+    Case(
+        "reference source kind outside its scheme",
+        "id/ref/doc",
+        "parley:sourceKind",
+        "ReferenceSourceShape",
+        remove=(("id/ref/doc", "parley:sourceKind"),),
+        add="<id/ref/doc> parley:sourceKind parley:role-mediator .",
+    ),
+    Case(
+        "reference source without date",
+        "id/ref/doc",
+        "dcterms:date",
+        "ReferenceSourceShape",
+        remove=(("id/ref/doc", "dcterms:date"),),
+    ),
+    Case(
+        "transcript without the party it speaks for",
+        "id/ref/land-transcript",
+        None,
+        "ReferenceSourceShape",
+        remove=(("id/ref/land-transcript", "parley:affiliatedWith"),),
+    ),
+    Case(
+        "state media affiliated with a non-agent",
+        "id/ref/land-transcript",
+        "parley:affiliatedWith",
+        "ReferenceSourceShape",
+        add="<id/ref/land-transcript> parley:affiliatedWith <id/ref/doc> .",
+    ),
+    Case(
+        "proposition without definition",
+        "id/proposition/talks-fail",
+        "skos:definition",
+        "PropositionShape",
+        remove=(("id/proposition/talks-fail", "skos:definition"),),
+    ),
+    Case(
+        "proposition without label",
+        "id/proposition/talks-fail",
+        "rdfs:label",
+        "PropositionShape",
+        remove=(("id/proposition/talks-fail", "rdfs:label"),),
+    ),
+    Case(
+        "stance on something not a proposition",
+        "id/claim/fail",
+        "parley:supportsProposition",
+        "PositionShape",
+        add="<id/claim/fail> parley:supportsProposition <id/Zone> .",
+    ),
+    Case(
+        "claim supports and opposes one proposition",
+        "id/claim/fail",
+        "parley:supportsProposition",
+        "PositionShape",
+        add="<id/claim/fail> parley:opposesProposition <id/proposition/talks-fail> .",
+    ),
+    Case(
+        "claimant supports and opposes one proposition in two claims",
+        "id/claim/beta-reports",
+        None,
+        "PositionShape",
+        remove=(("id/claim/beta-reports", "parley:claimant"),),
+        add="<id/claim/beta-reports> parley:claimant <id/Alpha> .",
+    ),
+    Case(
+        "relation between claims without its provenance",
+        "id/claim/beta-reports",
+        None,
+        "ClaimRelationShape",
+        remove=(("id/claim/beta-reports#contradicts-fail", "dcterms:creator"),),
+    ),
+    Case(
+        "relation to something not a claim",
+        "id/claim/fail",
+        "(alternatives)",
+        "ClaimRelationShape",
+        add="<id/claim/fail> parley:supportsClaim <id/Zone> .",
     ),
 ]
 
@@ -501,3 +650,20 @@ def test_every_shape_has_a_broken_example(validator: ShaclValidator) -> None:
     }
     covered = {c.shape for c in CASES}
     assert shapes - covered == set()
+
+
+def test_an_accuracy_verdict_with_an_independent_source_conforms(
+    validator: ShaclValidator,
+) -> None:
+    """The broken example of the independence rule, with one source not of Beta's side."""
+    case = Case(
+        "independent",
+        "id/review/beta",
+        None,
+        "ClaimReviewShape",
+        remove=CHECKABLE_BETA[0],
+        add=CHECKABLE_BETA[1]
+        + BETA_REVIEW.format(sources="<id/ref/land-transcript>, <id/ref/doc>"),
+    )
+    report = validator.validate(_apply(case))
+    assert report.conforms, report.text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -58,21 +60,33 @@ def short(term: Term | None, vocab: Vocab) -> str:
         return term.value
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
-    for prefix, iri in vocab.prefixes().items():
+    # The longest namespace first: claim:headline, not id:claim/headline.
+    for prefix, iri in sorted(vocab.prefixes().items(), key=lambda p: -len(p[1])):
         if term.value.startswith(iri) and len(term.value) > len(iri):
             return f"{prefix}:{term.value[len(iri) :]}"
     return f"<{term.value}>"
 
 
-def table(header: list[str], rows: list[list[str]], max_width: int = 60) -> str:
-    """A plain-text table with column widths fitted to the content.
+def table(header: list[str], rows: list[list[str]], width: int | None = None) -> str:
+    """A plain-text table with column widths fitted to the content and, when ``width``
+    is given (a terminal's), to that width: the widest columns are cut first, with "…".
+    Piped output (``width`` None) keeps every value whole.
 
     >>> print(table(["a", "b"], [["1", "two"]]), end="")
     a | b
     --+----
     1 | two
+    >>> print(table(["name", "label"], [["C17", "Putin on the sovereignty of Crimea"]], 24), end="")
+    name | label
+    -----+------------------
+    C17  | Putin on the sov…
     """
-    cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in rows]
+    natural = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    widths = natural if width is None else _fit(natural, width - 3 * (len(header) - 1))
+    cut = [
+        [c if len(c) <= w else c[: max(w - 1, 0)] + "…" for c, w in zip(row, widths, strict=True)]
+        for row in rows
+    ]
     widths = [max([len(h)] + [len(r[i]) for r in cut]) for i, h in enumerate(header)]
     lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("-+-".join("-" * w for w in widths))
@@ -80,6 +94,25 @@ def table(header: list[str], rows: list[list[str]], max_width: int = 60) -> str:
         " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cut
     )
     return "\n".join(lines) + "\n"
+
+
+#: No column is cut narrower than this, however narrow the terminal.
+_MIN_COLUMN = 8
+
+
+def _fit(natural: list[int], room: int) -> list[int]:
+    """Column widths that fit ``room``: narrow columns keep their width, and the room
+    left is shared evenly among the wide ones (water-filling)."""
+    if sum(natural) <= room:
+        return natural
+    widths = list(natural)
+    wide = sorted(range(len(natural)), key=lambda i: natural[i])
+    left = room
+    for n, i in enumerate(wide):
+        share = left // (len(wide) - n)
+        widths[i] = max(min(natural[i], share), min(natural[i], _MIN_COLUMN))
+        left -= widths[i]
+    return widths
 
 
 def run_query(settings: Settings, sparql: str, fmt_name: str | None) -> str:
@@ -122,7 +155,8 @@ def _answer(store: GraphStore, sparql: str, fmt_name: str | None) -> str:
     rows, names = store.select_with_variables(sparql)
     body = [[short(row.get(n), vocab) for n in names] for row in rows]
     plural = "s" if len(rows) != 1 else ""
-    return table(names or ["(no variables)"], body) + f"({len(rows)} row{plural})\n"
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    return table(names or ["(no variables)"], body, width) + f"({len(rows)} row{plural})\n"
 
 
 def store_stats(settings: Settings) -> str:

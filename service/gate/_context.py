@@ -19,7 +19,10 @@ variables whose values' types ``sh:class`` checks. From that:
 
 A construct the gate cannot follow (a SPARQL pattern not connected to
 ``$this``, ``sh:closed``, a recursive shape) raises ``UnsupportedShapeError``
-when the shapes are compiled, at start-up.
+when the shapes are compiled, at start-up. A variable means one node set per
+SPARQL constraint, across its FILTER (NOT) EXISTS and UNION scopes: two scopes
+that mean different nodes must name their variables apart (as
+``shapes/positions.shapes.ttl`` does), or the walk from ``$this`` may miss one.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import rdflib
 from rdflib.collection import Collection
@@ -205,7 +209,7 @@ def _triple_patterns(
             raise UnsupportedShapeError("GRAPH in a SPARQL constraint is not supported")
         for key, value in algebra.items():
             if key == "triples":
-                for s, p, o in value:
+                for s, p, o in _grouped(value):
                     if isinstance(p, rdflib.Variable):
                         raise UnsupportedShapeError("a variable predicate is not supported")
                     yield (s, p, o)
@@ -214,6 +218,20 @@ def _triple_patterns(
     elif isinstance(algebra, list | tuple):
         for item in algebra:
             yield from _triple_patterns(item)
+
+
+def _grouped(triples: list[Any]) -> list[tuple[Any, Any, Any]]:
+    """rdflib gives the patterns of a FILTER (NOT) EXISTS written with ``;`` as flat
+    lists of terms (three to a pattern), and other patterns as triples."""
+    grouped: list[tuple[Any, Any, Any]] = []
+    pending = [triples] if triples and not isinstance(triples[0], tuple | list) else triples
+    for item in pending:
+        if isinstance(item, tuple) and len(item) == 3:
+            grouped.append(item)
+        else:
+            flat = list(item)
+            grouped.extend((flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3))
+    return grouped
 
 
 def _targets(graph: rdflib.Graph, shape: rdflib.term.Node) -> Targets:

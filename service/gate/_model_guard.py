@@ -8,6 +8,9 @@ refuses, in Parley's data graphs:
   declarations (``a owl:Class``, ``a rdf:Property``);
 - statements about the ontology's own terms or the RDF/RDFS/OWL/XSD
   vocabularies;
+- a property the ontology marks ``parley:derivedOnly`` (or its inverse): the rules
+  derive it (``parley:disputes`` between two claimants' opposite stances), and a
+  stated value would say what no stance supports;
 - an ontology term as the value of an individual-valued property
   (``x parley:involves parley:Claim`` entails ``parley:Claim parley:involvedIn
   x``, a statement about the term);
@@ -63,9 +66,18 @@ def individual_value_shapes(rules: Rules, vocab: Vocab) -> list[Quad]:
 class ModelGuard:
     """The checks, for one compiled ontology."""
 
-    def __init__(self, rules: Rules, vocab: Vocab) -> None:
+    def __init__(self, rules: Rules, vocab: Vocab, ontology: Iterable[Quad] = ()) -> None:
         self.rules = rules
         self.individual = ShaclValidator(to_rdflib(individual_value_shapes(rules, vocab)))
+        marked = {
+            q.subject
+            for q in ontology
+            if q.predicate == vocab.parley.derivedOnly and isinstance(q.subject, NamedNode)
+        }
+        #: Properties only the rules may state: the marked ones and their inverses.
+        self.derived_only = frozenset(
+            marked | {inv for p in marked for inv in rules.inverses.get(p, ())}
+        )
 
     def check_statement(self, quad: Quad) -> None:
         """Refuse a statement of the model in a data graph.
@@ -77,6 +89,12 @@ class ModelGuard:
         reason = None
         if p in _TBOX_PREDICATES or (p.value.startswith(str(OWL)) and p != OWL.sameAs):
             reason = f"{p.value} states an axiom of the model"
+        elif p in self.derived_only:
+            raise OntologyStatementError(
+                f"{p.value} is derived by the ontology's rules and is never stated: state the "
+                "stances it follows from (parley:supportsProposition, parley:opposesProposition)",
+                statement=f"{s} {p} {o} .",
+            )
         elif p == RDF.type and (
             o in _MODEL_TYPES or (OWL.contains(o) and o not in _INDIVIDUAL_TYPES)
         ):
@@ -115,7 +133,7 @@ def check_seed_data(data: list[Quad], ontology: list[Quad], vocab: Vocab) -> Non
     :raises OntologyStatementError: a data file states the model.
     :raises ShapeViolationError: an individual-valued property has a literal value.
     """
-    guard = ModelGuard(compile_rules(ontology), vocab)
+    guard = ModelGuard(compile_rules(ontology), vocab, ontology)
     for quad in data:
         guard.check_statement(quad)
     report = guard.individual_values(data)

@@ -131,7 +131,7 @@ class GateModel:
         shapes = list(store.quads(None, None, None, vocab.shapes_graph))
         rules = compile_rules(ontology)
         validator = InContextValidator(shapes, ontology, vocab)
-        return cls(rules, Reasoner(rules), validator, ModelGuard(rules, vocab))
+        return cls(rules, Reasoner(rules), validator, ModelGuard(rules, vocab, ontology))
 
 
 class WriteGate(SerialWriter):

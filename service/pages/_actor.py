@@ -56,6 +56,10 @@ class ActorView:
     made: list[SourceGroup]
     about: list[SourceGroup]
     events: list[EventRole]
+    #: The propositions its claims support or oppose (derived): ("supports", proposition).
+    positions: list[tuple[str, TermView]] = field(default_factory=list)
+    #: The agents that take the opposite position on a proposition (derived).
+    in_dispute_with: list[TermView] = field(default_factory=list)
 
     @property
     def made_count(self) -> int:
@@ -96,7 +100,17 @@ def actor_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ActorView:
         f"FILTER NOT EXISTS {{ ?event parley:hasParticipation/parley:participant {a} }} "
         "OPTIONAL { ?event schema:startDate|parley:startPeriod ?date } } ORDER BY ?date ?event"
     )
-    labels.fetch(t for r in [*made, *about, *events, *involved] for t in r.values())
+    positions = store.select(
+        "SELECT DISTINCT ?side ?p WHERE { VALUES ?side { parley:supportsPosition "
+        f"parley:opposesPosition }} {a} ?side ?p }} ORDER BY ?p ?side"
+    )
+    opponents = store.select(
+        f"SELECT DISTINCT ?other WHERE {{ {a} parley:inDisputeWith ?other "
+        f"FILTER(?other != {a}) }} ORDER BY ?other"
+    )
+    labels.fetch(
+        t for r in [*made, *about, *events, *involved, *positions, *opponents] for t in r.values()
+    )
     roles = [
         EventRole(
             labels.view(r["event"]),
@@ -114,6 +128,14 @@ def actor_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ActorView:
         made=_grouped(labels, made, "modality not recorded"),
         about=_grouped(labels, about, "no stance recorded"),
         events=roles,
+        positions=[
+            (
+                "supports" if r["side"].value.endswith("#supportsPosition") else "opposes",
+                labels.view(r["p"]),
+            )
+            for r in positions
+        ],
+        in_dispute_with=[labels.view(r["other"]) for r in opponents],
     )
 
 

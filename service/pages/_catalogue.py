@@ -20,6 +20,15 @@ class Count:
     n: int
 
 
+@dataclass(frozen=True)
+class Question:
+    """A proposition in dispute, with how many claims support and oppose it."""
+
+    item: TermView
+    supporting: int
+    opposing: int
+
+
 @dataclass
 class Overview:
     classes: list[Count]
@@ -27,6 +36,7 @@ class Overview:
     sources: list[TermView]
     total: int
     claims: int
+    questions: list[Question] = field(default_factory=list)
 
 
 def overview(store: GraphStore, labels: Labels) -> Overview:
@@ -42,7 +52,12 @@ def overview(store: GraphStore, labels: Labels) -> Overview:
         "FILTER(STRSTARTS(STR(?g), STR(graph:))) } GROUP BY ?g ORDER BY ?g"
     )
     sources = store.select("SELECT DISTINCT ?s WHERE { ?s a parley:Source } ORDER BY ?s")
-    labels.fetch(t for r in [*classes, *graphs, *sources] for t in r.values())
+    questions = store.select(
+        "SELECT ?p (COUNT(DISTINCT ?for) AS ?s) (COUNT(DISTINCT ?against) AS ?o) WHERE { "
+        "?p a parley:Proposition . OPTIONAL { ?for parley:supportsProposition ?p } "
+        "OPTIONAL { ?against parley:opposesProposition ?p } } GROUP BY ?p ORDER BY ?p"
+    )
+    labels.fetch(t for r in [*classes, *graphs, *sources, *questions] for t in r.values())
     claims = next((integer(r["n"]) or 0 for r in classes if r["c"] == store.vocab.parley.Claim), 0)
     return Overview(
         classes=[Count(labels.view(r["c"]), integer(r["n"]) or 0) for r in classes],
@@ -50,6 +65,13 @@ def overview(store: GraphStore, labels: Labels) -> Overview:
         sources=[labels.view(r["s"]) for r in sources],
         total=store.count(),
         claims=claims,
+        questions=sorted(
+            (
+                Question(labels.view(r["p"]), integer(r.get("s")) or 0, integer(r.get("o")) or 0)
+                for r in questions
+            ),
+            key=lambda q: q.item.text.lower(),
+        ),
     )
 
 

@@ -4,7 +4,15 @@ The generic statement tables show everything; this view answers what a
 claim page is for: its claimant, the chain of reported speech ("the author
 reports that Putin says that Western analysts suggest..."), modality, type,
 stances, what it is about, the editorial reviews, and each quote highlighted
-inside the text around it.
+inside the text around it. Then where the claim stands: the propositions it
+supports or opposes, the claims in dispute with it (derived by the reasoner) and
+the relations an editor states between it and other claims, with the editor's note.
+
+Two verdicts, never one: the attribution verdict (was it said, and so?) and the
+accuracy verdict (is it so?), side by side next to the claimant. A claim that is
+not checkable (a demand, a prediction, an opinion...) gets a neutral notice instead
+of an accuracy verdict, and its page never shows one: the record can show that it
+was said, never that it is true.
 
 Wording is Parley's own and neutral: a claim is always shown as said by its
 claimant, never as a fact.
@@ -28,6 +36,27 @@ VERBS = {
     "modality-conditional": ("states, as a condition,", "state, as a condition,"),
     "modality-demanded": ("demands", "demand"),
     "modality-speculated": ("suggests", "suggest"),
+}
+
+#: What a claim that is not checkable is, by its modality, then by its type (the union
+#: that derives ``parley:NotCheckableClaim``), as a noun with its article.
+NOT_CHECKABLE_KINDS = {
+    "modality-demanded": "a demand",
+    "modality-predicted": "a prediction",
+    "modality-conditional": "a condition",
+    "modality-speculated": "a speculation",
+    "type-evaluative": "an evaluation",
+    "type-interpretive": "an interpretation",
+    "type-normative": "a norm",
+}
+
+#: The editor-stated relations between claims: how each reads from this claim's side
+#: ("out": this claim is the subject) and from the other's ("in").
+RELATIONS = {
+    "contradictsClaim": ("contradicts", "contradicts"),
+    "supportsClaim": ("supports", "is supported by"),
+    "sameProposition": ("states the same proposition as", "states the same proposition as"),
+    "repeatsClaim": ("repeats", "is repeated by"),
 }
 
 
@@ -57,11 +86,56 @@ class Quote:
 @dataclass
 class ReviewView:
     review: TermView
-    verdict: TermView | None
+    #: Was it said, and so? (``parley:attribution``)
+    attribution: TermView | None
+    #: Is it so? (``parley:accuracy``; only for checkable claims)
+    accuracy: TermView | None
     body: str
     author: TermView | None
     date: str | None
     sources: list[TermView] = field(default_factory=list)
+    #: Why accuracy does not apply, or what the attribution rests on (``parley:reviewNote``).
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    """One of the two verdicts as the claim page's header shows it."""
+
+    #: "Attribution" or "Accuracy".
+    aspect: str
+    #: The verdicts the reviews give (usually one); empty when none applies or none is given.
+    values: list[TermView]
+    #: What the header says when ``values`` is empty ("not reviewed", "does not apply ...").
+    missing: str = ""
+
+
+@dataclass
+class Position:
+    """The claim's stance on a proposition."""
+
+    stance: str  # "supports" or "opposes"
+    proposition: TermView
+
+
+@dataclass
+class Dispute:
+    """A claim in dispute with this one (derived: opposite stances on a proposition)."""
+
+    claim: TermView
+    claimant: TermView | None
+    propositions: list[TermView] = field(default_factory=list)
+
+
+@dataclass
+class Relation:
+    """A relation an editor states between this claim and another."""
+
+    verb: str
+    claim: TermView
+    claimant: TermView | None
+    note: str | None
+    creator: TermView | None
 
 
 @dataclass
@@ -87,6 +161,45 @@ class ClaimView:
     about: dict[str, list[TermView]]
     reviews: list[ReviewView]
     reports: TermView | None
+    #: ``None`` for a checkable claim; otherwise what it is ("a demand", "a norm").
+    not_checkable: list[str] | None = None
+    positions: list[Position] = field(default_factory=list)
+    disputes: list[Dispute] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    #: True when the claimant is the author of the source: the source's own claim.
+    own_claim: bool = False
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        """The attribution verdict, then the accuracy verdict, as the header shows them."""
+        attribution = [r.attribution for r in self.reviews if r.attribution is not None]
+        accuracy = [r.accuracy for r in self.reviews if r.accuracy is not None]
+        if self.not_checkable is not None:
+            # Never shown for a demand or an opinion, whatever a review says.
+            accuracy, no_accuracy = [], "does not apply: not a checkable claim"
+        else:
+            no_accuracy = "not reviewed" if not self.reviews else "no accuracy verdict"
+        if self.own_claim:
+            no_attribution = "the source’s own claim"
+        else:
+            no_attribution = "not reviewed" if not self.reviews else "no attribution verdict"
+        return [
+            Verdict("Attribution", _unique(attribution), no_attribution),
+            Verdict("Accuracy", _unique(accuracy), no_accuracy),
+        ]
+
+    @property
+    def not_checkable_text(self) -> str:
+        """What the claim is, as a capitalised phrase ("A demand and a norm")."""
+        kinds = self.not_checkable or []
+        if not kinds:
+            return "A position or an opinion"
+        text = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+        return text[:1].upper() + text[1:]
+
+    @property
+    def review_notes(self) -> list[str]:
+        return [note for r in self.reviews for note in r.notes]
 
     @property
     def sentence(self) -> list[TermView | str]:
@@ -103,16 +216,22 @@ class ClaimView:
         return pieces
 
 
+def _unique(views: list[TermView]) -> list[TermView]:
+    return list({v.key: v for v in views}.values())
+
+
 def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
-    """The claim page's answers: who says it, through whom, how, about what; the reviews."""
+    """The claim page's answers: who says it, through whom, how, about what; the reviews;
+    its positions, disputes and relations."""
     c = str(iri)
     main = store.select(
-        f"SELECT ?claimant ?group ?modality ?type ?source ?author ?reports WHERE {{ "
-        f"OPTIONAL {{ {c} parley:claimant ?claimant "
+        f"SELECT ?claimant ?group ?modality ?type ?source ?author ?reports ?notCheckable "
+        f"WHERE {{ OPTIONAL {{ {c} parley:claimant ?claimant "
         "OPTIONAL { ?claimant a parley:VagueGroup BIND(true AS ?group) } } "
         f"OPTIONAL {{ {c} parley:modality ?modality }} OPTIONAL {{ {c} parley:claimType ?type }} "
         f"OPTIONAL {{ {c} parley:appearsIn ?source OPTIONAL {{ ?source schema:author ?author }} }} "
-        f"OPTIONAL {{ {c} parley:reportsClaim ?reports }} }} LIMIT 1"
+        f"OPTIONAL {{ {c} parley:reportsClaim ?reports }} "
+        f"OPTIONAL {{ {c} a parley:NotCheckableClaim BIND(true AS ?notCheckable) }} }} LIMIT 1"
     )
     row = main[0] if main else {}
     chain_rows = _report_chain(store, iri)
@@ -125,10 +244,11 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
         f"parley:aboutPlace }} {c} ?p ?x }}"
     )
     reviews = _reviews(store, iri)
+    position_rows, dispute_rows, relation_rows = _standing(store, iri)
     terms: list[Term] = [
-        v for r in [row, *chain_rows, *stance_rows, *about_rows] for v in r.values()
+        v for r in [row, *chain_rows, *stance_rows, *about_rows, *position_rows] for v in r.values()
     ]
-    terms += [t for r in reviews for t in r.values()]
+    terms += [t for r in [*reviews, *dispute_rows, *relation_rows] for t in r.values()]
     labels.fetch(terms)
 
     def v(term: Term | None) -> TermView | None:
@@ -161,9 +281,116 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
         quotes=quotes(store, labels, iri),
         stances=[(labels.view(r["actor"]), labels.view(r["value"])) for r in stance_rows],
         about=about,
-        reviews=[_review_view(labels, r, store) for r in reviews],
+        reviews=_review_views(labels, reviews, store),
         reports=v(row.get("reports")),
+        not_checkable=_not_checkable(row),
+        positions=[
+            Position(
+                "supports" if _local(r["stance"]) == "supportsProposition" else "opposes",
+                labels.view(r["p"]),
+            )
+            for r in position_rows
+        ],
+        disputes=_disputes(labels, dispute_rows),
+        relations=_relations(labels, relation_rows),
+        own_claim=claimant is not None and claimant == row.get("author"),
     )
+
+
+def _local(term: Term | None) -> str:
+    return term.value.rsplit("#", 1)[-1] if isinstance(term, NamedNode) else ""
+
+
+def _not_checkable(row: Row) -> list[str] | None:
+    """What a claim that is not checkable is ("a demand", "a norm"), by its modality and
+    type; ``None`` for a checkable claim (asserted, and factual or causal).
+
+    The reasoner derives ``parley:NotCheckableClaim`` by the same rule; either says so.
+
+    >>> from service.rdf import Literal
+    >>> m, t = "http://h/ontology#modality-demanded", "http://h/ontology#type-normative"
+    >>> _not_checkable({"modality": NamedNode(m), "type": NamedNode(t)})
+    ['a demand', 'a norm']
+    >>> _not_checkable({"modality": NamedNode("http://h/ontology#modality-asserted"),
+    ...                 "type": NamedNode("http://h/ontology#type-factual")}) is None
+    True
+    """
+    kinds = [
+        NOT_CHECKABLE_KINDS[name]
+        for name in (_local(row.get("modality")), _local(row.get("type")))
+        if name in NOT_CHECKABLE_KINDS
+    ]
+    if kinds or "notCheckable" in row:
+        return kinds
+    return None
+
+
+def _standing(store: GraphStore, iri: NamedNode) -> tuple[list[Row], list[Row], list[Row]]:
+    """Where the claim stands: its positions, the claims in dispute with it (derived), and
+    the relations an editor states with other claims (either direction), with the note of
+    the ``rdf:Statement`` that records each."""
+    c = str(iri)
+    positions = store.select(
+        "SELECT ?stance ?p WHERE { VALUES ?stance { parley:supportsProposition "
+        f"parley:opposesProposition }} {c} ?stance ?p }} ORDER BY ?stance ?p"
+    )
+    disputes = store.select(
+        f"SELECT DISTINCT ?other ?who ?p WHERE {{ {c} parley:disputes ?other "
+        f"FILTER(?other != {c}) OPTIONAL {{ ?other parley:claimant ?who }} "
+        f"OPTIONAL {{ {{ {c} parley:supportsProposition ?p . ?other parley:opposesProposition ?p }}"
+        f" UNION {{ {c} parley:opposesProposition ?p . ?other parley:supportsProposition ?p }} }}"
+        " } ORDER BY ?other ?p"
+    )
+    relations = store.select(
+        "SELECT DISTINCT ?rel ?dir ?other ?who ?note ?creator WHERE { "
+        "VALUES ?rel { parley:contradictsClaim parley:supportsClaim parley:sameProposition "
+        "parley:repeatsClaim } "
+        f'{{ {c} ?rel ?other BIND("out" AS ?dir) }} UNION {{ ?other ?rel {c} BIND("in" AS ?dir) }} '
+        f"FILTER(?other != {c}) OPTIONAL {{ ?other parley:claimant ?who }} "
+        "OPTIONAL { ?st rdf:predicate ?rel ; rdf:subject ?s ; rdf:object ?o "
+        f"FILTER((?s = {c} && ?o = ?other) || (?s = ?other && ?o = {c})) "
+        "OPTIONAL { ?st skos:note ?note } OPTIONAL { ?st dcterms:creator ?creator } } "
+        "} ORDER BY ?rel ?other ?dir"
+    )
+    return positions, disputes, relations
+
+
+def _disputes(labels: Labels, rows: list[Row]) -> list[Dispute]:
+    found: dict[str, Dispute] = {}
+    for r in rows:
+        other = labels.view(r["other"])
+        dispute = found.setdefault(other.key, Dispute(other, labels.maybe(r.get("who"))))
+        if "p" in r:
+            dispute.propositions.append(labels.view(r["p"]))
+    return list(found.values())
+
+
+def _relations(labels: Labels, rows: list[Row]) -> list[Relation]:
+    """One line per related claim and relation. A symmetric relation reads the same both
+    ways, so its two triples are one line; the ``sameProposition`` that ``repeatsClaim``
+    implies is not shown twice."""
+    repeats = {str(r["other"]) for r in rows if _local(r.get("rel")) == "repeatsClaim"}
+    found: dict[tuple[str, str], Relation] = {}
+    for r in rows:
+        name = _local(r.get("rel"))
+        if name not in RELATIONS or (name == "sameProposition" and str(r["other"]) in repeats):
+            continue
+        out, back = RELATIONS[name]
+        verb = out if lexical(r.get("dir")) == "out" else back
+        key = (verb, str(r["other"]))
+        seen = found.get(key)
+        if seen is not None:
+            if seen.note is None and "note" in r:
+                seen.note, seen.creator = _text(r, "note"), labels.maybe(r.get("creator"))
+            continue
+        found[key] = Relation(
+            verb,
+            labels.view(r["other"]),
+            labels.maybe(r.get("who")),
+            _text(r, "note"),
+            labels.maybe(r.get("creator")),
+        )
+    return list(found.values())
 
 
 def _verb(modality: Term | None, *, reporting: bool = False, plural: bool = False) -> str:
@@ -203,11 +430,29 @@ def _report_chain(store: GraphStore, iri: NamedNode) -> list[Row]:
 
 def _reviews(store: GraphStore, iri: NamedNode) -> list[Row]:
     return store.select(
-        f"SELECT ?review ?verdict ?body ?author ?date WHERE {{ ?review parley:reviews {iri} . "
-        "OPTIONAL { ?review parley:verdict ?verdict } "
+        "SELECT ?review ?attribution ?accuracy ?note ?body ?author ?date WHERE { "
+        f"?review parley:reviews {iri} . "
+        "OPTIONAL { ?review parley:attribution ?attribution } "
+        "OPTIONAL { ?review parley:accuracy ?accuracy } "
+        "OPTIONAL { ?review parley:reviewNote ?note } "
         "OPTIONAL { ?review schema:reviewBody ?body } OPTIONAL { ?review schema:author ?author } "
-        "OPTIONAL { ?review schema:datePublished ?date } } ORDER BY ?review"
+        "OPTIONAL { ?review schema:datePublished ?date } } ORDER BY ?review ?note"
     )
+
+
+def _review_views(labels: Labels, rows: list[Row], store: GraphStore) -> list[ReviewView]:
+    """One view per review (a review with two notes comes in two rows)."""
+    views: dict[str, ReviewView] = {}
+    for row in rows:
+        key = str(row["review"])
+        seen = views.get(key)
+        note = _text(row, "note")
+        if seen is not None:
+            if note and note not in seen.notes:
+                seen.notes.append(note)
+            continue
+        views[key] = _review_view(labels, row, store)
+    return list(views.values())
 
 
 def _review_view(labels: Labels, row: Row, store: GraphStore) -> ReviewView:
@@ -217,13 +462,16 @@ def _review_view(labels: Labels, row: Row, store: GraphStore) -> ReviewView:
         for r in store.select(f"SELECT ?s WHERE {{ {review} dcterms:source ?s }} ORDER BY ?s")
     ]
     labels.fetch(sources)
+    note = _text(row, "note")
     return ReviewView(
         review=labels.view(review),
-        verdict=labels.view(row["verdict"]) if "verdict" in row else None,
+        attribution=labels.maybe(row.get("attribution")),
+        accuracy=labels.maybe(row.get("accuracy")),
         body=_text(row, "body") or "",
-        author=labels.view(row["author"]) if "author" in row else None,
+        author=labels.maybe(row.get("author")),
         date=_text(row, "date"),
         sources=[labels.view(s) for s in sources],
+        notes=[note] if note else [],
     )
 
 
@@ -253,3 +501,41 @@ def quotes(store: GraphStore, labels: Labels, iri: NamedNode) -> list[Quote]:
             quote.start, quote.end = start, end
         found.append(quote)
     return found
+
+
+# -- review pages --------------------------------------------------------------------
+
+
+@dataclass
+class ReviewPage:
+    """A review's own page: the claim it reviews, and its two verdicts."""
+
+    claim: TermView | None
+    claimant: TermView | None
+    #: As on the claim page: what a claim that is not checkable is; ``None`` otherwise.
+    not_checkable: list[str] | None
+    review: ReviewView | None
+    own_claim: bool = False
+
+
+def review_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ReviewPage:
+    rows = store.select(
+        "SELECT ?claim ?claimant ?modality ?type ?author ?notCheckable WHERE { "
+        f"{iri} parley:reviews ?claim . OPTIONAL {{ ?claim parley:claimant ?claimant }} "
+        "OPTIONAL { ?claim parley:modality ?modality } OPTIONAL { ?claim parley:claimType ?type } "
+        "OPTIONAL { ?claim parley:appearsIn/schema:author ?author } "
+        "OPTIONAL { ?claim a parley:NotCheckableClaim BIND(true AS ?notCheckable) } } LIMIT 1"
+    )
+    row = rows[0] if rows else {}
+    claim = _iri(row, "claim")
+    reviews = _reviews(store, claim) if claim is not None else []
+    labels.fetch(t for r in [row, *reviews] for t in r.values())
+    mine = [r for r in reviews if r["review"] == iri]
+    views = _review_views(labels, mine, store)
+    return ReviewPage(
+        claim=labels.maybe(claim),
+        claimant=labels.maybe(row.get("claimant")),
+        not_checkable=_not_checkable(row) if claim is not None else None,
+        review=views[0] if views else None,
+        own_claim="claimant" in row and row.get("claimant") == row.get("author"),
+    )

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.pages._actor import actor_view
-from service.pages._claim import claim_view
+from service.pages._claim import claim_view, review_view
 from service.pages._entities import Description
 from service.pages._event import event_view
 from service.pages._labels import Labels, TermView, lexical
 from service.pages._neighbourhood import Picture, picture
+from service.pages._proposition import proposition_view
+from service.pages._reference import reference_view
 from service.pages._source import source_view
 from service.pages._statement_tables import DependentView, Paging, PropertyGroup, dependents, group
 from service.rdf import DCTERMS, RDFS, SCHEMA, SKOS, NamedNode
@@ -53,12 +55,16 @@ def kind_of(types: list[NamedNode], parley: str) -> str:
     'claim'
     >>> kind_of([NamedNode("https://schema.org/Thing")], "http://h/ontology#")
     'entity'
+    >>> kind_of([NamedNode("http://h/ontology#ReferenceSource")], "http://h/ontology#")
+    'reference'
     """
     names = {t.value.removeprefix(parley) for t in types if t.value.startswith(parley)}
     for kind, classes in (
         ("claim", {"Claim", "ReportClaim"}),
         ("review", {"ClaimReview"}),
+        ("reference", {"ReferenceSource"}),
         ("source", {"Source", "Article"}),
+        ("proposition", {"Proposition"}),
         ("event", {"Event"}),
         ("actor", {"Agent", "Actor", "Person", "Organization", "State", "VagueGroup", "Editor"}),
         ("place", {"Place", "City", "Country", "Region"}),
@@ -68,7 +74,15 @@ def kind_of(types: list[NamedNode], parley: str) -> str:
     return "entity"
 
 
-_VIEWS = {"claim": claim_view, "actor": actor_view, "event": event_view, "source": source_view}
+_VIEWS = {
+    "claim": claim_view,
+    "review": review_view,
+    "actor": actor_view,
+    "event": event_view,
+    "source": source_view,
+    "reference": reference_view,
+    "proposition": proposition_view,
+}
 
 
 def entity_page(

@@ -59,13 +59,46 @@ EXAMPLES = (
     ),
     Example(
         "contested",
-        "Which claims do the editors find contested by the public record, and why?",
+        "Which checkable claims do the editors find contested in the public record, and why?",
         """SELECT ?claim ?claimant ?note WHERE {
   ?review parley:reviews ?claim ;
-          parley:verdict parley:verdict-contested ;
+          parley:accuracy parley:accuracy-contested ;
           schema:reviewBody ?note .
   ?claim parley:claimant/rdfs:label ?claimant .
 } ORDER BY ?claim""",
+    ),
+    Example(
+        "attribution-differs",
+        "Which attributed claims differ from the primary record of the claimant's words?",
+        """SELECT ?claim ?claimant ?note WHERE {
+  ?review parley:reviews ?claim ;
+          parley:attribution parley:attribution-differs ;
+          schema:reviewBody ?note .
+  ?claim parley:claimant/rdfs:label ?claimant .
+} ORDER BY ?claim""",
+    ),
+    Example(
+        "disputes",
+        "Who opposes whom on each question in dispute, and in which words?",
+        """SELECT ?proposition ?supporter ?supportQuote ?opponent ?opposeQuote WHERE {
+  ?p a parley:Proposition ; rdfs:label ?proposition .
+  ?a parley:supportsProposition ?p ; parley:disputes ?b ;
+     parley:claimant/rdfs:label ?supporter ;
+     parley:hasEvidence/oa:hasSelector/oa:exact ?supportQuote .
+  ?b parley:opposesProposition ?p ;
+     parley:claimant/rdfs:label ?opponent ;
+     parley:hasEvidence/oa:hasSelector/oa:exact ?opposeQuote .
+} ORDER BY ?proposition ?supporter ?opponent""",
+    ),
+    Example(
+        "not-checkable",
+        "Which claims are not checkable (demands, predictions, opinions), and why?",
+        """SELECT ?claim ?claimant ?modality ?type WHERE {
+  ?claim a parley:NotCheckableClaim ;
+         parley:claimant/rdfs:label ?claimant ;
+         parley:modality/rdfs:label ?modality ;
+         parley:claimType/rdfs:label ?type .
+} ORDER BY ?claimant ?claim""",
     ),
     Example(
         "forward-looking",

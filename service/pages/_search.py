@@ -44,7 +44,13 @@ logger = logging.getLogger(__name__)
 #: Predicates whose literals name a thing (the label column).
 NAME_PREDICATES = ("rdfs:label", "skos:prefLabel", "skos:altLabel", "schema:name")
 #: Predicates whose literals describe a thing (the text column).
-TEXT_PREDICATES = ("skos:definition", "rdfs:comment", "schema:description", "schema:reviewBody")
+TEXT_PREDICATES = (
+    "skos:definition",
+    "rdfs:comment",
+    "schema:description",
+    "schema:reviewBody",
+    "parley:reviewNote",
+)
 #: The claim text: the quotes of its evidence spans.
 QUOTE_PATH = "parley:hasEvidence/oa:hasSelector/oa:exact"
 #: Markers the index puts around matched words in a snippet (control characters,

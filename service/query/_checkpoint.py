@@ -43,6 +43,7 @@ from pathlib import Path
 
 from service.errors import (
     ParleyError,
+    QueryCrashedError,
     StoreError,
     StoreUnavailableError,
 )
@@ -150,6 +151,8 @@ class CheckpointRunner(ProcessRunner):
         )
         # Held while a query process starts.
         self._start_lock = threading.Lock()
+        #: Processes each running one query alone, after a crash (stopped with the rest).
+        self._alone: list[QueryProcess] = []
         #: The query process that has answered a first query (``ready``).
         self._probed: QueryProcess | None = None
         if self.workers:
@@ -202,6 +205,9 @@ class CheckpointRunner(ProcessRunner):
         with self._state_lock:
             self._closed = True
             process, self._process = self._process, None
+            alone, self._alone = self._alone, []
+        for one in alone:
+            one.kill()
         if process is not None:
             process.kill()
         if self.workers:
@@ -213,8 +219,9 @@ class CheckpointRunner(ProcessRunner):
         deadline = time.monotonic() + self.timeout_s
         wire = job.to_wire()
         attempts = 0
+        alone: QueryProcess | None = None  # after a crash: a process of its own
         while True:
-            process = self._current()
+            process = alone or self._current()
             path, serial = self.checkpoints.acquire()
             try:
                 self._take_slot(deadline)
@@ -225,22 +232,47 @@ class CheckpointRunner(ProcessRunner):
             finally:
                 self.checkpoints.release(path)
             if reply is None:  # past the limit: stop the work (and whatever shares its process)
+                process.stopped_at_limit = True
                 self._stop(process, channel)
                 self.on_timeout()
                 raise self._timeout()
             if not isinstance(reply, Gone | Retired):  # retired: only ``kill`` retires it
                 break
-            # Another query's time limit (or a crash) took the process down: run this one
-            # again on the replacement, within what is left of its own limit; a query that
-            # keeps losing its process (it crashes it) is given up.
+            # Nobody stopped it at a time limit: a query on it crashed (another request that
+            # saw the crash first may have killed what was left of it already).
+            crashed = not process.stopped_at_limit
             self._stop(process, channel)
             attempts += 1
-            if attempts > MAX_RETRIES:
+            if crashed:
+                # Which of the queries it ran crashed it is unknown: each runs again alone,
+                # so an innocent one is answered and the culprit takes down only its own
+                # process, once (as the copy engine does: ``service.query._pool``).
+                if process is alone:
+                    raise QueryCrashedError(
+                        "evaluating this query crashed the query process, alone; it is not "
+                        "run again (a query nested or sized past what the engine handles?)"
+                    )
+                alone = self._start()
+                alone.one_job = True
+                self._keep_alone(alone)
+            elif attempts > MAX_RETRIES:
+                # Other queries' time limits took the process down: it ran again on the
+                # replacement, within what is left of its own limit.
                 raise StoreError("the query process stopped while evaluating the query")
             if time.monotonic() >= deadline:
                 raise self._timeout()
         assert channel is not None  # a reply came on it
         return self._answered(process, channel, reply)
+
+    def _keep_alone(self, process: QueryProcess) -> None:
+        """Stop a one-query process with the others if the server stops meanwhile."""
+        with self._state_lock:
+            closed = self._closed
+            if not closed:
+                self._alone = [p for p in self._alone if not p.exited()] + [process]
+        if closed:
+            process.kill()
+            raise StoreUnavailableError("the server is stopping", retryAfter=RETRY_AFTER_S)
 
     # -- the query process -----------------------------------------------------
 

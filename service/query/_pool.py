@@ -191,6 +191,7 @@ class QueryPool(ProcessRunner):
             finally:
                 self._slots.release()  # evaluated (or stopped): the rest is only reading
             if reply is None:  # past the limit: stop the work (and whatever shares its process)
+                process.stopped_at_limit = True
                 self._stop(process, channel)
                 self.on_timeout()
                 raise self._timeout()
@@ -198,7 +199,9 @@ class QueryPool(ProcessRunner):
                 continue  # a commit came between: the current process takes it
             if not isinstance(reply, Gone):
                 break
-            crashed = not process.killed  # nobody here stopped it: a query on it crashed
+            # Nobody stopped it at a time limit: a query on it crashed (another request that
+            # saw the crash first may have killed what was left of it already).
+            crashed = not process.stopped_at_limit
             self._stop(process, channel)
             attempts += 1
             if crashed:

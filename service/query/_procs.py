@@ -171,6 +171,11 @@ class QueryProcess:
         #: It takes work (neither retired nor killed).
         self.alive = True
         self.killed = False
+        #: It was killed because a query on it ran past its time limit (not a crash).
+        self.stopped_at_limit = False
+        #: It serves one query only (run alone after a crash): it is killed once the
+        #: answer is read, since its engine keeps no state worth reusing.
+        self.one_job = False
 
     def checkout(self) -> Channel:
         """An idle channel, or a new one handed to the process.
@@ -198,10 +203,12 @@ class QueryProcess:
     def checkin(self, channel: Channel) -> None:
         """Give back a channel whose last answer was read whole."""
         with self._lock:
-            if self.alive:
+            if self.alive and not self.one_job:
                 self._idle.append(channel)
                 return
         channel.close()
+        if self.one_job:
+            self.kill()
 
     def retire(self) -> None:
         """Send it no more work: it answers what it has, then exits."""
@@ -301,3 +308,5 @@ class AnswerChunks:
             self.process.checkin(self.channel)
         else:
             self.channel.close()  # the rest of the answer is unread: nobody may reuse it
+            if self.process.one_job:
+                self.process.kill()

@@ -46,11 +46,13 @@ from service.rdf._sparql_text import (
     has_codepoint_escapes,
     has_dataset_clause,
     query_form,
+    star_in_written_order,
     tokens,
     unescape_codepoints,
     update_has_using_or_with,
     without_comments,
 )
+from service.rdf._syntax_message import readable_syntax_error
 from service.rdf._terms import (
     DCTERMS,
     OA,
@@ -128,9 +130,11 @@ __all__ = [
     "rdf_format",
     "rdf_format_for_content_type",
     "rdflib_graph",
+    "readable_syntax_error",
     "serialize",
     "serialize_capped",
     "skolemize",
+    "star_in_written_order",
     "syntax_position",
     "term_to_rdflib",
     "to_rdflib",

@@ -37,6 +37,7 @@ from service.rdf._formats import (
     XML,
     Format,
 )
+from service.rdf._jsonld import compact_jsonld
 from service.rdf._parse_limits import expansion_budget, refuse_xml_entities, within_budget
 from service.rdf._terms import BlankNode, DefaultGraph, GraphName, NamedNode, Quad, Term, Triple
 
@@ -156,6 +157,8 @@ def serialize(
         items = (s.triple if isinstance(s, Quad) else s for s in statements)
     result = pyoxigraph.serialize(items, format=rdf_format(fmt), prefixes=prefixes)
     assert result is not None
+    if fmt is JSONLD and prefixes:
+        return compact_jsonld(result, prefixes)
     return result
 
 

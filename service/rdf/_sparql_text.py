@@ -69,6 +69,59 @@ def _keywords(text: str) -> Iterator[tuple[str, Token]]:
             yield token.text.upper(), token
 
 
+def select_star(query: str) -> int | None:
+    """Where the ``*`` of the query's own ``SELECT *`` stands (a subquery's is not it:
+    the query's SELECT comes first), or ``None``.
+
+    >>> select_star("PREFIX a: <x> SELECT DISTINCT * WHERE { { SELECT ?b {} } }")
+    30
+    >>> select_star("SELECT ?a WHERE { { SELECT * {} } }") is None
+    True
+    """
+    seen = list(_keywords_and_stars(query))
+    for i, token in enumerate(seen):
+        if token.text.upper() != "SELECT":
+            continue
+        after = seen[i + 1 : i + 3]
+        if after and after[0].text.upper() in ("DISTINCT", "REDUCED"):
+            after = after[1:]
+        return after[0].position if after and after[0].text == "*" else None
+    return None
+
+
+def _keywords_and_stars(query: str) -> Iterator[Token]:
+    for token in token_list(query):
+        if (token.kind == "word" and ":" not in token.text) or token.text == "*":
+            yield token
+
+
+def in_order_of_appearance(query: str, names: list[str]) -> list[str]:
+    """``names`` (of variables) in the order they first appear in the query's text.
+
+    >>> in_order_of_appearance("SELECT * { ?s ?p $o }", ["o", "p", "s"])
+    ['s', 'p', 'o']
+    """
+    first: dict[str, int] = {}
+    for token in token_list(query):
+        if token.kind == "var":
+            first.setdefault(token.text[1:], token.position)
+    return sorted(names, key=lambda name: first.get(name, len(query)))
+
+
+def star_in_written_order(query: str, names: list[str]) -> str | None:
+    """The query with its ``SELECT *`` replaced by ``names`` in the order they are
+    written in, or ``None`` when it has no ``SELECT *`` or the order is already that.
+
+    >>> star_in_written_order("SELECT * { ?s ?p ?o }", ["o", "p", "s"])
+    'SELECT ?s ?p ?o { ?s ?p ?o }'
+    """
+    star = select_star(query)
+    ordered = in_order_of_appearance(query, names)
+    if star is None or not ordered or ordered == names:
+        return None
+    return f"{query[:star]}{' '.join('?' + name for name in ordered)}{query[star + 1 :]}"
+
+
 def has_dataset_clause(query: str) -> bool:
     """True if a query names its dataset with FROM or FROM NAMED.
 

@@ -219,6 +219,13 @@ class Vocab:
         return {
             "parley": str(self.parley),
             "id": str(self.id),
+            # The data files' own prefixes: entities under them print as claim:headline,
+            # not id:claim\/headline (Turtle escapes a "/" in a local name).
+            "claim": f"{self.id}claim/",
+            "src": f"{self.id}source/",
+            "ref": f"{self.id}ref/",
+            "review": f"{self.id}review/",
+            "proposition": f"{self.id}proposition/",
             "graph": str(self.graph_ns),
             "psh": str(self.shapes),
             "rdf": str(RDF),

@@ -45,9 +45,10 @@ from service.rdf import (
     Triple,
     Vocab,
     rdf_format,
+    readable_syntax_error,
     serialize,
     serialize_capped,
-    syntax_position,
+    star_in_written_order,
 )
 from service.store._base import (
     UNCAPPED,
@@ -190,11 +191,20 @@ class OxigraphStore:
         try:
             # Relative IRIs resolve against the base: <id/Putin> is the server's own entity.
             base = base_iri or self.vocab.base
-            return self._store.query(query, prefixes=self.vocab.prefixes(), base_iri=base, **kwargs)
+            prefixes = self.vocab.prefixes()
+            result = self._store.query(query, prefixes=prefixes, base_iri=base, **kwargs)
+            if not isinstance(result, pyoxigraph.QuerySolutions):
+                return result
+            # The engine lists the variables of SELECT * in alphabetical order; people
+            # (and other stores) expect the order they are written in. Nothing is evaluated
+            # yet (solutions are lazy): ask again, naming them in that order.
+            explicit = star_in_written_order(query, [v.value for v in result.variables])
+            if explicit is None:
+                return result
+            return self._store.query(explicit, prefixes=prefixes, base_iri=base, **kwargs)
         except SyntaxError as exc:
-            raise QuerySyntaxError(
-                f"the query does not parse: {exc}", **syntax_position(str(exc))
-            ) from exc
+            message, position = readable_syntax_error(str(exc), query)
+            raise QuerySyntaxError(message, **position) from exc
         except OSError as exc:
             raise StoreError(f"the store failed while evaluating the query: {exc}") from exc
 

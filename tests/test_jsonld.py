@@ -1,0 +1,33 @@
+"""JSON-LD comes compacted with an inline context, and says exactly what the Turtle says
+(newcomer review: "JSON-LD comes only in expanded form with no @context")."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import rdflib
+from flask.testing import FlaskClient
+from rdflib.compare import isomorphic
+
+
+def test_an_entity_as_jsonld_is_compact_and_the_same_graph_as_turtle(
+    client: FlaskClient, base_iri: str
+) -> None:
+    as_jsonld = client.get("/id/Putin", headers={"Accept": "application/ld+json"})
+    assert as_jsonld.status_code == 200
+    assert as_jsonld.headers["Content-Type"].startswith("application/ld+json")
+    doc = json.loads(as_jsonld.data)
+    context = doc["@context"]
+    assert context["id"] == f"{base_iri}id/"
+    assert context["rdfs"] == "http://www.w3.org/2000/01/rdf-schema#"
+    nodes = {node["@id"]: node for node in doc["@graph"]}
+    assert "rdfs:label" in nodes["id:Putin"]  # keys and ids are compact IRIs
+    assert base_iri not in json.dumps(doc["@graph"]).replace(f'"{base_iri}', "")  # none whole
+    as_turtle = client.get("/id/Putin", headers={"Accept": "text/turtle"})
+    with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its ConjunctiveGraph
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from_jsonld = rdflib.Graph().parse(data=as_jsonld.data, format="json-ld")
+    from_turtle = rdflib.Graph().parse(data=as_turtle.data, format="turtle")
+    assert len(from_jsonld) == len(from_turtle) > 0
+    assert isomorphic(from_jsonld, from_turtle)
