@@ -12,13 +12,12 @@ from service.pages._labels import Labels
 from service.pages._model_doc import ontology_doc, shapes_doc
 from service.pages._results_table import from_ntriples, from_results_json
 from service.pages._search import (
-    MATCH_END,
-    MATCH_START,
     NAME_PREDICATES,
     QUOTE_PATH,
     TEXT_PREDICATES,
     SearchIndex,
 )
+from service.pages._search_text import MATCH_END, MATCH_START
 from service.pages._statement_tables import Paging
 from service.pages._timeline import collect, layout
 

@@ -28,13 +28,13 @@ milliseconds), then answers from the index as it is.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import tantivy
 
+from service.pages._search_text import MATCH_END, MATCH_START, ident_key, local_keys, snippet
 from service.pages._search_updates import Backlog
 from service.rdf import Literal, NamedNode
 from service.store import ChangeSet, GraphStore, Row
@@ -55,8 +55,6 @@ TEXT_PREDICATES = (
 QUOTE_PATH = "parley:hasEvidence/oa:hasSelector/oa:exact"
 #: Markers the index puts around matched words in a snippet (control characters,
 #: so no text can contain them).
-MATCH_START, MATCH_END = "\x02", "\x03"
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -93,6 +91,13 @@ _PREFIXES = (
 #: Field weights: a match in a name outranks one in the claimant's name, then the text.
 BOOSTS = {"label": 10.0, "who": 3.0, "body": 1.0}
 PREFIX_BOOST = 5.0
+#: Words at least this long match with one typo (shorter ones are too easily others)...
+FUZZY_MIN_LENGTH = 4
+#: ... at this fraction of an exact match's weight.
+FUZZY_WEIGHT = 0.3
+#: The score of an exact local name (``putin``): above any match of words; an exact
+#: ``dcterms:identifier`` (``C17``) counts twice that (``review/C17`` is not claim C17).
+IDENT_BOOST = 100_000.0
 #: Seconds a search waits for the index to catch up with the writes committed before it.
 SEARCH_WAIT_S = 1.0
 #: Entities re-read from the store and re-indexed at a time (the index is locked meanwhile).
@@ -115,6 +120,10 @@ def _schema() -> tantivy.Schema:
     for field in BOOSTS:
         builder.add_text_field(field, stored=True, tokenizer_name="words")
     builder.add_text_field("prefix", stored=False, tokenizer_name="prefixes", index_option="basic")
+    # What a person sees and types as a name, lower-cased whole: a claim's identifier
+    # ("c17"), then the IRI's local name ("putin") and its path ("id/claim/…").
+    builder.add_text_field("ident", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("local", stored=False, tokenizer_name="raw", index_option="basic")
     return builder.build()
 
 
@@ -208,6 +217,7 @@ class SearchIndex:
         add(kinds, "kind")
         # A claim is found by its claimant's name too ("Putin" finds what Putin says).
         add(select(f"SELECT ?s ?v WHERE {{ {values}?s parley:claimant/rdfs:label ?v }}"), "who")
+        add(select(f"SELECT ?s ?v WHERE {{ {values}?s dcterms:identifier ?v }}"), "ident")
         if subjects is not None:
             for s in subjects:
                 docs.setdefault(s.value, _empty())
@@ -224,6 +234,10 @@ class SearchIndex:
                 doc.add_text(field, " · ".join(parts[field]))
             for word in _WORDS.analyze(" ".join(parts["label"] + parts["who"])):
                 doc.add_text("prefix", word)
+            for key in {ident_key(i) for i in parts["ident"]}:
+                doc.add_text("ident", key)
+            for key in local_keys(iri, self.store.vocab.base):
+                doc.add_text("local", key)
             self._writer.add_document(doc)
 
     # -- keeping current ---------------------------------------------------
@@ -338,6 +352,15 @@ class SearchIndex:
                 )
                 for field, boost in BOOSTS.items()
             ]
+            if len(word) >= FUZZY_MIN_LENGTH:
+                # One typo ("istambul" finds "Istanbul"), ranked below an exact match.
+                alternatives += [
+                    tantivy.Query.boost_query(
+                        tantivy.Query.fuzzy_term_query(self._schema, field, word, distance=1),
+                        boost * FUZZY_WEIGHT,
+                    )
+                    for field, boost in BOOSTS.items()
+                ]
             if position == len(words) - 1:
                 prefix = tantivy.Query.term_query(
                     self._schema, "prefix", word, index_option="basic"
@@ -347,58 +370,105 @@ class SearchIndex:
             must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(should)))
         return tantivy.Query.boolean_query(must)
 
-    def search(self, text: str, *, limit: int = 50) -> list[Hit]:
-        """The best matches for ``text``, best first."""
-        words = query_words(text)
-        if not words:
-            return []
+    def _ident_query(self, text: str, field: str = "ident") -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, field, ident_key(text), index_option="basic")
+
+    def _current(self) -> tantivy.Searcher:
         self.ensure_built()
         self.wait_until_current(SEARCH_WAIT_S)
         self.catch_up()
-        searcher = self._searcher()
-        result = searcher.search(self.query(words), limit, count=False)
-        hits = []
-        for score, address in result.hits:
-            doc = searcher.doc(address)
-            iri, kind, label, who, body = (
-                str(doc.get_first(f) or "") for f in ("iri", "kind", "label", "who", "body")
+        return self._searcher()
+
+    def lookup(self, name: str) -> list[str]:
+        """The IRIs of the entities a person's identifier names, case-insensitively: a
+        claim's ``dcterms:identifier`` (``c17``), a local name (``putin``), a path under the
+        base (``id/claim/…``). At most 10."""
+        if not ident_key(name):
+            return []
+        searcher = self._current()
+        for field in ("ident", "local"):  # an identifier first: review:C17 is not C17
+            result = searcher.search(self._ident_query(name, field), 10, count=False)
+            if result.hits:
+                return [str(searcher.doc(a).get_first("iri") or "") for _, a in result.hits]
+        return []
+
+    def suggest(self, text: str, *, limit: int = 5) -> list[Hit]:
+        """Entities whose names or local names are close to ``text`` (a mistyped or guessed
+        path segment: ``Zelensky``, ``istambul``, ``putin-vladimir``): any of its words,
+        with up to two typos, best first."""
+        words = query_words(text)
+        if not words:
+            return []
+        searcher = self._current()
+        key = ident_key(text)
+        alternatives = [
+            tantivy.Query.const_score_query(self._ident_query(text), 2 * IDENT_BOOST),
+            tantivy.Query.const_score_query(self._ident_query(text, "local"), IDENT_BOOST),
+            tantivy.Query.boost_query(
+                tantivy.Query.fuzzy_term_query(self._schema, "local", key, distance=2), 5.0
+            ),
+        ]
+        for word in words:
+            distance = 2 if len(word) >= 6 else 1 if len(word) >= FUZZY_MIN_LENGTH else 0
+            alternatives.append(
+                tantivy.Query.boost_query(
+                    tantivy.Query.term_query(self._schema, "label", word), BOOSTS["label"]
+                )
             )
-            hits.append(
-                Hit(iri, label.split(" · ")[0], kind, snippet(words, label, who, body), score)
+            alternatives.append(
+                tantivy.Query.term_query(self._schema, "prefix", word, index_option="basic")
             )
-        return hits
+            if distance:
+                alternatives.append(
+                    tantivy.Query.fuzzy_term_query(self._schema, "label", word, distance=distance)
+                )
+        should = [(tantivy.Occur.Should, q) for q in alternatives]
+        result = searcher.search(tantivy.Query.boolean_query(should), limit, count=False)
+        return [self._hit(searcher, address, words, score) for score, address in result.hits]
+
+    def _hit(
+        self,
+        searcher: tantivy.Searcher,
+        address: tantivy.DocAddress,
+        words: list[str],
+        score: float,
+    ) -> Hit:
+        doc = searcher.doc(address)
+        iri, kind, label, who, body = (
+            str(doc.get_first(f) or "") for f in ("iri", "kind", "label", "who", "body")
+        )
+        return Hit(iri, label.split(" · ")[0], kind, snippet(words, label, who, body), score)
+
+    def search(self, text: str, *, limit: int = 50) -> list[Hit]:
+        """The best matches for ``text``, best first; what it names as an identifier
+        (``C17``, ``putin``) before everything else."""
+        words = query_words(text)
+        if not words:
+            return []
+        searcher = self._current()
+        ranked = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, self.query(words)),
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.const_score_query(self._ident_query(text), 2 * IDENT_BOOST),
+                ),
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.const_score_query(self._ident_query(text, "local"), IDENT_BOOST),
+                ),
+            ]
+        )
+        result = searcher.search(ranked, limit, count=False)
+        return [self._hit(searcher, address, words, score) for score, address in result.hits]
 
     def count(self) -> int:
         self.ensure_built()
         return int(self._searcher().num_docs)
 
 
-def snippet(words: list[str], *texts: str, width: int = 160) -> str:
-    """A stretch of the first text that holds a match, matched words between the markers.
-
-    >>> s = snippet(["ist"], "Talks", "From Istanbul in 2022 onward")
-    >>> s.replace(MATCH_START, "[").replace(MATCH_END, "]")
-    'From [Istanbul] in 2022 onward'
-    """
-    for text in texts:
-        found = [m for m in _WORD.finditer(text) if m.group().lower().startswith(tuple(words))]
-        if not found:
-            continue
-        start = max(0, found[0].start() - width // 3)
-        end = min(len(text), start + width)
-        out, cursor = [], start
-        for m in found:
-            if m.start() < start or m.end() > end:
-                continue
-            out += [text[cursor : m.start()], MATCH_START, m.group(), MATCH_END]
-            cursor = m.end()
-        out.append(text[cursor:end])
-        return ("… " if start else "") + "".join(out) + (" …" if end < len(text) else "")
-    return texts[0][:width] if texts else ""
-
-
 def _empty() -> dict[str, list[str]]:
-    return {"label": [], "who": [], "body": [], "kind": []}
+    return {"label": [], "who": [], "body": [], "kind": [], "ident": []}
 
 
 def _most_specific(kinds: list[str]) -> str:

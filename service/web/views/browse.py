@@ -10,7 +10,10 @@ Accept`` and a ``Link: rel="alternate"`` per format.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Response, render_template, request
+from werkzeug.urls import iri_to_uri
 
 from service.errors import EntityNotFoundError, GraphNotFoundError, NotFoundError
 from service.pages import (
@@ -79,8 +82,10 @@ def rdf_response(desc_triples: list[object], fmt: Format, path: str) -> Response
     return with_headers(Response(body, content_type=fmt.content_type), path)
 
 
-def _resolve(path: str) -> tuple[Description, str, Format | None]:
-    """The description of the IRI at ``path``; a suffix is a format unless the IRI has it."""
+def _resolve(path: str) -> tuple[Description, str, Format | None] | Response:
+    """The description of the IRI at ``path``; a suffix is a format unless the IRI has it.
+    A path that names no IRI but an identifier a person sees (``/id/c17``, ``/id/putin``)
+    redirects to the one entity it names, or to the search when it names several."""
     store = services().store
     base = services().vocab.base
     stem, fmt = split_suffix(path)
@@ -90,8 +95,62 @@ def _resolve(path: str) -> tuple[Description, str, Format | None]:
         if whole.exists:
             desc, stem, fmt = whole, path, None
     if not desc.exists:
-        raise EntityNotFoundError(f"nothing in the graph mentions <{base + stem}>", iri=base + stem)
+        found = _named_by(stem, fmt)
+        if found is not None:
+            return found
+        raise EntityNotFoundError(
+            f"nothing in the graph mentions <{base + stem}>",
+            iri=base + stem,
+            **_suggestions(stem),
+        )
     return desc, "/" + stem, fmt
+
+
+#: Entities the 404 page of an unknown entity suggests, at most.
+SUGGESTIONS = 5
+
+
+def _last_segment(stem: str) -> str:
+    return stem.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _named_by(stem: str, fmt: Format | None) -> Response | None:
+    """The redirect for a path under ``id/`` that names an entity by an identifier a
+    person sees, case-insensitively: 303 to the entity when it is one, to the search when
+    it is several; None when it is none."""
+    if not stem.startswith("id/"):
+        return None
+    index = services().search
+    base = services().vocab.base
+    last = _last_segment(stem)
+    iris = index.lookup(stem) or index.lookup(last)
+    iris = [iri for iri in iris if iri.startswith(base)]
+    if not iris:
+        return None
+    if len(iris) > 1:
+        target = "/search?" + urlencode({"q": last})
+    else:
+        target = "/" + iris[0][len(base) :] + (f".{fmt.suffix}" if fmt is not None else "")
+    response = Response(status=303)
+    response.headers["Location"] = iri_to_uri(target)
+    return response
+
+
+def _suggestions(stem: str) -> dict[str, object]:
+    """What the 404 page offers: the search pre-filled with the path's last segment, and
+    the entities whose names or local names are close to it."""
+    if not stem.startswith("id/"):
+        return {}
+    term = _last_segment(stem)
+    labels = Labels(services().store, services().vocab)
+    close = services().search.suggest(term, limit=SUGGESTIONS)
+    return {
+        "search": term,
+        "suggestions": [
+            {"iri": hit.iri, "label": hit.label, "href": labels.href(NamedNode(hit.iri)) or hit.iri}
+            for hit in close
+        ],
+    }
 
 
 def _path_iri(iri: str) -> NamedNode:
@@ -110,7 +169,10 @@ def _paging() -> Paging:
 
 
 def _entity(path: str) -> Response:
-    desc, href, suffix_fmt = _resolve(path)
+    resolved = _resolve(path)
+    if isinstance(resolved, Response):
+        return resolved
+    desc, href, suffix_fmt = resolved
     fmt = choose(suffix_fmt)
     if fmt != HTML:
         return rdf_response(desc.triples(), fmt, href)  # type: ignore[arg-type]

@@ -161,7 +161,12 @@ def _write_gate() -> JSONDoc:
     }
 
 
-def _rdf_resource(summary: str, *params: JSONDoc, problems: tuple[int, ...] = (406,)) -> JSONDoc:
+def _rdf_resource(
+    summary: str,
+    *params: JSONDoc,
+    problems: tuple[int, ...] = (406,),
+    redirects: JSONDoc | None = None,
+) -> JSONDoc:
     headers = {"Vary": ref("Vary", "headers"), "Link": ref("Link", "headers")}
     return {
         "get": {
@@ -172,6 +177,7 @@ def _rdf_resource(summary: str, *params: JSONDoc, problems: tuple[int, ...] = (4
             "parameters": list(params),
             "responses": {
                 "200": _answer("The description.", _bodies(PAGE_FORMATS), **headers),
+                **({"303": redirects} if redirects is not None else {}),
                 **_problems(*problems),
             },
         }
@@ -199,6 +205,15 @@ def _resources() -> JSONDoc:
             "An entity under {base}id/",
             _path_param("local", "Putin", local),
             problems=iri_problems,
+            redirects={
+                "description": "The path names no IRI but an identifier a person sees, "
+                "case-insensitively (a claim's identifier, `C17`; a local name, `putin`): to "
+                "the one entity it names, or to the search when it names several.",
+                "headers": {
+                    "Location": {"schema": {"type": "string"}, "required": True},
+                    "X-Request-Id": ref("RequestId", "headers"),
+                },
+            },
         ),
         "/.well-known/genid/{local}": _rdf_resource(
             "A skolemised blank node",

@@ -60,6 +60,22 @@ def _problem_schema(base_iri: str) -> JSONDoc:
             "suggestion": {"type": "string", "description": "The graph it probably meant."},
             "statement": {"type": "string", "description": "A statement of the model."},
             "iri": {"type": "string", "description": "The IRI nothing mentions."},
+            "search": {
+                "type": "string",
+                "description": "What to search for instead: the unknown path's last segment.",
+            },
+            "suggestions": {
+                "type": "array",
+                "description": "Up to 5 entities whose names are close to it.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "iri": {"type": "string"},
+                        "label": {"type": "string"},
+                        "href": {"type": "string"},
+                    },
+                },
+            },
             "limit": {"type": "integer"},
             "retryAfter": {"type": "integer", "description": "As the Retry-After header."},
             "timeoutSeconds": {"type": "number"},
