@@ -91,7 +91,8 @@ _PREFIXES = (
 #: Field weights: a match in a name outranks one in the claimant's name, then the text.
 BOOSTS = {"label": 10.0, "who": 3.0, "body": 1.0}
 PREFIX_BOOST = 5.0
-#: Words at least this long match with one typo (shorter ones are too easily others)...
+#: Words of letters at least this long match with one typo (shorter ones are too easily
+#: others; a word with digits, a year or an identifier, is meant exactly: 2022 is not 2023)...
 FUZZY_MIN_LENGTH = 4
 #: ... at this fraction of an exact match's weight.
 FUZZY_WEIGHT = 0.3
@@ -352,7 +353,7 @@ class SearchIndex:
                 )
                 for field, boost in BOOSTS.items()
             ]
-            if len(word) >= FUZZY_MIN_LENGTH:
+            if len(word) >= FUZZY_MIN_LENGTH and word.isalpha():
                 # One typo ("istambul" finds "Istanbul"), ranked below an exact match.
                 alternatives += [
                     tantivy.Query.boost_query(
