@@ -243,7 +243,7 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
         "SELECT ?p ?x WHERE { VALUES ?p { parley:aboutActor parley:aboutEvent "
         f"parley:aboutPlace }} {c} ?p ?x }}"
     )
-    reviews = _reviews(store, iri)
+    reviews = review_rows(store, iri)
     position_rows, dispute_rows, relation_rows = _standing(store, iri)
     terms: list[Term] = [
         v for r in [row, *chain_rows, *stance_rows, *about_rows, *position_rows] for v in r.values()
@@ -281,9 +281,9 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
         quotes=quotes(store, labels, iri),
         stances=[(labels.view(r["actor"]), labels.view(r["value"])) for r in stance_rows],
         about=about,
-        reviews=_review_views(labels, reviews, store),
+        reviews=review_views(labels, reviews, store),
         reports=v(row.get("reports")),
-        not_checkable=_not_checkable(row),
+        not_checkable=not_checkable_kinds(row),
         positions=[
             Position(
                 "supports" if _local(r["stance"]) == "supportsProposition" else "opposes",
@@ -301,7 +301,7 @@ def _local(term: Term | None) -> str:
     return term.value.rsplit("#", 1)[-1] if isinstance(term, NamedNode) else ""
 
 
-def _not_checkable(row: Row) -> list[str] | None:
+def not_checkable_kinds(row: Row) -> list[str] | None:
     """What a claim that is not checkable is ("a demand", "a norm"), by its modality and
     type; ``None`` for a checkable claim (asserted, and factual or causal).
 
@@ -309,9 +309,9 @@ def _not_checkable(row: Row) -> list[str] | None:
 
     >>> from service.rdf import Literal
     >>> m, t = "http://h/ontology#modality-demanded", "http://h/ontology#type-normative"
-    >>> _not_checkable({"modality": NamedNode(m), "type": NamedNode(t)})
+    >>> not_checkable_kinds({"modality": NamedNode(m), "type": NamedNode(t)})
     ['a demand', 'a norm']
-    >>> _not_checkable({"modality": NamedNode("http://h/ontology#modality-asserted"),
+    >>> not_checkable_kinds({"modality": NamedNode("http://h/ontology#modality-asserted"),
     ...                 "type": NamedNode("http://h/ontology#type-factual")}) is None
     True
     """
@@ -428,7 +428,7 @@ def _report_chain(store: GraphStore, iri: NamedNode) -> list[Row]:
     return chain
 
 
-def _reviews(store: GraphStore, iri: NamedNode) -> list[Row]:
+def review_rows(store: GraphStore, iri: NamedNode) -> list[Row]:
     return store.select(
         "SELECT ?review ?attribution ?accuracy ?note ?body ?author ?date WHERE { "
         f"?review parley:reviews {iri} . "
@@ -440,7 +440,7 @@ def _reviews(store: GraphStore, iri: NamedNode) -> list[Row]:
     )
 
 
-def _review_views(labels: Labels, rows: list[Row], store: GraphStore) -> list[ReviewView]:
+def review_views(labels: Labels, rows: list[Row], store: GraphStore) -> list[ReviewView]:
     """One view per review (a review with two notes comes in two rows)."""
     views: dict[str, ReviewView] = {}
     for row in rows:
@@ -501,41 +501,3 @@ def quotes(store: GraphStore, labels: Labels, iri: NamedNode) -> list[Quote]:
             quote.start, quote.end = start, end
         found.append(quote)
     return found
-
-
-# -- review pages --------------------------------------------------------------------
-
-
-@dataclass
-class ReviewPage:
-    """A review's own page: the claim it reviews, and its two verdicts."""
-
-    claim: TermView | None
-    claimant: TermView | None
-    #: As on the claim page: what a claim that is not checkable is; ``None`` otherwise.
-    not_checkable: list[str] | None
-    review: ReviewView | None
-    own_claim: bool = False
-
-
-def review_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ReviewPage:
-    rows = store.select(
-        "SELECT ?claim ?claimant ?modality ?type ?author ?notCheckable WHERE { "
-        f"{iri} parley:reviews ?claim . OPTIONAL {{ ?claim parley:claimant ?claimant }} "
-        "OPTIONAL { ?claim parley:modality ?modality } OPTIONAL { ?claim parley:claimType ?type } "
-        "OPTIONAL { ?claim parley:appearsIn/schema:author ?author } "
-        "OPTIONAL { ?claim a parley:NotCheckableClaim BIND(true AS ?notCheckable) } } LIMIT 1"
-    )
-    row = rows[0] if rows else {}
-    claim = _iri(row, "claim")
-    reviews = _reviews(store, claim) if claim is not None else []
-    labels.fetch(t for r in [row, *reviews] for t in r.values())
-    mine = [r for r in reviews if r["review"] == iri]
-    views = _review_views(labels, mine, store)
-    return ReviewPage(
-        claim=labels.maybe(claim),
-        claimant=labels.maybe(row.get("claimant")),
-        not_checkable=_not_checkable(row) if claim is not None else None,
-        review=views[0] if views else None,
-        own_claim="claimant" in row and row.get("claimant") == row.get("author"),
-    )

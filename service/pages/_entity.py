@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.pages._actor import actor_view
-from service.pages._claim import claim_view, review_view
+from service.pages._claim import claim_view
 from service.pages._entities import Description
 from service.pages._event import event_view
 from service.pages._labels import Labels, TermView, lexical
 from service.pages._neighbourhood import Picture, picture
 from service.pages._proposition import proposition_view
 from service.pages._reference import reference_view
+from service.pages._review import review_view
 from service.pages._source import source_view
 from service.pages._statement_tables import DependentView, Paging, PropertyGroup, dependents, group
 from service.rdf import DCTERMS, RDFS, SCHEMA, SKOS, NamedNode

@@ -53,8 +53,6 @@ TEXT_PREDICATES = (
 )
 #: The claim text: the quotes of its evidence spans.
 QUOTE_PATH = "parley:hasEvidence/oa:hasSelector/oa:exact"
-#: Markers the index puts around matched words in a snippet (control characters,
-#: so no text can contain them).
 
 
 @dataclass(frozen=True)
@@ -374,6 +372,14 @@ class SearchIndex:
     def _ident_query(self, text: str, field: str = "ident") -> tantivy.Query:
         return tantivy.Query.term_query(self._schema, field, ident_key(text), index_option="basic")
 
+    def _named(self, text: str) -> list[tantivy.Query]:
+        """What ``text`` names as an identifier, scored above any match of words: a claim's
+        identifier twice as high as a local name (``review/C17`` is not claim C17)."""
+        return [
+            tantivy.Query.const_score_query(self._ident_query(text), 2 * IDENT_BOOST),
+            tantivy.Query.const_score_query(self._ident_query(text, "local"), IDENT_BOOST),
+        ]
+
     def _current(self) -> tantivy.Searcher:
         self.ensure_built()
         self.wait_until_current(SEARCH_WAIT_S)
@@ -403,8 +409,7 @@ class SearchIndex:
         searcher = self._current()
         key = ident_key(text)
         alternatives = [
-            tantivy.Query.const_score_query(self._ident_query(text), 2 * IDENT_BOOST),
-            tantivy.Query.const_score_query(self._ident_query(text, "local"), IDENT_BOOST),
+            *self._named(text),
             tantivy.Query.boost_query(
                 tantivy.Query.fuzzy_term_query(self._schema, "local", key, distance=2), 5.0
             ),
@@ -448,17 +453,7 @@ class SearchIndex:
             return []
         searcher = self._current()
         ranked = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Should, self.query(words)),
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.const_score_query(self._ident_query(text), 2 * IDENT_BOOST),
-                ),
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.const_score_query(self._ident_query(text, "local"), IDENT_BOOST),
-                ),
-            ]
+            [(tantivy.Occur.Should, q) for q in [self.query(words), *self._named(text)]]
         )
         result = searcher.search(ranked, limit, count=False)
         return [self._hit(searcher, address, words, score) for score, address in result.hits]

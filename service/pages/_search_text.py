@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-#: Where a matched word starts and ends in a snippet (the page turns them into <mark>).
+#: Markers around matched words in a snippet (control characters, so no text can
+#: contain them; the page turns them into <mark>).
 MATCH_START, MATCH_END = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")

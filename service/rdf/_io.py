@@ -180,10 +180,12 @@ def literals_verbatim() -> Iterator[None]:
             rdflib.NORMALIZE_LITERALS = previous
 
 
-def to_rdflib(statements: Iterable[Quad] | Iterable[Triple]) -> rdflib.Graph:
-    """An rdflib graph of the triples (graph names are dropped)."""
+def to_rdflib(
+    statements: Iterable[Quad] | Iterable[Triple], *, store: str = "default"
+) -> rdflib.Graph:
+    """An rdflib graph of the triples (graph names are dropped), in rdflib's ``store``."""
     data = serialize(statements, NTRIPLES)
-    graph = rdflib.Graph()
+    graph = rdflib.Graph(store=store)
     with literals_verbatim():
         graph.parse(data=data.decode("utf-8"), format="nt")
     return graph

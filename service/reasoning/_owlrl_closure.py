@@ -48,9 +48,7 @@ def closure(
     ontology = list(ontology)
     # rdflib's SimpleMemory store keeps no contexts: owlrl runs about twice as fast on it
     # as on the default store, whose context bookkeeping it pays on every lookup.
-    graph = rdflib.Graph(store="SimpleMemory")
-    for triple in to_rdflib([*asserted, *ontology]):
-        graph.add(triple)
+    graph = to_rdflib([*asserted, *ontology], store="SimpleMemory")
     before = set(graph)
     owlrl.DeductiveClosure(_Semantics).expand(graph)
     new = rdflib.Graph()
