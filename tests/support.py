@@ -202,6 +202,11 @@ class OxigraphProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_lines_with(self, text: str, timeout: float = 10) -> list[str]:
+        """The log's lines holding ``text``, waited for: an access-log line is written when
+        the server closes the answer, which may be just after the client has its last byte."""
+        return _log_lines_with(self.log_path, text, timeout)
+
     def dump(self) -> set[str]:
         """Every quad the store holds, as N-Quads lines, read from it directly (its Graph
         Store endpoint; the lines keep the store's own blank node labels, so two dumps of
@@ -279,6 +284,11 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_lines_with(self, text: str, timeout: float = 10) -> list[str]:
+        """The log's lines holding ``text``, waited for: an access-log line is written when
+        the server closes the answer, which may be just after the client has its last byte."""
+        return _log_lines_with(self.log_path, text, timeout)
+
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60, **kwargs)  # type: ignore[arg-type]
 
@@ -289,6 +299,15 @@ class ServerProcess:
         _terminate(self.process)
         if self.oxigraph is not None:
             self.oxigraph.stop()
+
+
+def _log_lines_with(log_path: Path, text: str, timeout: float) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in log_path.read_text(errors="replace").splitlines() if text in line]
+        if lines or time.monotonic() >= deadline:
+            return lines
+        time.sleep(0.05)
 
 
 def start_server(

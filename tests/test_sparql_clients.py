@@ -189,7 +189,7 @@ def test_metrics_and_access_log(served: ServerProcess) -> None:
     assert 'parley_http_requests_total{method="GET",route="/sparql",status="200"}' in text
     assert "parley_http_request_duration_seconds_bucket" in text
     assert "parley_store_quads" in text
-    line = next(line for line in served.log().splitlines() if "trace-me-123" in line)
+    (line,) = served.log_lines_with("trace-me-123")
     assert "status=200" in line
     assert "path=/sparql" in line
     assert f"bytes={len(answered.content)}" in line
