@@ -169,3 +169,59 @@ def test_an_alt_label_is_a_synonym(client: FlaskClient) -> None:
     front = [h for h in results(client, "battlefield") if h["iri"].endswith("/id/Front")]
     assert front, "found by its altLabel"
     assert "battlefield" not in front[0]["label"].lower()  # not by its label
+
+
+def test_the_typo_word_is_highlighted_in_the_snippet(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": "Istambul"}).get_data(as_text=True)
+    marked = {m.get_text().lower() for m in BeautifulSoup(page, "html.parser").select("mark")}
+    assert "istanbul" in marked
+
+
+# -- facets by kind --------------------------------------------------------------------
+
+
+def search_json(client: FlaskClient, **args: str) -> dict[str, object]:
+    response = client.get("/search", query_string={**args, "format": "json"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert isinstance(body, dict)
+    return body
+
+
+def test_facets_count_the_matches_by_kind(client: FlaskClient) -> None:
+    body = search_json(client, q="Putin")
+    facets = {f["kind"]: f["count"] for f in body["facets"]}  # type: ignore[attr-defined]
+    assert len(facets) >= 2, facets  # Putin is a person, and the subject of claims
+    hits = body["results"]
+    assert isinstance(hits, list)
+    for kind, count in facets.items():
+        # A facet counts every match of its kind, not only the best 50 shown.
+        assert count >= sum(1 for h in hits if h["kind"] == kind)
+        assert count > 0
+
+
+def test_a_facet_keeps_the_hits_of_its_kind(client: FlaskClient) -> None:
+    facets = search_json(client, q="Putin")["facets"]
+    assert isinstance(facets, list)
+    kind, count = facets[-1]["kind"], facets[-1]["count"]
+    narrowed = search_json(client, q="Putin", kind=kind)
+    hits = narrowed["results"]
+    assert isinstance(hits, list)
+    assert len(hits) == min(count, 50)
+    assert {h["kind"] for h in hits} == {kind}
+    # the facets stay those of the whole search, so a person can widen it again
+    assert narrowed["facets"] == facets
+
+
+def test_the_search_page_shows_the_facets_as_links(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": "Putin"}).get_data(as_text=True)
+    nav = BeautifulSoup(page, "html.parser").select_one("nav.facets")
+    assert nav is not None
+    links = nav.select("a")
+    assert links[0].get_text() == "All kinds"
+    assert links[0].get("aria-current") == "page"
+    assert all("kind=" in str(a["href"]) for a in links[1:])
+    narrowed = client.get(str(links[1]["href"])).get_data(as_text=True)
+    current = BeautifulSoup(narrowed, "html.parser").select_one("nav.facets a[aria-current]")
+    assert current is not None
+    assert current["href"] == links[1]["href"]

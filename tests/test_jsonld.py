@@ -31,3 +31,23 @@ def test_an_entity_as_jsonld_is_compact_and_the_same_graph_as_turtle(
     from_turtle = rdflib.Graph().parse(data=as_turtle.data, format="turtle")
     assert len(from_jsonld) == len(from_turtle) > 0
     assert isomorphic(from_jsonld, from_turtle)
+
+
+def test_turtle_declares_the_prefixes_it_uses_and_escapes_no_name(client: FlaskClient) -> None:
+    """A claim's description names its evidence fragments (``…/C17#evidence-1``) and agents
+    under nested paths (``id/editor/…``): written without ``\\/`` or ``\\#`` escapes, and
+    with no prefix declared that the document does not use."""
+    claim = client.get("/id/c17", follow_redirects=True, headers={"Accept": "text/turtle"})
+    assert claim.status_code == 200
+    text = claim.get_data(as_text=True)
+    subjects = {str(s) for s in rdflib.Graph().parse(data=text, format="turtle").subjects()}
+    assert any(s.endswith("#evidence-1") for s in subjects)  # the fragments are described
+    assert "\\/" not in text
+    assert "\\#" not in text
+    declared = [
+        line.split()[1].rstrip(":") for line in text.splitlines() if line.startswith("@prefix")
+    ]
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("@prefix"))
+    for name in declared:
+        assert f"{name}:" in body, f"prefix {name}: declared, never used"
+    assert "sh" not in declared  # the shapes' namespace: nothing of a claim is in it

@@ -64,6 +64,7 @@ SEAMS: dict[str, list[str]] = {
         "parse_boolean",
         "parse_solutions",
         "prefers_html",
+        "prefixes_for",
         "quads_from_wire",
         "quads_to_wire",
         "query_form",

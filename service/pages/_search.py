@@ -34,7 +34,14 @@ from dataclasses import dataclass
 
 import tantivy
 
-from service.pages._search_text import MATCH_END, MATCH_START, ident_key, local_keys, snippet
+from service.pages._search_text import (
+    FUZZY_MIN_LENGTH,
+    MATCH_END,
+    MATCH_START,
+    ident_key,
+    local_keys,
+    snippet,
+)
 from service.pages._search_updates import Backlog
 from service.rdf import Literal, NamedNode
 from service.store import ChangeSet, GraphStore, Row
@@ -53,6 +60,14 @@ TEXT_PREDICATES = (
 )
 #: The claim text: the quotes of its evidence spans.
 QUOTE_PATH = "parley:hasEvidence/oa:hasSelector/oa:exact"
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A kind of entity among the matches of a search, and how many match."""
+
+    kind: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -89,10 +104,8 @@ _PREFIXES = (
 #: Field weights: a match in a name outranks one in the claimant's name, then the text.
 BOOSTS = {"label": 10.0, "who": 3.0, "body": 1.0}
 PREFIX_BOOST = 5.0
-#: Words of letters at least this long match with one typo (shorter ones are too easily
-#: others; a word with digits, a year or an identifier, is meant exactly: 2022 is not 2023)...
-FUZZY_MIN_LENGTH = 4
-#: ... at this fraction of an exact match's weight.
+#: A word one typo from a searched word (``FUZZY_MIN_LENGTH`` letters or more) matches at
+#: this fraction of an exact match's weight.
 FUZZY_WEIGHT = 0.3
 #: The score of an exact local name (``putin``): above any match of words; an exact
 #: ``dcterms:identifier`` (``C17``) counts twice that (``review/C17`` is not claim C17).
@@ -101,6 +114,8 @@ IDENT_BOOST = 100_000.0
 SEARCH_WAIT_S = 1.0
 #: Entities re-read from the store and re-indexed at a time (the index is locked meanwhile).
 REINDEX_BATCH = 200
+#: Kinds counted in a search's facets at most (the ontology has about thirty classes).
+MAX_FACETS = 50
 
 
 def query_words(text: str) -> list[str]:
@@ -115,7 +130,8 @@ def query_words(text: str) -> list[str]:
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("iri", stored=True, tokenizer_name="raw")
-    builder.add_text_field("kind", stored=True, tokenizer_name="raw")
+    # A fast field: search results are counted by kind (the facets) in one aggregation.
+    builder.add_text_field("kind", stored=True, fast=True, tokenizer_name="raw")
     for field in BOOSTS:
         builder.add_text_field(field, stored=True, tokenizer_name="words")
     builder.add_text_field("prefix", stored=False, tokenizer_name="prefixes", index_option="basic")
@@ -445,18 +461,41 @@ class SearchIndex:
         )
         return Hit(iri, label.split(" · ")[0], kind, snippet(words, label, who, body), score)
 
-    def search(self, text: str, *, limit: int = 50) -> list[Hit]:
+    def _ranked(self, text: str, words: list[str]) -> tantivy.Query:
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, q) for q in [self.query(words), *self._named(text)]]
+        )
+
+    def search(self, text: str, *, limit: int = 50, kind: str | None = None) -> list[Hit]:
         """The best matches for ``text``, best first; what it names as an identifier
-        (``C17``, ``putin``) before everything else."""
+        (``C17``, ``putin``) before everything else. ``kind`` keeps the hits of one kind
+        (a facet of ``facets``)."""
         words = query_words(text)
         if not words:
             return []
         searcher = self._current()
-        ranked = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, q) for q in [self.query(words), *self._named(text)]]
-        )
+        ranked = self._ranked(text, words)
+        if kind is not None:
+            ranked = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, ranked),
+                    (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "kind", kind)),
+                ]
+            )
         result = searcher.search(ranked, limit, count=False)
         return [self._hit(searcher, address, words, score) for score, address in result.hits]
+
+    def facets(self, text: str) -> list[Facet]:
+        """How many entities of each kind match ``text`` (all of them, not only the best
+        shown), the most frequent kind first; entities of no kind are not a facet."""
+        words = query_words(text)
+        if not words:
+            return []
+        searcher = self._current()
+        spec = {"kinds": {"terms": {"field": "kind", "size": MAX_FACETS}}}
+        buckets = searcher.aggregate(self._ranked(text, words), spec)["kinds"]["buckets"]
+        counted = [Facet(str(b["key"]), int(b["doc_count"])) for b in buckets if b["key"]]
+        return sorted(counted, key=lambda f: (-f.count, f.kind))
 
     def count(self) -> int:
         self.ensure_built()

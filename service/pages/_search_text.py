@@ -5,12 +5,62 @@ holds the index)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: Markers around matched words in a snippet (control characters, so no text can
 #: contain them; the page turns them into <mark>).
 MATCH_START, MATCH_END = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+#: Words of letters at least this long match with one typo (shorter ones are too easily
+#: others; a word with digits, a year or an identifier, is meant exactly: 2022 is not 2023).
+FUZZY_MIN_LENGTH = 4
+
+
+def fold(word: str) -> str:
+    """A word as the index compares it: lower case, accents dropped.
+
+    >>> fold("Kyïv")
+    'kyiv'
+    """
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def one_typo_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by at most one letter added, dropped, changed or two
+    neighbours swapped (the typo the index forgives).
+
+    >>> [one_typo_apart("istambul", w) for w in ("istanbul", "itsambul", "istanbull", "ankara")]
+    [True, True, False, False]
+    """
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        swapped = a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1]
+        return a[i + 1 :] == b[i + 1 :] or swapped
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1 :] == shorter[i:]
+
+
+def matches(word: str, words: list[str]) -> bool:
+    """Whether a word of a text is one a person searched for: it starts with a searched
+    word, or is one typo from a searched word of letters (``words`` are folded).
+
+    >>> matches("Istanbul", ["istambul"]), matches("Ankara", ["istambul"])
+    (True, False)
+    """
+    folded = fold(word)
+    return any(
+        folded.startswith(w)
+        or (len(w) >= FUZZY_MIN_LENGTH and w.isalpha() and one_typo_apart(folded, w))
+        for w in words
+    )
 
 
 def ident_key(text: str) -> str:
@@ -48,7 +98,7 @@ def snippet(words: list[str], *texts: str, width: int = 160) -> str:
     'one two …'
     """
     for text in texts:
-        found = [m for m in _WORD.finditer(text) if m.group().lower().startswith(tuple(words))]
+        found = [m for m in _WORD.finditer(text) if matches(m.group(), words)]
         if not found:
             continue
         start, end = _between_words(text, found[0].start() - width // 3, width, found[0].end())

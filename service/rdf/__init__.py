@@ -40,6 +40,7 @@ from service.rdf._io import (
     term_to_rdflib,
     to_rdflib,
 )
+from service.rdf._prefixes import prefixes_for
 from service.rdf._skolem import skolemize
 from service.rdf._sparql_text import (
     Token,
@@ -124,6 +125,7 @@ __all__ = [
     "parse_boolean",
     "parse_solutions",
     "prefers_html",
+    "prefixes_for",
     "quads_from_wire",
     "quads_to_wire",
     "query_form",

@@ -37,6 +37,7 @@ from service.rdf import (
     NamedNode,
     by_suffix,
     negotiate,
+    prefixes_for,
     serialize,
 )
 from service.web._services import services
@@ -77,8 +78,12 @@ def alternates(path: str) -> list[tuple[Format, str]]:
     return [(f, f"{path}.{f.suffix}") for f in PAGE_FORMATS]
 
 
-def rdf_response(desc_triples: list[object], fmt: Format, path: str) -> Response:
-    body = serialize(desc_triples, fmt, prefixes=services().vocab.prefixes())  # type: ignore[arg-type]
+def rdf_response(desc: Description, fmt: Format, path: str) -> Response:
+    """The description in ``fmt``, declaring the prefixes it uses (a namespace of its own
+    where a declared one would leave escapes in a name: ``id:editor\\/desk``)."""
+    triples = desc.triples()
+    prefixes = prefixes_for(triples, services().vocab.prefixes(), subject=desc.iri.value)
+    body = serialize(triples, fmt, prefixes=prefixes)
     return with_headers(Response(body, content_type=fmt.content_type), path)
 
 
@@ -175,7 +180,7 @@ def _entity(path: str) -> Response:
     desc, href, suffix_fmt = resolved
     fmt = choose(suffix_fmt)
     if fmt != HTML:
-        return rdf_response(desc.triples(), fmt, href)  # type: ignore[arg-type]
+        return rdf_response(desc, fmt, href)
     svc = services()
     page = entity_page(svc.store, desc, _paging(), base_href=href)
     html = render_template("entity.html", page=page, path=href, alternates=alternates(href))
@@ -201,7 +206,7 @@ def graph(local: str) -> Response:
     fmt = choose(suffix_fmt)
     desc = describe(svc.store, iri)
     if fmt != HTML:
-        return rdf_response(desc.triples(), fmt, href)  # type: ignore[arg-type]
+        return rdf_response(desc, fmt, href)
     labels = Labels(svc.store, svc.vocab)
     listing = graph_listing(svc.store, labels, iri, page_number())
     records = [describe(svc.store, node) for node in fragments_in(svc.store, iri)]

@@ -247,6 +247,12 @@ def _service() -> JSONDoc:
                         "schema": {"type": "string", "maxLength": 500},
                         "example": "Putin",
                     },
+                    {
+                        "name": "kind",
+                        "in": "query",
+                        "description": "Only the hits of this kind (a facet's `kind`).",
+                        "schema": {"type": "string", "maxLength": 200},
+                    },
                     _format_param((HTML, JSON)),
                 ],
                 "responses": {

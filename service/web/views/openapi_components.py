@@ -131,9 +131,24 @@ def _schemas(base_iri: str) -> JSONDoc:
         },
         "SearchResults": {
             "type": "object",
-            "required": ["query", "results"],
+            "required": ["query", "kind", "facets", "results"],
             "properties": {
                 "query": text,
+                "kind": {
+                    "type": ["string", "null"],
+                    "description": "The kind the hits were narrowed to (`kind=`), if any.",
+                },
+                "facets": {
+                    "type": "array",
+                    "description": "How many entities of each kind match (all, not only "
+                    "the hits shown), the most frequent kind first.",
+                    "items": {
+                        "type": "object",
+                        "required": ["kind", "count"],
+                        "properties": {"kind": text, "count": {"type": "integer", "minimum": 1}},
+                        "additionalProperties": False,
+                    },
+                },
                 "results": {
                     "type": "array",
                     "items": {

@@ -48,11 +48,25 @@ def search() -> Response | str:
     fmt = negotiate(
         request.headers.get("Accept"), _SEARCH_FORMATS, override=request.args.get("format")
     )
-    hits = search_index().search(text) if text else []
+    kind = request.args.get("kind", "").strip() or None
+    if kind is not None and len(kind) > 200:
+        raise BadRequestError("a kind is at most 200 characters")
+    index = search_index()
+    hits = index.search(text, kind=kind) if text else []
+    facets = index.facets(text) if text else []
     if fmt != HTML:
-        response = jsonify({"query": text, "results": [h.to_json() for h in hits]})
+        response = jsonify(
+            {
+                "query": text,
+                "kind": kind,
+                "facets": [{"kind": f.kind, "count": f.count} for f in facets],
+                "results": [h.to_json() for h in hits],
+            }
+        )
     else:
-        response = Response(render_template("search.html", query=text, hits=hits))
+        response = Response(
+            render_template("search.html", query=text, hits=hits, facets=facets, kind=kind)
+        )
     response.headers["Vary"] = "Accept"
     return response
 
