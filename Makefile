@@ -11,7 +11,7 @@ BASE_IRI ?= http://$(HOST):$(PORT)/
 STAMP  := $(VENV)/.installed
 INPUTS := $(shell find data ontology shapes -type f 2>/dev/null)
 
-.PHONY: run test fast lint typecheck unit build bench clean chromium
+.PHONY: run test fast lint typecheck unit build bench clean chromium axe yasgui
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -30,7 +30,7 @@ $(STORE)/.built: $(STAMP) $(INPUTS)
 
 build: $(STORE)/.built
 
-run: $(STAMP)
+run: $(STAMP) yasgui
 	@if [ ! -f $(STORE)/.built ] || [ "$$(cat $(STORE)/.built)" != "$(BASE_IRI)" ]; then rm -f $(STORE)/.built; fi
 	@$(MAKE) --no-print-directory build
 	$(BIN)/parley serve --store $(STORE) --host $(HOST) --port $(PORT) --base-iri $(BASE_IRI)
@@ -47,7 +47,7 @@ typecheck: $(STAMP)
 # Tests run in TEST_WORKERS processes (pytest-xdist), a file to each at a time: most of
 # a file's time is spent waiting on servers and time limits, which overlap well.
 TEST_WORKERS ?= 2
-unit: $(STAMP) chromium
+unit: $(STAMP) chromium axe yasgui
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test: lint typecheck unit
@@ -67,6 +67,27 @@ chromium:
 	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# axe-core, the accessibility checker the page tests inject into each page (never from a
+# CDN): from the npm registry at a pinned version, into a git-ignored folder. When that
+# version is there already this is one grep.
+AXE_VERSION := 4.14.1
+AXE_DIR     := .vendor/axe
+axe:
+	@if ! grep -qs '"version": "$(AXE_VERSION)"' $(AXE_DIR)/node_modules/axe-core/package.json; then \
+	  command -v npm >/dev/null 2>&1 || { echo "npm is missing (the browser tests install axe-core with it): run 'apt-get install npm', then make test again"; exit 1; }; \
+	  echo "Installing axe-core $(AXE_VERSION) for the browser tests (npm)"; \
+	  npm install --prefix $(AXE_DIR) --no-save --no-audit --no-fund --ignore-scripts --loglevel=error axe-core@$(AXE_VERSION); \
+	fi
+
+# The query page's SPARQL editor, YASGUI (@zazuko/yasgui, MIT), from the npm registry at a
+# pinned version whose tarball must match the pinned hash, into a git-ignored folder that
+# Parley serves itself (never a CDN). Without npm it says so and the page keeps its plain
+# form: this never stops `make run`. When that version is there already this is one grep.
+YASGUI_VERSION   := 4.6.2
+YASGUI_INTEGRITY := sha512-Zw45KdPoAE1KRaAoxIHdQqeJxvaVG1oQdntw0hy0ktX35Zu8ZccuOLrXCLwR+GU+0xMzLw8Mjw6BkSZV2vUuQw==
+yasgui:
+	@bash service/web/vendor_yasgui.sh $(YASGUI_VERSION) $(YASGUI_INTEGRITY) service/web/static/vendor/yasgui
+
 # The fast tier: every test that starts no server (about 2 minutes on 2 cores). The longest
 # modules start first (tests/conftest.py, LONGEST_FIRST), not the ones with most tests.
 fast: $(STAMP)
@@ -79,6 +100,7 @@ bench: $(STAMP)
 	for size in $(BENCH_SIZES); do $(BIN)/python -m bench.sparql --size $$size --oxigraph-memory || exit 1; done
 	$(BIN)/python -m bench.write
 	$(BIN)/python -m bench.search --size 1000000
+	$(BIN)/python -m bench.pages --size 1000000
 
 # The journal of clients' writes (var/store.journal) stays: the next build replays it.
 # Drop the writes on purpose with: rm -rf $(STORE).journal

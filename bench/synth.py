@@ -4,10 +4,17 @@
 actors (persons, states, organisations, loosely defined groups), places
 (countries and cities with uncontested containment), events (dates,
 participations with roles and sources, places, part-of chains), sources with
-full text, and claims (claimant, modality, type, stances, about-links, an
-evidence span whose quote is the source text at its offsets). A claim with
-its evidence is about 24 triples. The output is deterministic for a given
-size and seed, and ``parley build``'s shapes accept it (``tests/test_synth.py``).
+full text, claims (claimant, modality, type, stances, about-links, an
+evidence span whose quote is the source text at its offsets, for a third of
+them a stance on a proposition), the propositions, and editorial reviews of
+every fifth claim (both verdicts). A claim with its evidence is about 26
+triples. The output is deterministic for a given size and seed, and ``parley
+build``'s shapes accept it (``tests/test_synth.py``).
+
+The lists a page shows can grow long: every source holds up to 1,000 claims, and one
+actor (``id/synth/prolific-0``, outside the numbered actors, so ``bench.sparql``'s
+random actors stay typical) is the claimant of every third claim, up to 10,000 (at 1M
+triples), so the benchmark of the pages (``bench/pages.py``) sees whether a page pages.
 
 Run ``python -m bench.synth --size 10000 > synth.nq`` to write N-Quads.
 """
@@ -18,6 +25,7 @@ import argparse
 import random
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from service.rdf import (
@@ -26,6 +34,7 @@ from service.rdf import (
     RDF,
     RDFS,
     SCHEMA,
+    SKOS,
     XSD,
     Literal,
     NamedNode,
@@ -35,8 +44,18 @@ from service.rdf import (
 
 #: Claims a synthetic source holds (its text has one sentence per claim).
 CLAIMS_PER_SOURCE = 1000
-#: Quads a claim with its evidence, stance and about-links takes, on average.
-QUADS_PER_CLAIM = 24
+#: Quads a claim with its evidence, stance, about-links and review takes, on average.
+QUADS_PER_CLAIM = 26
+#: The prolific actor is the claimant of every PROLIFIC_EVERY-th claim, up to PROLIFIC_CLAIMS.
+PROLIFIC_EVERY = 3
+PROLIFIC_CLAIMS = 10_000
+#: Propositions in dispute; a third of the claims take a side on one.
+PROPOSITIONS = 12
+#: Every REVIEW_EVERY-th claim has an editorial review (those claims are asserted and
+#: factual, so checkable: the review gives both verdicts).
+REVIEW_EVERY = 5
+ATTRIBUTIONS = ("verbatim", "faithful", "differs", "not-found")
+ACCURACIES = ("consistent", "contested", "contradicted", "unverifiable")
 
 MODALITIES = ("asserted", "predicted", "conditional", "demanded", "speculated")
 TYPES = ("factual", "evaluative", "interpretive", "normative", "causal")
@@ -86,8 +105,32 @@ class _Writer:
         self.quads.append(Quad(s, p, o, self.graph))
 
 
-def generate(size: int, base_iri: str, *, seed: int = 7) -> Iterator[Quad]:
-    """About ``size`` quads of shape-conforming data for ``base_iri``."""
+@dataclass(frozen=True)
+class _Cast:
+    """Who and what the claims of every source draw on."""
+
+    actors: list[NamedNode]
+    events: list[NamedNode]
+    places: list[NamedNode]
+    references: list[NamedNode]
+    propositions: list[NamedNode]
+    prolific: NamedNode
+    editor: NamedNode
+    #: Claims the prolific actor makes, at most; one in ``prolific_every`` until then.
+    prolific_claims: int
+    prolific_every: int
+
+
+def generate(
+    size: int,
+    base_iri: str,
+    *,
+    seed: int = 7,
+    prolific_claims: int = PROLIFIC_CLAIMS,
+    prolific_every: int = PROLIFIC_EVERY,
+) -> Iterator[Quad]:
+    """About ``size`` quads of shape-conforming data for ``base_iri``; the prolific actor
+    is the claimant of one claim in ``prolific_every``, up to ``prolific_claims``."""
     rng = random.Random(seed)
     v = Vocab(base_iri)
     p = v.parley
@@ -145,11 +188,36 @@ def generate(size: int, base_iri: str, *, seed: int = 7) -> Iterator[Quad]:
             ref.add(part, p.participant, actor)
             ref.add(part, p.role, p[f"role-{ROLES[(i + k) % len(ROLES)]}"])
             ref.add(part, DCTERMS.source, refsrc[i % len(refsrc)])
+    prolific = v.id["synth/prolific-0"]
+    ref.add(prolific, RDF.type, p.Person)
+    ref.add(prolific, RDFS.label, Literal("Prolific speaker", language="en"))
+    ref.add(prolific, DCTERMS.source, refsrc[0])
     yield from ref.quads
 
+    editorial = _Writer(v.editorial_graph)
+    editor = v.id["editor/synthetic-desk"]
+    editorial.add(editor, RDF.type, p.Editor)
+    editorial.add(editor, RDFS.label, Literal("Synthetic editorial desk", language="en"))
+    propositions = [v.id[f"proposition/synthetic-{i}"] for i in range(PROPOSITIONS)]
+    for i, prop in enumerate(propositions):
+        word = WORDS[(i * 5) % len(WORDS)]
+        editorial.add(prop, RDF.type, p.Proposition)
+        editorial.add(prop, RDFS.label, Literal(f"Proposition {i} on the {word}", language="en"))
+        editorial.add(
+            prop,
+            SKOS.definition,
+            Literal(f"Synthetic question {i}: a claim for the {word} supports it.", language="en"),
+        )
+        editorial.add(prop, DCTERMS.creator, editor)
+    yield from editorial.quads
+
+    cast = _Cast(
+        actors, events, cities, refsrc, propositions, prolific, editor,
+        prolific_claims, prolific_every,
+    )  # fmt: skip
     for first in range(0, claims, CLAIMS_PER_SOURCE):
         n = min(CLAIMS_PER_SOURCE, claims - first)
-        yield from _source(v, rng, first // CLAIMS_PER_SOURCE, first, n, actors, events, cities)
+        yield from _source(v, rng, first // CLAIMS_PER_SOURCE, first, n, cast)
 
 
 def _source(
@@ -158,16 +226,15 @@ def _source(
     number: int,
     first: int,
     n: int,
-    actors: list[NamedNode],
-    events: list[NamedNode],
-    places: list[NamedNode],
+    cast: _Cast,
 ) -> Iterator[Quad]:
-    """One source with the text of ``n`` claims, and those claims."""
+    """One source with the text of ``n`` claims, and those claims (and their reviews)."""
     p = v.parley
     slug = f"synthetic-{number}"
     out = _Writer(v.claims_graph(slug))
+    reviews = _Writer(v.editorial_graph)
     source = v.id[f"source/{slug}"]
-    author = actors[number % len(actors)]
+    author = cast.actors[number % len(cast.actors)]
     sentences = []
     for k in range(n):
         words = " ".join(rng.choice(WORDS) for _ in range(rng.randrange(6, 12)))
@@ -181,10 +248,11 @@ def _source(
     for k, sentence in enumerate(sentences):
         start, end = offset, offset + len(sentence)
         offset = end + 1
-        yield from _claim(
-            v, rng, out, source, first + k, sentence, start, end, actors, events, places
-        )
+        yield from _claim(v, rng, out, source, first + k, sentence, start, end, cast)
+        if (first + k) % REVIEW_EVERY == 0:
+            _review(v, reviews, first + k, cast)
     yield from out.quads
+    yield from reviews.quads
 
 
 def _claim(
@@ -196,18 +264,21 @@ def _claim(
     quote: str,
     start: int,
     end: int,
-    actors: list[NamedNode],
-    events: list[NamedNode],
-    places: list[NamedNode],
+    cast: _Cast,
 ) -> Iterator[Quad]:
     p = v.parley
+    actors, events, places = cast.actors, cast.events, cast.places
     claim = v.id[f"claim/synthetic-{index}"]
     about = rng.sample(actors, 2)
+    number = rng.randrange(len(actors))
+    claimant = actors[number]
+    if index % cast.prolific_every == 0 and index // cast.prolific_every < cast.prolific_claims:
+        claimant, number = cast.prolific, -1
     quads: list[tuple[NamedNode, NamedNode, NamedNode | Literal]] = [
         (claim, RDF.type, p.Claim),
         (claim, DCTERMS.identifier, Literal(f"S{index}")),
         (claim, RDFS.label, Literal(f"Synthetic claim {index}", language="en")),
-        (claim, p.claimant, rng.choice(actors)),
+        (claim, p.claimant, claimant),
         (claim, p.appearsIn, source),
         (claim, p.modality, p[f"modality-{MODALITIES[index % len(MODALITIES)]}"]),
         (claim, p.claimType, p[f"type-{TYPES[index % len(TYPES)]}"]),
@@ -218,6 +289,11 @@ def _claim(
         quads.append((claim, p.aboutEvent, events[index % len(events)]))
     else:
         quads.append((claim, p.aboutPlace, places[index % len(places)]))
+    if index % 6 in (0, 1):
+        # A claimant takes one side of a proposition, never both (the shapes refuse it).
+        k = index % len(cast.propositions)
+        side = p.supportsProposition if (number + k) % 2 == 0 else p.opposesProposition
+        quads.append((claim, side, cast.propositions[k]))
     stance = NamedNode(f"{claim.value}#stance-1")
     evidence = NamedNode(f"{claim.value}#evidence-1")
     quote_sel = NamedNode(f"{claim.value}#quote-1")
@@ -239,6 +315,22 @@ def _claim(
     ]
     for s, pr, o in quads:
         yield Quad(s, pr, o, out.graph)
+
+
+def _review(v: Vocab, out: _Writer, index: int, cast: _Cast) -> None:
+    """The editorial review of claim ``index`` (asserted and factual: both verdicts)."""
+    p = v.parley
+    review = v.id[f"review/synthetic-{index}"]
+    out.add(review, RDF.type, p.ClaimReview)
+    out.add(review, RDFS.label, Literal(f"Editorial review of S{index}", language="en"))
+    out.add(review, p.reviews, v.id[f"claim/synthetic-{index}"])
+    out.add(review, p.attribution, p[f"attribution-{ATTRIBUTIONS[index % len(ATTRIBUTIONS)]}"])
+    out.add(review, p.accuracy, p[f"accuracy-{ACCURACIES[(index // 5) % len(ACCURACIES)]}"])
+    out.add(review, SCHEMA.author, cast.editor)
+    body = f"The synthetic record number {index} says what the claim states, in other words."
+    out.add(review, SCHEMA.reviewBody, Literal(body, language="en"))
+    out.add(review, DCTERMS.source, cast.references[index % len(cast.references)])
+    out.add(review, SCHEMA.datePublished, _date(date(2025, 12, 1)))
 
 
 def main() -> None:

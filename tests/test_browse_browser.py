@@ -8,27 +8,21 @@ saved under ``test-artifacts/`` for people to look at.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
+from tests.browser import chromium, first_of
 from tests.support import ARTIFACTS_DIR, ServerProcess
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.server
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: HTML pages the crawler loads in the browser, and data links it fetches, at most. On
 #: the remote backend the same templates render the same data through the other store
 #: adapter: a breadth-first crawl of 120 pages reaches every kind of page from the home
@@ -39,29 +33,10 @@ MAX_FETCHES = 2500
 DATA_SUFFIXES = (".ttl", ".jsonld", ".nt", ".rdf")
 
 
-def chromium_path() -> str:
-    """Debian's Chromium; fail (never skip) with what to do when it is missing."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None and Path("/usr/bin/chromium").exists():
-        found = "/usr/bin/chromium"
-    if found is None:
-        pytest.fail(
-            "Chromium is not installed: the browser tests need Debian's package "
-            "(`apt-get install -y chromium`; .ci/run installs it on a fresh machine)."
-        )
-    return found
-
-
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the dev extra installs it
-        pytest.fail("Playwright for Python is missing: `pip install -e '.[dev]'`")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+def browser() -> Iterator[Browser]:
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def is_data_link(url: str) -> bool:
@@ -136,19 +111,6 @@ def _broken(links: list[str]) -> list[str]:
     return [
         f"{link} answered {code}" for link, code in zip(links, statuses, strict=True) if code >= 400
     ]
-
-
-def first_of(server: ServerProcess, query: str) -> str:
-    """The IRI of the first answer of ``SELECT ?c ...``."""
-    import httpx
-
-    rows = httpx.get(
-        server.url + "sparql",
-        params={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-    ).json()["results"]["bindings"]
-    assert rows, query
-    return str(rows[0]["c"]["value"])
 
 
 def claim_with_chain(server: ServerProcess) -> str:

@@ -33,8 +33,8 @@ from service.rdf import JSON, NamedNode, Quad, Vocab
 from service.store import ChangeSet, OxigraphStore
 from service.web._middleware import CLIENT_REQUEST_ID, CONTENT_SECURITY_POLICY
 from service.web.views import ROUTES
+from tests.browser import CHROMIUM_FLAGS, chromium_path
 from tests.support import AppSite, copy_store, free_port, open_app, start_server
-from tests.test_browse_browser import CHROMIUM_FLAGS, chromium_path
 from tests.test_routes import SAMPLES
 
 TURTLE = {"Content-Type": "text/turtle"}

@@ -51,3 +51,24 @@ def test_turtle_declares_the_prefixes_it_uses_and_escapes_no_name(client: FlaskC
     for name in declared:
         assert f"{name}:" in body, f"prefix {name}: declared, never used"
     assert "sh" not in declared  # the shapes' namespace: nothing of a claim is in it
+
+
+def test_parley_serves_the_context_its_documents_state(client: FlaskClient) -> None:
+    """``/context.jsonld`` is the context every JSON-LD answer states inline: a client
+    writing its own JSON-LD uses it and gets Parley's IRIs."""
+    served = client.get("/context.jsonld")
+    assert served.status_code == 200
+    assert served.headers["Content-Type"].startswith("application/ld+json")
+    context = json.loads(served.data)["@context"]
+    inline = json.loads(client.get("/id/Putin.jsonld").data)["@context"]
+    # A document states the prefixes it uses (and a namespace of its own for the fragments
+    # of other entities, ``id/X#...``); those it shares with the context mean the same.
+    shared = inline.keys() & context.keys()
+    assert {"id", "rdfs"} <= shared
+    assert all(inline[name] == context[name] for name in shared)
+    mine = {"@context": context, "@id": "id:Putin", "rdfs:label": "Vladimir Putin"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        graph = rdflib.Graph().parse(data=json.dumps(mine), format="json-ld")
+    (subject,) = set(graph.subjects())
+    assert str(subject) == context["id"] + "Putin"

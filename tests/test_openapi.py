@@ -33,9 +33,12 @@ from tests.support import AppSite, copy_store, open_app
 UNDESCRIBED = {
     "/": "a page for a person",
     "/timeline": "a page for a person",
+    "/network": "a page for a person",
     "/instances": "a page for a person",
     ("/validate", "GET"): "the form for a person (POST /validate is described)",
+    ("/data", "GET"): "the data page for a person (POST /data is described)",
     "/static/<path:filename>": "the pages' stylesheet and script",
+    "/favicon.ico": "no icon (204), for browsers that ask",
     "/sparql": "the SPARQL 1.1 Protocol: its W3C specification describes it",
     "/store": "the Graph Store Protocol: its W3C specification describes it",
     "/store/<path:graph_path>": "the Graph Store Protocol: its W3C specification describes it",

@@ -142,7 +142,10 @@ def test_claim_shows_its_positions_disputes_and_relations(web: httpx.Client) -> 
     assert text(positions) == "opposes Ukraine joins NATO"
     assert hrefs(positions) == {"/id/proposition/ukraine-joins-nato"}
     disputes = soup.select_one("ul.disputes")
-    assert "European governments: European governments: Ukraine must stay free" in flat(disputes)
+    # The claimant once, then the claim's words: never "European governments: European
+    # governments: ..." (issue 14: the label's own speaker is dropped beside the claimant).
+    assert "European governments: Ukraine must stay free to join NATO" in flat(disputes)
+    assert "European governments: European governments" not in flat(disputes)
     assert "(on Ukraine joins NATO)" in flat(disputes)
     assert {"/id/claim/free-to-join", "/id/EuropeanGovernments"} <= hrefs(disputes)
     relations = soup.select("ul.relations > li")
@@ -160,7 +163,7 @@ def test_a_symmetric_relation_reads_the_same_from_both_claims(web: httpx.Client)
     assert text(relations[0]).startswith("This claim contradicts Government of Russia")
     supported = page(web, "/id/claim/good-basis").select("ul.relations > li")
     assert [flat(li).split(" The author offers")[0] for li in supported] == [
-        "This claim is supported by the article's author: The author: the talks resumed in November"
+        "This claim is supported by the article's author: the talks resumed in November"
     ]
     supporting = page(web, "/id/claim/talks-resumed").select("ul.relations > li")
     assert text(supporting[0]).startswith("This claim supports Donald Trump")
@@ -302,7 +305,9 @@ def test_home_lists_the_questions_in_dispute(web: httpx.Client) -> None:
 def test_review_page_shows_the_claim_and_both_verdicts(web: httpx.Client) -> None:
     soup = page(web, "/id/review/C4")
     section = soup.select_one("section[aria-labelledby=h-review]")
-    assert "Review of Moscow: Ukraine must never join NATO" in text(section)
+    assert "Review of the claim C4: Government of Russia: Ukraine must never join NATO" in flat(
+        section
+    )
     facts = text(section.select_one("dl") if section else None)
     assert "Attribution faithful paraphrase" in facts
     assert "Accuracy does not apply: not a checkable claim" in facts

@@ -24,9 +24,11 @@ SAMPLES = {
     "/": "/",
     "/search": "/search?q=Putin",
     "/timeline": "/timeline",
+    "/network": "/network",
     "/instances": "/instances?class={base}ontology%23Stance",
     "/validate": "/validate",
     "/static/<path:filename>": "/static/parley.css",
+    "/favicon.ico": "/favicon.ico",
     "/id/<path:local>": "/id/Putin",
     "/.well-known/genid/<path:local>": "/.well-known/genid/sample",
     "/graph/<path:local>": "/graph/reference",
@@ -34,6 +36,7 @@ SAMPLES = {
     "/ontology.<suffix>": "/ontology.ttl",
     "/shapes": "/shapes",
     "/shapes.<suffix>": "/shapes.ttl",
+    "/context.jsonld": "/context.jsonld",
     "/sparql": "/sparql?query=ASK%20%7B%7D",
     "/store": "/store?default",
     "/store/<path:graph_path>": "/store/sample",
@@ -97,6 +100,21 @@ def test_the_application_answers_exactly_the_routes_of_the_table(app: Flask) -> 
     ]
     assert len(served) == len(ROUTES)
     assert set(served) == table
+
+
+def test_data_is_a_page_for_a_person_and_the_write_door_for_a_program(
+    client: FlaskClient,
+) -> None:
+    """``GET /data`` is the data page (the catalogue of classes and graphs); ``POST /data``
+    stays the write gate, and only it counts against the rate limit."""
+    page = client.get("/data")
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert 'id="h-classes"' in page.get_data(as_text=True)
+    write = client.post("/data", data=BODY, headers=TURTLE)
+    assert write.status_code == 401
+    assert {r.endpoint for r in ROUTES if r.rule == "/data"} == {"data", "data_page"}
+    assert "data_page" not in RATE_LIMITED
 
 
 def test_the_rate_limited_routes_are_those_that_evaluate_a_clients_work() -> None:

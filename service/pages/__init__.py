@@ -8,8 +8,10 @@ from service.pages._catalogue import fragments_in, graph_listing, instances, ove
 from service.pages._entities import Description, describe
 from service.pages._entity import entity_page
 from service.pages._examples import EXAMPLES
+from service.pages._home import home_page
 from service.pages._labels import Labels
 from service.pages._model_doc import ontology_doc, shapes_doc
+from service.pages._network import network_page
 from service.pages._results_table import from_ntriples, from_results_json
 from service.pages._search import (
     NAME_PREDICATES,
@@ -19,7 +21,7 @@ from service.pages._search import (
 )
 from service.pages._search_text import MATCH_END, MATCH_START
 from service.pages._statement_tables import Paging
-from service.pages._timeline import collect, layout
+from service.pages._timeline import timeline_page
 
 __all__ = [
     "EXAMPLES",
@@ -32,16 +34,17 @@ __all__ = [
     "Labels",
     "Paging",
     "SearchIndex",
-    "collect",
     "describe",
     "entity_page",
     "fragments_in",
     "from_ntriples",
     "from_results_json",
     "graph_listing",
+    "home_page",
     "instances",
-    "layout",
+    "network_page",
     "ontology_doc",
     "overview",
     "shapes_doc",
+    "timeline_page",
 ]

@@ -1,160 +1,252 @@
-"""The actor page: who claims what. The claims an actor makes, the claims about it,
-and the events it took part in, with roles.
+"""The actor page: who claims what. The claims an actor makes and the claims about it,
+its positions on the questions in dispute, the events it took part in, the reviews of
+its claims, and the reported speech it is part of.
 
-Claims made are grouped by source, then modality; claims about the actor by
-source, then the stance the claim takes toward it. Each row shows the claim's
-label and its first quote, so a reader sees the words before following a link.
+Each list is bounded (``_listings``): its total, its first items and a link to the
+rest. Claims made are in runs of one modality, claims about the actor in runs of the
+stance the claim takes toward it, each in identifier order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from service.pages._labels import Labels, TermView, lexical
+from service.pages._labels import Labels, TermView, integer, lexical
+from service.pages._listings import (
+    ORDERED_LIMIT,
+    Listing,
+    SectionPaging,
+    claim_listing,
+    count,
+    listing,
+    number_sources,
+)
+from service.pages._listings import ClaimRow as ClaimRow
 from service.rdf import NamedNode
-from service.store import GraphStore, Row
+from service.store import GraphStore
 
-
-@dataclass
-class ClaimRow:
-    claim: TermView
-    claimant: TermView | None
-    quote: str
-
-
-@dataclass
-class ClaimBucket:
-    """Claims sharing one value of the inner grouping (a modality, a stance)."""
-
-    heading: str
-    rows: list[ClaimRow] = field(default_factory=list)
-
-
-@dataclass
-class SourceGroup:
-    source: TermView | None
-    buckets: list[ClaimBucket] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return sum(len(b.rows) for b in self.buckets)
+#: Agents listed in the reported-speech section, each way.
+REPORTERS_LIMIT = 50
 
 
 @dataclass
 class EventRole:
+    """One event an actor took part in: its roles and the sources of the record, once."""
+
     event: TermView
-    role: TermView | None
-    #: The source that records the participation; ``None`` for inferred involvement.
-    source: TermView | None
     date: str | None
+    roles: list[TermView] = field(default_factory=list)
+    sources: list[TermView] = field(default_factory=list)
+    #: The numbers of ``sources`` in the list under the table (``ActorView.event_sources``).
+    refs: list[int] = field(default_factory=list)
     #: True when the involvement is inferred (through someone acting on the actor's behalf).
     inferred: bool = False
 
 
 @dataclass
+class Position:
+    """A proposition the actor's claims support or oppose (derived), with how many do."""
+
+    stance: str  # "supports" or "opposes"
+    proposition: TermView
+    claims: int
+
+
+@dataclass
+class ReviewRow:
+    review: TermView
+    claim: TermView
+    attribution: TermView | None
+    accuracy: TermView | None
+    identifier: str = ""
+
+
+@dataclass
+class Relay:
+    """An agent in the actor's reported speech, and how many claims pass between them."""
+
+    agent: TermView
+    claims: int
+
+
+@dataclass
 class ActorView:
-    made: list[SourceGroup]
-    about: list[SourceGroup]
-    events: list[EventRole]
-    #: The propositions its claims support or oppose (derived): ("supports", proposition).
-    positions: list[tuple[str, TermView]] = field(default_factory=list)
+    made: Listing[ClaimRow]
+    about: Listing[ClaimRow]
+    events: Listing[EventRole]
+    reviews: Listing[ReviewRow]
+    #: The propositions its claims support or oppose (derived).
+    positions: list[Position] = field(default_factory=list)
     #: The agents that take the opposite position on a proposition (derived).
     in_dispute_with: list[TermView] = field(default_factory=list)
+    #: Agents whose report claims relay its claims, and agents whose claims it reports.
+    reported_by: list[Relay] = field(default_factory=list)
+    reports: list[Relay] = field(default_factory=list)
+    #: Sources its claims appear in: rows name their source only when there are several.
+    made_sources: int = 0
+    #: The sources of the events' records, numbered once under the events table.
+    event_sources: list[TermView] = field(default_factory=list)
+    section: str | None = None
 
-    @property
-    def made_count(self) -> int:
-        return sum(g.count for g in self.made)
-
-    @property
-    def about_count(self) -> int:
-        return sum(g.count for g in self.about)
+    def shows(self, key: str) -> bool:
+        return self.section is None or self.section == key
 
 
-def actor_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ActorView:
+def actor_view(
+    store: GraphStore, labels: Labels, iri: NamedNode, paging: SectionPaging | None = None
+) -> ActorView:
+    paging = paging or SectionPaging()
     a = str(iri)
-    made = store.select(
-        "SELECT ?claim ?source ?group (SAMPLE(?exact) AS ?quote) WHERE { "
-        f"?claim parley:claimant {a} . OPTIONAL {{ ?claim parley:appearsIn ?source }} "
-        "OPTIONAL { ?claim parley:modality ?group } "
-        "OPTIONAL { ?claim parley:hasEvidence/oa:hasSelector/oa:exact ?exact } "
-        "} GROUP BY ?claim ?source ?group ORDER BY ?source ?group ?claim"
+    view = ActorView(
+        made=claim_listing(
+            store,
+            labels,
+            "by",
+            f"?claim parley:claimant {a} .",
+            paging,
+            group="?claim parley:modality ?group",
+            missing="modality not recorded",
+        ),
+        about=claim_listing(
+            store,
+            labels,
+            "about",
+            f"?claim parley:aboutActor {a} .",
+            paging,
+            group=f"?claim parley:hasStance ?s . ?s parley:stanceToward {a} ; "
+            "parley:stanceValue ?group",
+            missing="no stance recorded",
+        ),
+        events=_events(store, labels, a, paging),
+        reviews=_reviews(store, labels, a, paging),
+        section=paging.section,
     )
-    about = store.select(
-        "SELECT ?claim ?claimant ?source ?group (SAMPLE(?exact) AS ?quote) WHERE { "
-        f"?claim parley:aboutActor {a} . OPTIONAL {{ ?claim parley:claimant ?claimant }} "
-        "OPTIONAL { ?claim parley:appearsIn ?source } "
-        f"OPTIONAL {{ ?claim parley:hasStance ?s . ?s parley:stanceToward {a} ; "
-        "parley:stanceValue ?group } "
-        "OPTIONAL { ?claim parley:hasEvidence/oa:hasSelector/oa:exact ?exact } "
-        "} GROUP BY ?claim ?claimant ?source ?group ORDER BY ?source ?group ?claim"
-    )
-    events = store.select(
-        "SELECT DISTINCT ?event ?role ?source ?date WHERE { "
-        f"?event parley:hasParticipation ?p . ?p parley:participant {a} . "
-        "OPTIONAL { ?p parley:role ?role } OPTIONAL { ?p dcterms:source ?source } "
-        "OPTIONAL { ?event schema:startDate|parley:startPeriod ?date } } ORDER BY ?date ?event"
-    )
-    involved = store.select(
-        "SELECT DISTINCT ?event ?date WHERE { "
-        f"?event parley:involves {a} . "
-        f"FILTER NOT EXISTS {{ ?event parley:hasParticipation/parley:participant {a} }} "
-        "OPTIONAL { ?event schema:startDate|parley:startPeriod ?date } } ORDER BY ?date ?event"
-    )
-    positions = store.select(
-        "SELECT DISTINCT ?side ?p WHERE { VALUES ?side { parley:supportsPosition "
-        f"parley:opposesPosition }} {a} ?side ?p }} ORDER BY ?p ?side"
-    )
-    opponents = store.select(
-        f"SELECT DISTINCT ?other WHERE {{ {a} parley:inDisputeWith ?other "
-        f"FILTER(?other != {a}) }} ORDER BY ?other"
-    )
-    labels.fetch(
-        t for r in [*made, *about, *events, *involved, *positions, *opponents] for t in r.values()
-    )
-    roles = [
-        EventRole(
-            labels.view(r["event"]),
-            labels.maybe(r.get("role")),
-            labels.maybe(r.get("source")),
-            lexical(r.get("date")),
-        )
-        for r in events
-    ]
-    roles += [
-        EventRole(labels.view(r["event"]), None, None, lexical(r.get("date")), inferred=True)
-        for r in involved
-    ]
-    return ActorView(
-        made=_grouped(labels, made, "modality not recorded"),
-        about=_grouped(labels, about, "no stance recorded"),
-        events=roles,
-        positions=[
-            (
-                "supports" if r["side"].value.endswith("#supportsPosition") else "opposes",
-                labels.view(r["p"]),
+    view.event_sources = number_sources(view.events.items)
+    if paging.section is None:
+        # One or several is all the page needs to know: no count over every claim.
+        view.made_sources = len(
+            store.select(
+                f"SELECT DISTINCT ?s WHERE {{ ?c parley:claimant {a} ; parley:appearsIn ?s }} "
+                "LIMIT 2"
             )
-            for r in positions
-        ],
-        in_dispute_with=[labels.view(r["other"]) for r in opponents],
+        )
+        view.positions = _positions(store, labels, a)
+        opponents = store.select(
+            f"SELECT DISTINCT ?other WHERE {{ {a} parley:inDisputeWith ?other "
+            f"FILTER(?other != {a}) }} ORDER BY ?other"
+        )
+        labels.fetch(r["other"] for r in opponents)
+        view.in_dispute_with = [labels.view(r["other"]) for r in opponents]
+        view.reported_by = _relays(
+            store, labels, f"?claim parley:claimant {a} ; parley:reportedBy ?agent ."
+        )
+        view.reports = _relays(
+            store,
+            labels,
+            f"?report parley:claimant {a} ; parley:reportsClaim ?claim . "
+            "?claim parley:claimant ?agent .",
+        )
+    return view
+
+
+def _positions(store: GraphStore, labels: Labels, a: str) -> list[Position]:
+    rows = store.select(
+        "SELECT ?side ?p (COUNT(DISTINCT ?c) AS ?n) WHERE { "
+        "VALUES (?side ?claimSide) { (parley:supportsPosition parley:supportsProposition) "
+        "(parley:opposesPosition parley:opposesProposition) } "
+        f"{a} ?side ?p . OPTIONAL {{ ?c parley:claimant {a} ; ?claimSide ?p }} "
+        "} GROUP BY ?side ?p ORDER BY ?side ?p"
     )
+    labels.fetch(r["p"] for r in rows)
+    found = [
+        Position(
+            "supports" if r["side"].value.endswith("#supportsPosition") else "opposes",
+            labels.view(r["p"]),
+            integer(r.get("n")) or 0,
+        )
+        for r in rows
+    ]
+    return sorted(found, key=lambda p: (p.stance != "supports", p.proposition.text.lower()))
 
 
-def _grouped(labels: Labels, rows: list[Row], missing: str) -> list[SourceGroup]:
-    """Rows ordered by source and group, as nested groups."""
-    groups: dict[str, SourceGroup] = {}
+def _events(store: GraphStore, labels: Labels, a: str, paging: SectionPaging) -> Listing[EventRole]:
+    """Each event once, by date: the roles of the actor's own participations and their
+    sources, or a mark when it is involved only through someone acting on its behalf."""
+    found: Listing[EventRole] = listing("events", paging)
+    # Both ways, so a store without the derived ``involves`` still lists participations.
+    pattern = (
+        f"{{ ?event parley:involves {a} }} UNION "
+        f"{{ ?event parley:hasParticipation/parley:participant {a} }}"
+    )
+    if not paging.shows("events"):
+        return found
+    found.total = count(store, pattern, "event")
+    if not found.total:
+        return found
+    limit, offset = paging.window("events")
+    rows = store.select(
+        "SELECT ?event ?date ?direct ?role ?source WHERE { "
+        "{ SELECT ?event (MIN(STR(?d)) AS ?date) WHERE { "
+        f"{pattern} OPTIONAL {{ ?event schema:startDate|parley:startPeriod ?d }} }} "
+        f"GROUP BY ?event ORDER BY ?date ?event LIMIT {limit} OFFSET {offset} }} "
+        f"OPTIONAL {{ ?event parley:hasParticipation ?p . ?p parley:participant {a} . "
+        "BIND(true AS ?direct) OPTIONAL { ?p parley:role ?role } "
+        "OPTIONAL { ?p dcterms:source ?source } } "
+        "} ORDER BY ?date ?event ?role ?source"
+    )
+    labels.fetch(t for r in rows for t in r.values())
+    by_event: dict[str, EventRole] = {}
     for r in rows:
-        source = r.get("source")
-        key = str(source) if source is not None else ""
-        group = groups.setdefault(key, SourceGroup(labels.maybe(source)))
-        inner = r.get("group")
-        heading = labels.label(inner) if inner is not None else missing
-        if not group.buckets or group.buckets[-1].heading != heading:
-            group.buckets.append(ClaimBucket(heading))
-        group.buckets[-1].rows.append(
-            ClaimRow(
-                labels.view(r["claim"]),
-                labels.maybe(r.get("claimant")),
-                lexical(r.get("quote")) or "",
-            )
+        entry = by_event.setdefault(
+            str(r["event"]), EventRole(labels.view(r["event"]), lexical(r.get("date")))
         )
-    return list(groups.values())
+        entry.inferred = "direct" not in r
+        for name, values in (("role", entry.roles), ("source", entry.sources)):
+            if name in r and (view := labels.view(r[name])) not in values:
+                values.append(view)
+    found.items = list(by_event.values())
+    return found
+
+
+def _reviews(
+    store: GraphStore, labels: Labels, a: str, paging: SectionPaging
+) -> Listing[ReviewRow]:
+    found: Listing[ReviewRow] = listing("reviews", paging)
+    pattern = f"?claim parley:claimant {a} . ?review parley:reviews ?claim ."
+    if not paging.shows("reviews"):
+        return found
+    found.total = count(store, pattern, "review")
+    if not found.total:
+        return found
+    limit, offset = paging.window("reviews")
+    found.ordered = found.total <= ORDERED_LIMIT
+    order = "ORDER BY STRLEN(STR(?id)) ?id ?review" if found.ordered else ""
+    rows = store.select(
+        "SELECT ?review ?claim ?id (SAMPLE(?at) AS ?attribution) (SAMPLE(?ac) AS ?accuracy) "
+        f"WHERE {{ {{ SELECT DISTINCT ?review ?claim ?id WHERE {{ {pattern} "
+        "OPTIONAL { ?claim dcterms:identifier ?id } } "
+        f"{order} LIMIT {limit} OFFSET {offset} }} "
+        "OPTIONAL { ?review parley:attribution ?at } OPTIONAL { ?review parley:accuracy ?ac } "
+        "} GROUP BY ?review ?claim ?id ORDER BY STRLEN(STR(?id)) ?id ?review"
+    )
+    labels.fetch(t for r in rows for t in r.values())
+    found.items = [
+        ReviewRow(
+            labels.view(r["review"]),
+            labels.view(r["claim"]),
+            labels.maybe(r.get("attribution")),
+            labels.maybe(r.get("accuracy")),
+            lexical(r.get("id")) or "",
+        )
+        for r in rows
+    ]
+    return found
+
+
+def _relays(store: GraphStore, labels: Labels, pattern: str) -> list[Relay]:
+    rows = store.select(
+        f"SELECT ?agent (COUNT(DISTINCT ?claim) AS ?n) WHERE {{ {pattern} }} "
+        f"GROUP BY ?agent ORDER BY DESC(?n) ?agent LIMIT {REPORTERS_LIMIT}"
+    )
+    labels.fetch(r["agent"] for r in rows)
+    return [Relay(labels.view(r["agent"]), integer(r.get("n")) or 0) for r in rows]

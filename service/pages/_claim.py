@@ -16,14 +16,20 @@ was said, never that it is true.
 
 Wording is Parley's own and neutral: a claim is always shown as said by its
 claimant, never as a fact.
+
+The reviews (``_claim_reviews``), the quotes and their passages (``_claim_quotes``)
+and where the claim stands (``_claim_standing``) have modules of their own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from service.pages._labels import Labels, TermView, integer, lexical
-from service.pages._text_spans import Segment, Span, segments, window
+from service.pages._claim_quotes import Passage, Quote, quotes
+from service.pages._claim_reviews import ReviewView, review_rows, review_views
+from service.pages._claim_standing import Standing, standing
+from service.pages._labels import Labels, TermView
+from service.pages._verdicts import Badge, local_name
 from service.rdf import NamedNode, Term
 from service.store import GraphStore, Row
 
@@ -50,52 +56,10 @@ NOT_CHECKABLE_KINDS = {
     "type-normative": "a norm",
 }
 
-#: The editor-stated relations between claims: how each reads from this claim's side
-#: ("out": this claim is the subject) and from the other's ("in").
-RELATIONS = {
-    "contradictsClaim": ("contradicts", "contradicts"),
-    "supportsClaim": ("supports", "is supported by"),
-    "sameProposition": ("states the same proposition as", "states the same proposition as"),
-    "repeatsClaim": ("repeats", "is repeated by"),
-}
-
 
 def _iri(row: Row, name: str) -> NamedNode | None:
     value = row.get(name)
     return value if isinstance(value, NamedNode) else None
-
-
-def _text(row: Row, name: str) -> str | None:
-    return lexical(row.get(name))
-
-
-# -- claims --------------------------------------------------------------------
-
-
-@dataclass
-class Quote:
-    """An evidence span of a claim, in its surrounding text."""
-
-    exact: str
-    source: TermView
-    context: list[Segment] = field(default_factory=list)
-    start: int | None = None
-    end: int | None = None
-
-
-@dataclass
-class ReviewView:
-    review: TermView
-    #: Was it said, and so? (``parley:attribution``)
-    attribution: TermView | None
-    #: Is it so? (``parley:accuracy``; only for checkable claims)
-    accuracy: TermView | None
-    body: str
-    author: TermView | None
-    date: str | None
-    sources: list[TermView] = field(default_factory=list)
-    #: Why accuracy does not apply, or what the attribution rests on (``parley:reviewNote``).
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,42 +69,15 @@ class Verdict:
     #: "Attribution" or "Accuracy".
     aspect: str
     #: The verdicts the reviews give (usually one); empty when none applies or none is given.
-    values: list[TermView]
+    values: list[Badge]
     #: What the header says when ``values`` is empty ("not reviewed", "does not apply ...").
     missing: str = ""
 
 
 @dataclass
-class Position:
-    """The claim's stance on a proposition."""
-
-    stance: str  # "supports" or "opposes"
-    proposition: TermView
-
-
-@dataclass
-class Dispute:
-    """A claim in dispute with this one (derived: opposite stances on a proposition)."""
-
-    claim: TermView
-    claimant: TermView | None
-    propositions: list[TermView] = field(default_factory=list)
-
-
-@dataclass
-class Relation:
-    """A relation an editor states between this claim and another."""
-
-    verb: str
-    claim: TermView
-    claimant: TermView | None
-    note: str | None
-    creator: TermView | None
-
-
-@dataclass
 class ChainStep:
-    """One voice in a chain of reported speech, outermost first."""
+    """One report in a chain of reported speech: who relays the claim, in which claim of
+    theirs, and the verb the sentence gives them ("says that")."""
 
     who: TermView
     claim: TermView
@@ -152,20 +89,22 @@ class ClaimView:
     claimant: TermView | None
     modality: TermView | None
     claim_type: TermView | None
-    #: Outermost first: the publisher's report, each reporter, and the claimant.
+    #: The report claims that relay this claim, outermost first; never the claim itself.
     chain: list[ChainStep]
+    #: The claimant's verb for this claim ("demands", "suggest").
+    verb: str
     publisher: TermView | None
     source: TermView | None
     quotes: list[Quote]
+    #: The passages of the source that hold the quotes, each highlighted.
+    passages: list[Passage]
     stances: list[tuple[TermView, TermView]]
     about: dict[str, list[TermView]]
     reviews: list[ReviewView]
     reports: TermView | None
     #: ``None`` for a checkable claim; otherwise what it is ("a demand", "a norm").
     not_checkable: list[str] | None = None
-    positions: list[Position] = field(default_factory=list)
-    disputes: list[Dispute] = field(default_factory=list)
-    relations: list[Relation] = field(default_factory=list)
+    standing: Standing = field(default_factory=Standing)
     #: True when the claimant is the author of the source: the source's own claim.
     own_claim: bool = False
 
@@ -206,18 +145,20 @@ class ClaimView:
         """Who says it through whom, as words and links: "In S, A reports that P says that W
         suggests:". The publisher's own claim reads "In S, A asserts:"."""
         pieces: list[TermView | str] = []
-        steps = list(self.chain)
+        voices = [(step.who, step.verb) for step in self.chain]
+        if self.claimant is not None:
+            voices.append((self.claimant, self.verb))
         if self.source is not None:
             pieces += ["In ", self.source, ", "]
-        if self.publisher is not None and steps and steps[0].who.key != self.publisher.key:
+        if self.publisher is not None and voices and voices[0][0].key != self.publisher.key:
             pieces += [self.publisher, " reports that "]
-        for i, step in enumerate(steps):
-            pieces += [step.who, f" {step.verb}" + (" " if i < len(steps) - 1 else ":")]
+        for i, (who, verb) in enumerate(voices):
+            pieces += [who, f" {verb}" + (" " if i < len(voices) - 1 else ":")]
         return pieces
 
 
-def _unique(views: list[TermView]) -> list[TermView]:
-    return list({v.key: v for v in views}.values())
+def _unique(badges: list[Badge]) -> list[Badge]:
+    return list({b.verdict.key: b for b in badges}.values())
 
 
 def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
@@ -244,16 +185,9 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
         f"parley:aboutPlace }} {c} ?p ?x }}"
     )
     reviews = review_rows(store, iri)
-    position_rows, dispute_rows, relation_rows = _standing(store, iri)
-    terms: list[Term] = [
-        v for r in [row, *chain_rows, *stance_rows, *about_rows, *position_rows] for v in r.values()
-    ]
-    terms += [t for r in [*reviews, *dispute_rows, *relation_rows] for t in r.values()]
-    labels.fetch(terms)
-
-    def v(term: Term | None) -> TermView | None:
-        return labels.view(term) if term is not None else None
-
+    labels.fetch(
+        v for r in [row, *chain_rows, *stance_rows, *about_rows, *reviews] for v in r.values()
+    )
     steps = [
         ChainStep(
             labels.view(r["who"]),
@@ -264,41 +198,29 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
         if "who" in r
     ]
     claimant = row.get("claimant")
-    if claimant is not None:
-        verb = _verb(row.get("modality"), plural="group" in row)
-        steps.append(ChainStep(labels.view(claimant), labels.view(iri), verb))
     about: dict[str, list[TermView]] = {}
     for r in about_rows:
         key = r["p"].value.rsplit("#about", 1)[-1].lower()
         about.setdefault(key, []).append(labels.view(r["x"]))
+    found_quotes, passages = quotes(store, labels, iri)
     return ClaimView(
-        claimant=v(claimant),
-        modality=v(row.get("modality")),
-        claim_type=v(row.get("type")),
+        claimant=labels.maybe(claimant),
+        modality=labels.maybe(row.get("modality")),
+        claim_type=labels.maybe(row.get("type")),
         chain=steps,
-        publisher=v(row.get("author")),
-        source=v(row.get("source")),
-        quotes=quotes(store, labels, iri),
+        verb=_verb(row.get("modality"), plural="group" in row),
+        publisher=labels.maybe(row.get("author")),
+        source=labels.maybe(row.get("source")),
+        quotes=found_quotes,
+        passages=passages,
         stances=[(labels.view(r["actor"]), labels.view(r["value"])) for r in stance_rows],
         about=about,
         reviews=review_views(labels, reviews, store),
-        reports=v(row.get("reports")),
+        reports=labels.maybe(row.get("reports")),
         not_checkable=not_checkable_kinds(row),
-        positions=[
-            Position(
-                "supports" if _local(r["stance"]) == "supportsProposition" else "opposes",
-                labels.view(r["p"]),
-            )
-            for r in position_rows
-        ],
-        disputes=_disputes(labels, dispute_rows),
-        relations=_relations(labels, relation_rows),
+        standing=standing(store, labels, iri),
         own_claim=claimant is not None and claimant == row.get("author"),
     )
-
-
-def _local(term: Term | None) -> str:
-    return term.value.rsplit("#", 1)[-1] if isinstance(term, NamedNode) else ""
 
 
 def not_checkable_kinds(row: Row) -> list[str] | None:
@@ -317,80 +239,12 @@ def not_checkable_kinds(row: Row) -> list[str] | None:
     """
     kinds = [
         NOT_CHECKABLE_KINDS[name]
-        for name in (_local(row.get("modality")), _local(row.get("type")))
+        for name in (local_name(row.get("modality")), local_name(row.get("type")))
         if name in NOT_CHECKABLE_KINDS
     ]
     if kinds or "notCheckable" in row:
         return kinds
     return None
-
-
-def _standing(store: GraphStore, iri: NamedNode) -> tuple[list[Row], list[Row], list[Row]]:
-    """Where the claim stands: its positions, the claims in dispute with it (derived), and
-    the relations an editor states with other claims (either direction), with the note of
-    the ``rdf:Statement`` that records each."""
-    c = str(iri)
-    positions = store.select(
-        "SELECT ?stance ?p WHERE { VALUES ?stance { parley:supportsProposition "
-        f"parley:opposesProposition }} {c} ?stance ?p }} ORDER BY ?stance ?p"
-    )
-    disputes = store.select(
-        f"SELECT DISTINCT ?other ?who ?p WHERE {{ {c} parley:disputes ?other "
-        f"FILTER(?other != {c}) OPTIONAL {{ ?other parley:claimant ?who }} "
-        f"OPTIONAL {{ {{ {c} parley:supportsProposition ?p . ?other parley:opposesProposition ?p }}"
-        f" UNION {{ {c} parley:opposesProposition ?p . ?other parley:supportsProposition ?p }} }}"
-        " } ORDER BY ?other ?p"
-    )
-    relations = store.select(
-        "SELECT DISTINCT ?rel ?dir ?other ?who ?note ?creator WHERE { "
-        "VALUES ?rel { parley:contradictsClaim parley:supportsClaim parley:sameProposition "
-        "parley:repeatsClaim } "
-        f'{{ {c} ?rel ?other BIND("out" AS ?dir) }} UNION {{ ?other ?rel {c} BIND("in" AS ?dir) }} '
-        f"FILTER(?other != {c}) OPTIONAL {{ ?other parley:claimant ?who }} "
-        "OPTIONAL { ?st rdf:predicate ?rel ; rdf:subject ?s ; rdf:object ?o "
-        f"FILTER((?s = {c} && ?o = ?other) || (?s = ?other && ?o = {c})) "
-        "OPTIONAL { ?st skos:note ?note } OPTIONAL { ?st dcterms:creator ?creator } } "
-        "} ORDER BY ?rel ?other ?dir"
-    )
-    return positions, disputes, relations
-
-
-def _disputes(labels: Labels, rows: list[Row]) -> list[Dispute]:
-    found: dict[str, Dispute] = {}
-    for r in rows:
-        other = labels.view(r["other"])
-        dispute = found.setdefault(other.key, Dispute(other, labels.maybe(r.get("who"))))
-        if "p" in r:
-            dispute.propositions.append(labels.view(r["p"]))
-    return list(found.values())
-
-
-def _relations(labels: Labels, rows: list[Row]) -> list[Relation]:
-    """One line per related claim and relation. A symmetric relation reads the same both
-    ways, so its two triples are one line; the ``sameProposition`` that ``repeatsClaim``
-    implies is not shown twice."""
-    repeats = {str(r["other"]) for r in rows if _local(r.get("rel")) == "repeatsClaim"}
-    found: dict[tuple[str, str], Relation] = {}
-    for r in rows:
-        name = _local(r.get("rel"))
-        if name not in RELATIONS or (name == "sameProposition" and str(r["other"]) in repeats):
-            continue
-        out, back = RELATIONS[name]
-        verb = out if lexical(r.get("dir")) == "out" else back
-        key = (verb, str(r["other"]))
-        seen = found.get(key)
-        if seen is not None:
-            if seen.note is None and "note" in r:
-                seen.note, seen.creator = _text(r, "note"), labels.maybe(r.get("creator"))
-            continue
-        found[key] = Relation(
-            verb,
-            labels.view(r["other"]),
-            labels.maybe(r.get("who")),
-            _text(r, "note"),
-            labels.maybe(r.get("creator")),
-        )
-    return list(found.values())
 
 
 def _verb(modality: Term | None, *, reporting: bool = False, plural: bool = False) -> str:
@@ -426,78 +280,3 @@ def _report_chain(store: GraphStore, iri: NamedNode) -> list[Row]:
         chain.insert(0, rows[0])
         current = outer
     return chain
-
-
-def review_rows(store: GraphStore, iri: NamedNode) -> list[Row]:
-    return store.select(
-        "SELECT ?review ?attribution ?accuracy ?note ?body ?author ?date WHERE { "
-        f"?review parley:reviews {iri} . "
-        "OPTIONAL { ?review parley:attribution ?attribution } "
-        "OPTIONAL { ?review parley:accuracy ?accuracy } "
-        "OPTIONAL { ?review parley:reviewNote ?note } "
-        "OPTIONAL { ?review schema:reviewBody ?body } OPTIONAL { ?review schema:author ?author } "
-        "OPTIONAL { ?review schema:datePublished ?date } } ORDER BY ?review ?note"
-    )
-
-
-def review_views(labels: Labels, rows: list[Row], store: GraphStore) -> list[ReviewView]:
-    """One view per review (a review with two notes comes in two rows)."""
-    views: dict[str, ReviewView] = {}
-    for row in rows:
-        key = str(row["review"])
-        seen = views.get(key)
-        note = _text(row, "note")
-        if seen is not None:
-            if note and note not in seen.notes:
-                seen.notes.append(note)
-            continue
-        views[key] = _review_view(labels, row, store)
-    return list(views.values())
-
-
-def _review_view(labels: Labels, row: Row, store: GraphStore) -> ReviewView:
-    review = row["review"]
-    sources = [
-        r["s"]
-        for r in store.select(f"SELECT ?s WHERE {{ {review} dcterms:source ?s }} ORDER BY ?s")
-    ]
-    labels.fetch(sources)
-    note = _text(row, "note")
-    return ReviewView(
-        review=labels.view(review),
-        attribution=labels.maybe(row.get("attribution")),
-        accuracy=labels.maybe(row.get("accuracy")),
-        body=_text(row, "body") or "",
-        author=labels.maybe(row.get("author")),
-        date=_text(row, "date"),
-        sources=[labels.view(s) for s in sources],
-        notes=[note] if note else [],
-    )
-
-
-def quotes(store: GraphStore, labels: Labels, iri: NamedNode) -> list[Quote]:
-    """The claim's evidence spans, each highlighted inside the text around it."""
-    rows = store.select(
-        f"SELECT ?ev ?exact ?start ?end ?source ?text WHERE {{ {iri} parley:hasEvidence ?ev . "
-        "?ev oa:hasSelector ?q . ?q oa:exact ?exact . "
-        "OPTIONAL { ?ev oa:hasSelector ?p . ?p oa:start ?start ; oa:end ?end } "
-        "OPTIONAL { ?ev oa:hasSource ?source OPTIONAL { ?source schema:text ?text } } "
-        "} ORDER BY ?start ?ev"
-    )
-    labels.fetch(r["source"] for r in rows if "source" in r)
-    found = []
-    for r in rows:
-        exact = _text(r, "exact") or ""
-        quote = Quote(exact, labels.view(r["source"]) if "source" in r else labels.view(iri))
-        text = _text(r, "text")
-        start, end = integer(r.get("start")), integer(r.get("end"))
-        if text is not None and (start is None or text[start:end] != exact) and exact in text:
-            start = text.index(exact)
-            end = start + len(exact)
-        if text is not None and start is not None and end is not None:
-            left, right = window(text, start, end)
-            span = Span(start, end, "", "", exact)
-            quote.context = segments(text, [span], start=left, end=right)
-            quote.start, quote.end = start, end
-        found.append(quote)
-    return found

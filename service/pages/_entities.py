@@ -66,8 +66,11 @@ class Description:
     incoming_cut: dict[NamedNode, int] = field(default_factory=dict)
     #: Dependent nodes in the order they were reached, with their outgoing statements.
     dependents: dict[Subject, list[Statement]] = field(default_factory=dict)
-    #: ``rdfs:label`` triples of the IRIs it links to.
+    #: ``rdfs:label`` triples of the IRIs it links to, fetched when ``triples()`` is first
+    #: asked for: only the RDF representations carry them (the HTML page fetches the
+    #: labels of what it shows, a few of an actor's thousands of claims).
     label_triples: list[Triple] = field(default_factory=list)
+    _labels_from: GraphStore | None = field(default=None, repr=False, compare=False)
 
     @property
     def exists(self) -> bool:
@@ -88,6 +91,9 @@ class Description:
 
     def triples(self) -> list[Triple]:
         """The description as RDF: each triple once, whatever graphs hold it."""
+        if self._labels_from is not None:
+            store, self._labels_from = self._labels_from, None
+            _add_labels(store, self)
         seen: dict[Triple, None] = {}
         for s in self.all_statements():
             seen.setdefault(s.triple, None)
@@ -161,7 +167,7 @@ def describe(
             desc.incoming.append(s)
     desc.incoming_cut = {p: n for p, n in counts.items() if n > incoming_limit}
     _add_dependents(store, desc)
-    _add_labels(store, desc)
+    desc._labels_from = store
     return desc
 
 

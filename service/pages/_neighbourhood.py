@@ -62,11 +62,12 @@ def picture(desc: Description, labels: Labels) -> Picture:
     outgoing = [*desc.outgoing, *(s for ss in desc.dependents.values() for s in ss)]
     for s in outgoing:
         if s.predicate != RDF.type and labels.vocab.ontology_graph != s.graph:
-            add(s.object, "→ " + labels.label(s.predicate))
+            add(s.object, "→ " + labels.friendly(s.predicate).text)
     for s in desc.incoming:
         if s.predicate != RDF.type:
-            add(s.subject, "← " + labels.label(s.predicate))
+            add(s.subject, "← " + labels.friendly(s.predicate).text)
     chosen = list(relations)[:MAX_NEIGHBOURS]
+    labels.fetch(chosen)
     pic = Picture(labels.view(desc.iri), omitted=max(0, len(relations) - len(chosen)))
     centre = SIZE / 2
     for i, node in enumerate(chosen):

@@ -456,10 +456,12 @@ class SearchIndex:
         score: float,
     ) -> Hit:
         doc = searcher.doc(address)
-        iri, kind, label, who, body = (
-            str(doc.get_first(f) or "") for f in ("iri", "kind", "label", "who", "body")
+        iri, kind, label, body = (
+            str(doc.get_first(f) or "") for f in ("iri", "kind", "label", "body")
         )
-        return Hit(iri, label.split(" · ")[0], kind, snippet(words, label, who, body), score)
+        # The snippet is from the text (a claim's quotes, a definition), never the label
+        # again: the label is the hit's link.
+        return Hit(iri, label.split(" · ")[0], kind, snippet(words, body), score)
 
     def _ranked(self, text: str, words: list[str]) -> tantivy.Query:
         return tantivy.Query.boolean_query(

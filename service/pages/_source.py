@@ -1,27 +1,87 @@
-"""The source page: the full text with every claim's evidence span highlighted and
-linked to its claim, and the list of claims in text order."""
+"""The source page: the full text with every claim's evidence span highlighted in its
+claimant's colour and linked to its claim, a legend of the claimants, the verdict marks
+of each claim, and the list of claims in text order.
+
+Colour never stands alone: each span names its claimant (``title`` and the tag's
+``aria-label``) and the legend names every colour. The text is shown whole, however
+many claims it holds up to ``TEXT_PAGE_SPANS`` claim spans (an article); a longer one is
+paged by paragraphs, ``TEXT_PAGE_SPANS`` spans or so a page (``?section=text&page=N``), and
+the list beside it holds the claims of the page shown, at most ``CLAIM_LIST_LIMIT``, with a
+link to a query for all: a source with a thousand claims is never a thousand-link page.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from service.pages._actor import ClaimRow
 from service.pages._labels import Labels, TermView, integer, lexical
-from service.pages._text_spans import Segment, Span, paragraphs
-from service.rdf import NamedNode
-from service.store import GraphStore
+from service.pages._listings import SectionPaging
+from service.pages._text_spans import Mark, Segment, Span, paragraphs
+from service.pages._verdicts import LOOKS, local_name
+from service.rdf import NamedNode, Term
+from service.store import GraphStore, Row
+
+#: Claimant colours in ``parley.css`` (``who-0`` ... ``who-9``); more claimants reuse them
+#: in turn, and their names still tell them apart.
+COLOURS = 10
+#: Claims listed beside the text, at most.
+CLAIM_LIST_LIMIT = 100
+#: Claim spans a page of the text starts, about (a page ends at the end of a paragraph).
+TEXT_PAGE_SPANS = 200
+
+
+@dataclass
+class LegendEntry:
+    """A claimant of the source's claims, its colour and how many claims it has here."""
+
+    claimant: TermView
+    colour: int
+    count: int
 
 
 @dataclass
 class SourceView:
     author: TermView | None
     paragraphs: list[list[Segment]]
+    #: The first ``CLAIM_LIST_LIMIT`` claims, in text order.
     claims: list[ClaimRow]
     #: Evidence spans whose offsets do not match the text (shown, not highlighted).
     unplaced: list[ClaimRow]
+    legend: list[LegendEntry]
+    #: How many claims the source has (the list may show fewer).
+    claims_total: int = 0
+    #: A SPARQL query that lists every claim of the source, as a link to the query page.
+    all_claims_href: str = ""
+    #: How many quotes do not match the text (the list may show fewer).
+    unplaced_total: int = 0
+    #: The page of the text shown, of how many (one for a text of up to TEXT_PAGE_SPANS).
+    text_page: int = 1
+    text_pages: int = 1
+
+    @property
+    def marks_used(self) -> list[Mark]:
+        """Every verdict mark on the text, once, for the legend."""
+        found = {
+            m.text: m
+            for para in self.paragraphs
+            for segment in para
+            for span in segment.starting
+            for m in span.marks
+        }
+        scale = [glyph for _, glyph in LOOKS.values()]  # attribution's scale, then accuracy's
+        return sorted(
+            found.values(),
+            key=lambda m: (scale.index(m.glyph) if m.glyph in scale else len(scale), m.text),
+        )
 
 
-def source_view(store: GraphStore, labels: Labels, iri: NamedNode) -> SourceView:
+def source_view(
+    store: GraphStore, labels: Labels, iri: NamedNode, sections: SectionPaging | None = None
+) -> SourceView:
+    """The source's text with its claims; ``sections`` picks a page of a long text."""
     s = str(iri)
     text_rows = store.select(
         f"SELECT ?text ?author WHERE {{ {s} schema:text ?text "
@@ -31,35 +91,163 @@ def source_view(store: GraphStore, labels: Labels, iri: NamedNode) -> SourceView
     author = text_rows[0].get("author") if text_rows else None
     rows = store.select(
         "SELECT DISTINCT ?claim ?claimant ?id ?exact ?start ?end WHERE { "
-        f"?claim parley:hasEvidence ?ev . ?ev oa:hasSource {s} ; oa:hasSelector ?q . "
-        "?q oa:exact ?exact . OPTIONAL { ?claim parley:claimant ?claimant } "
+        f"?claim parley:hasEvidence ?ev . ?ev oa:hasSource {s} ; oa:hasSelector ?q , ?p . "
+        # The position is required, not OPTIONAL, and before the OPTIONALs: the shapes give
+        # every span one position selector, and Oxigraph evaluates an OPTIONAL of several
+        # patterns, or patterns after an OPTIONAL, as a hash join that reads every selector
+        # of the store (1.5 s of a source page at 1M triples, 0.1 s this way: bench/pages.py).
+        "?q oa:exact ?exact . ?p oa:start ?start ; oa:end ?end . "
+        "OPTIONAL { ?claim parley:claimant ?claimant } "
         "OPTIONAL { ?claim dcterms:identifier ?id } "
-        "OPTIONAL { ?ev oa:hasSelector ?p . ?p oa:start ?start ; oa:end ?end } "
         "} ORDER BY ?start ?claim"
     )
     labels.fetch([*(r["claim"] for r in rows), *(r["claimant"] for r in rows if "claimant" in r)])
     if author is not None:
         labels.fetch([author])
+    legend = _legend(labels, rows)
+    colour = {entry.claimant.key: entry.colour for entry in legend}
+    marks = verdict_marks(store, labels, iri)
     spans: list[Span] = []
     claims: list[ClaimRow] = []
     unplaced: list[ClaimRow] = []
     seen: set[str] = set()
     for r in rows:
         claim = labels.view(r["claim"])
+        claimant = labels.maybe(r.get("claimant"))
         exact = lexical(r.get("exact")) or ""
-        row = ClaimRow(claim, labels.maybe(r.get("claimant")), exact)
+        row = ClaimRow(claim, claimant, exact)
         start, end = integer(r.get("start")), integer(r.get("end"))
         if text is not None and start is not None and end is not None and text[start:end] == exact:
             tag = lexical(r.get("id")) or claim.text[:12]
-            spans.append(Span(start, end, claim.href or "", tag, claim.text))
+            who = claimant.text if claimant is not None else ""
+            hue = colour.get(claimant.key, -1) if claimant is not None else -1
+            found = marks.get(claim.key, ())
+            spans.append(Span(start, end, claim.href or "", tag, claim.text, who, hue, found))
         else:
             unplaced.append(row)
         if claim.key not in seen:
             seen.add(claim.key)
             claims.append(row)
+    pages = page_bounds(text, spans) if text else [(0, 0)]
+    wanted = sections.page if sections is not None and sections.section == "text" else 1
+    number = min(max(wanted, 1), len(pages))
+    begin, end = pages[number - 1]
+    shown = paragraphs(text, spans, begin, end) if text else []
+    if len(pages) > 1:  # the claims listed are those whose spans start on the page shown
+        on_page = {sp.href for sp in spans if begin <= sp.start < end}
+        claims = [row for row in claims if row.claim.href in on_page]
     return SourceView(
         author=labels.maybe(author),
-        paragraphs=paragraphs(text, spans) if text else [],
-        claims=claims,
-        unplaced=unplaced,
+        paragraphs=shown,
+        text_page=number,
+        text_pages=len(pages),
+        claims=claims[:CLAIM_LIST_LIMIT],
+        unplaced=unplaced[:CLAIM_LIST_LIMIT],
+        legend=legend,
+        claims_total=len(claims),
+        unplaced_total=len(unplaced),
+        all_claims_href="/sparql?query=" + quote(_all_claims_query(iri)),
+    )
+
+
+def page_bounds(text: str, spans: list[Span]) -> list[tuple[int, int]]:
+    """``[start, end)`` of each page of ``text``: about ``TEXT_PAGE_SPANS`` claim spans a
+    page; a page ends at the first line break after its last span, or, in a paragraph that
+    goes on, at the first space that no span covers (a span is never cut).
+
+    >>> import re
+    >>> words = " ".join(f"w{i}" for i in range(500))
+    >>> spans = [Span(m.start(), m.end(), "/c", "C", "c") for m in re.finditer(r"w\\d+", words)]
+    >>> [len([s for s in spans if a <= s.start < b]) for a, b in page_bounds(words, spans)]
+    [200, 200, 100]
+    """
+    ordered = sorted(spans, key=lambda sp: (sp.start, sp.end))
+    bounds: list[tuple[int, int]] = []
+    begin = 0
+    while True:
+        rest = [sp for sp in ordered if sp.start >= begin]
+        if len(rest) <= TEXT_PAGE_SPANS:
+            bounds.append((begin, len(text)))
+            return bounds
+        reach = max(sp.end for sp in rest[:TEXT_PAGE_SPANS])
+        cut = _cut_after(text, rest, reach, rest[TEXT_PAGE_SPANS].start)
+        bounds.append((begin, cut))
+        begin = cut
+
+
+def _cut_after(text: str, spans: list[Span], reach: int, next_start: int) -> int:
+    """Where a page ending at ``reach`` is cut: after the line break that follows, if no
+    further claim starts before it, else at the first space no span covers."""
+    line_break = text.find("\n", reach)
+    if line_break != -1 and line_break <= next_start:
+        return line_break + 1
+    at = reach
+    while at < len(text):
+        covered = max((sp.end for sp in spans if sp.start < at < sp.end), default=None)
+        if covered is not None:
+            at = covered
+        elif text[at].isspace():
+            return at + 1
+        else:
+            at += 1
+    return len(text)
+
+
+def _legend(labels: Labels, rows: list[Row]) -> list[LegendEntry]:
+    """The claimants, most claims first (the author of an article, usually), each with a
+    colour; claims with no claimant have no colour and no entry."""
+    counts: Counter[str] = Counter()
+    terms: dict[str, Term] = {}
+    claims_seen: set[tuple[str, str]] = set()
+    for r in rows:
+        who = r.get("claimant")
+        if who is None or (str(r["claim"]), str(who)) in claims_seen:
+            continue
+        claims_seen.add((str(r["claim"]), str(who)))
+        counts[str(who)] += 1
+        terms[str(who)] = who
+    ordered = sorted(counts, key=lambda k: (-counts[k], labels.label(terms[k])))
+    return [
+        LegendEntry(labels.view(terms[k]), i % COLOURS, counts[k]) for i, k in enumerate(ordered)
+    ]
+
+
+def verdict_marks(
+    store: GraphStore, labels: Labels, source: NamedNode
+) -> dict[str, tuple[Mark, ...]]:
+    """The verdict marks of every reviewed claim of ``source``, by the claim's key: its
+    attribution verdict, then its accuracy verdict. A claim that is not checkable gets no
+    accuracy mark, whatever a review says (as on the claim page)."""
+    rows = store.select(
+        "SELECT DISTINCT ?claim ?aspect ?verdict WHERE { "
+        f"?claim parley:hasEvidence/oa:hasSource {source} . ?review parley:reviews ?claim . "
+        '{ ?review parley:attribution ?verdict BIND("attribution" AS ?aspect) } UNION '
+        '{ ?review parley:accuracy ?verdict BIND("accuracy" AS ?aspect) '
+        "FILTER NOT EXISTS { ?claim a parley:NotCheckableClaim } } "
+        "} ORDER BY ?claim ?aspect ?verdict"
+    )
+    labels.fetch(r["verdict"] for r in rows)
+    found: dict[str, list[Mark]] = {}
+    for r in rows:
+        tone, glyph = LOOKS.get(local_name(r["verdict"]), ("open", "•"))
+        aspect = lexical(r.get("aspect")) or ""
+        mark = Mark(glyph, f"{aspect}: {labels.label(r['verdict'])}", tone)
+        marks = found.setdefault(str(r["claim"]), [])
+        if mark not in marks:
+            marks.append(mark)
+    # Attribution first, as the claim page's header has it.
+    return {
+        claim: tuple(sorted(marks, key=lambda m: not m.text.startswith("attribution")))
+        for claim, marks in found.items()
+    }
+
+
+def _all_claims_query(source: NamedNode) -> str:
+    return (
+        "SELECT ?id ?claim ?claimant ?quote WHERE {\n"
+        f"  ?claim parley:hasEvidence ?ev . ?ev oa:hasSource {source} ;\n"
+        "      oa:hasSelector ?q , ?p . ?q oa:exact ?quote . ?p oa:start ?start .\n"
+        "  OPTIONAL { ?claim dcterms:identifier ?id }\n"
+        "  OPTIONAL { ?claim parley:claimant ?claimant }\n"
+        "} ORDER BY ?start ?claim"
     )

@@ -8,17 +8,21 @@ its label and the named graph it comes from. Pure: it works on a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from service.pages._entities import Description, Statement
 from service.pages._labels import Labels, TermView
-from service.rdf import RDF, RDFS, SKOS, BlankNode, NamedNode, Subject
+from service.rdf import RDF, RDFS, SKOS, BlankNode, NamedNode, Subject, Term
 
 #: Values a property group shows before "show all".
 GROUP_PREVIEW = 12
 #: Values per page when one property is shown alone.
 PAGE_SIZE = 100
+
+#: Groups up to this size are sorted by label; larger ones by IRI, so that a page fetches
+#: the labels of the values it shows, not those of an actor's thousands of claims.
+LABEL_SORT_LIMIT = 200
 
 #: Properties shown first, in this order.
 _FIRST = (RDF.type, RDFS.label, SKOS.prefLabel, SKOS.definition, RDFS.comment)
@@ -65,6 +69,8 @@ class Paging:
     only: str | None = None
     direction: str = "out"
     page: int = 1
+    #: Show only this curated section of the page (``?section=KEY``), paged.
+    section: str | None = None
 
 
 def anchor_for(node: Subject) -> str:
@@ -103,36 +109,61 @@ def group(
         if paging.show_inferred or labels.vocab.inferred_graph != s.graph:
             by_pred.setdefault(s.predicate, []).append(s)
     groups = []
+    inferred = labels.vocab.inferred_graph
     for predicate in sorted(by_pred, key=lambda p: _order(p, labels)):
-        items = by_pred[predicate]
-        values = [
-            ValueView(
-                labels.view(s.subject if direction == "in" else s.object),
-                labels.view(s.graph),
-                s.graph == labels.vocab.inferred_graph,
-            )
-            for s in items
-        ]
-        values.sort(key=lambda v: (v.inferred, v.term.text.lower(), v.term.key))
-        total = max(len(values), (cut or {}).get(predicate, 0))
         key = predicate.value
         alone = paging.only == key and paging.direction == direction
         if paging.only is not None and not alone:
             continue
+        items = by_pred[predicate]
+        total = max(len(items), (cut or {}).get(predicate, 0))
+        window = (
+            slice((paging.page - 1) * PAGE_SIZE, paging.page * PAGE_SIZE)
+            if alone
+            else slice(0, GROUP_PREVIEW)
+        )
+
+        def value_of(s: Statement) -> Term:
+            return s.subject if direction == "in" else s.object
+
+        if len(items) <= LABEL_SORT_LIMIT:
+            labels.fetch(value_of(s) for s in items)
+            values = [
+                ValueView(labels.view(value_of(s)), labels.view(s.graph), s.graph == inferred)
+                for s in items
+            ]
+            values.sort(key=lambda v: (v.inferred, v.term.text.lower(), v.term.key))
+            values = values[window]
+        else:
+            items = sorted(items, key=lambda s: (s.graph == inferred, str(value_of(s))))[window]
+            labels.fetch(value_of(s) for s in items)
+            values = [
+                ValueView(labels.view(value_of(s)), labels.view(s.graph), s.graph == inferred)
+                for s in items
+            ]
         group_ = PropertyGroup(
-            labels.view(predicate),
+            labels.friendly(predicate),
             direction,
             values,
             total,
-            inferred_only=all(v.inferred for v in values),
+            inferred_only=all(s.graph == inferred for s in by_pred[predicate]),
         )
-        if alone:
-            start = (paging.page - 1) * PAGE_SIZE
-            group_.values = values[start : start + PAGE_SIZE]
-        elif len(values) > GROUP_PREVIEW:
-            group_.values = values[:GROUP_PREVIEW]
+        if not alone and total > GROUP_PREVIEW:
             group_.more_href = _more_href(base_href, key, direction)
         groups.append(group_)
+    return _told_apart(groups, labels)
+
+
+def _told_apart(groups: list[PropertyGroup], labels: Labels) -> list[PropertyGroup]:
+    """Groups whose properties share a label (``parley:about``, ``schema:about``) with
+    the vocabulary of each beside it, so no two headings read the same."""
+    seen: dict[str, int] = {}
+    for g in groups:
+        seen[g.predicate.text] = seen.get(g.predicate.text, 0) + 1
+    for g in groups:
+        if seen[g.predicate.text] > 1 and g.predicate.iri:
+            prefix = labels.compact(NamedNode(g.predicate.iri)).split(":", 1)[0]
+            g.predicate = replace(g.predicate, text=f"{g.predicate.text} ({prefix})")
     return groups
 
 

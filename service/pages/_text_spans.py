@@ -15,6 +15,17 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A small mark on a span: one verdict of its claim ("±" for "accuracy: contested")."""
+
+    glyph: str
+    #: What the mark means, in words ("accuracy: contested"), for a tooltip and screen readers.
+    text: str
+    #: The verdict's tone (``service.pages._verdicts.LOOKS``), which ``parley.css`` colours.
+    tone: str
+
+
+@dataclass(frozen=True)
 class Span:
     """One highlighted stretch of the text, linked to what it stands for."""
 
@@ -25,6 +36,12 @@ class Span:
     tag: str
     #: The full description, for a tooltip and for screen readers.
     title: str
+    #: Who says it (the claimant's name), shown with the span, never by colour alone.
+    who: str = ""
+    #: The claimant's colour in the legend (``who-0``, ``who-1``...); -1 for none.
+    colour: int = -1
+    #: The claim's verdict marks.
+    marks: tuple[Mark, ...] = ()
 
 
 @dataclass
@@ -50,7 +67,10 @@ def segments(
     [('abc', ['A']), ('de', ['A', 'B']), ('fgh', ['B']), ('ij', [])]
     """
     stop = len(text) if end is None else min(end, len(text))
-    valid = [s for s in spans if 0 <= s.start < s.end <= len(text)]
+    # Only the spans that reach into the stretch: a page of a long text is cut from it.
+    valid = [
+        s for s in spans if 0 <= s.start < s.end <= len(text) and s.start < stop and s.end > start
+    ]
     cuts = {start, stop}
     for s in valid:
         cuts.update(c for c in (s.start, s.end) if start < c < stop)
@@ -66,17 +86,23 @@ def segments(
     return out
 
 
-def paragraphs(text: str, spans: list[Span]) -> list[list[Segment]]:
-    """Segments grouped into the text's paragraphs (one per line).
+def paragraphs(
+    text: str, spans: list[Span], start: int = 0, end: int | None = None
+) -> list[list[Segment]]:
+    """Segments grouped into the text's paragraphs (one per line), of ``[start, end)``.
 
     >>> [[x.text for x in p] for p in paragraphs("ab\\ncd", [Span(1, 4, "/a", "A", "a")])]
     [['a', 'b'], ['c', 'd']]
+    >>> [[x.text for x in p] for p in paragraphs("ab\\ncd", [], start=1, end=4)]
+    [['b'], ['c']]
     """
+    stop = len(text) if end is None else end
     out: list[list[Segment]] = []
     offset = 0
     for line in text.split("\n"):
-        if line.strip():
-            out.append(segments(text, spans, start=offset, end=offset + len(line)))
+        left, right = max(offset, start), min(offset + len(line), stop)
+        if left < right and text[left:right].strip():
+            out.append(segments(text, spans, start=left, end=right))
         offset += len(line) + 1
     return out
 

@@ -10,6 +10,7 @@ so the caps cut it while it streams in and the rest is never read.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator
 
@@ -23,6 +24,7 @@ from service.rdf import (
     capped_from_lines,
     parse_boolean,
     query_form,
+    readable_syntax_error,
     serialize_capped,
     syntax_position,
 )
@@ -30,6 +32,8 @@ from service.store._base import Answer, ResultKind
 from service.store._sparql_client import SparqlClient, query_timeout, read_chunks
 
 TSV_RESULTS = "text/tab-separated-values"
+#: Oxigraph's own message, as an Oxigraph store sends it back: "error at L:C: expected …".
+_ENGINE_MESSAGE = re.compile(r"error at \d+:\d+: .*", re.DOTALL)
 JSON_RESULTS = "application/sparql-results+json"
 
 
@@ -84,7 +88,7 @@ def answer(
                 )
             return Answer(kind, fmt, capped.body, capped.rows, capped.truncated)
     except QuerySyntaxError as exc:
-        raise client_position(exc, prologue) from exc
+        raise client_position(exc, prologue, text) from exc
 
 
 def _until(chunks: Iterable[bytes], limit_s: float | None) -> Iterator[bytes]:
@@ -97,14 +101,22 @@ def _until(chunks: Iterable[bytes], limit_s: float | None) -> Iterator[bytes]:
         yield chunk
 
 
-def client_position(error: QuerySyntaxError, prologue: str) -> QuerySyntaxError:
-    """The store's syntax error, with its line counted in the client's query (Parley put
-    ``prologue`` before it)."""
+def client_position(error: QuerySyntaxError, prologue: str, text: str) -> QuerySyntaxError:
+    """The store's syntax error, with its line counted in the client's query ``text``
+    (Parley put ``prologue`` before it); an Oxigraph store's message is put in words as
+    the embedded store's is (``readable_syntax_error``), not left as its grammar's dump."""
     position = syntax_position(error.detail)
     shift = prologue.count("\n")
     if not position or position["line"] <= shift:
         return error
     line = position["line"] - shift
+    engine = _ENGINE_MESSAGE.search(error.detail)
+    if engine is not None:
+        own = engine.group(0).replace(
+            f"{position['line']}:{position['column']}", f"{line}:{position['column']}", 1
+        )
+        message, where = readable_syntax_error(own, text)
+        return QuerySyntaxError(message, **where)
     detail = error.detail.replace(
         f"{position['line']}:{position['column']}", f"{line}:{position['column']}", 1
     )

@@ -10,9 +10,24 @@
   const table = document.getElementById("report-table");
   const body = table.querySelector("tbody");
 
+  // A long IRI may wrap only after its punctuation or in camelCase: a <wbr> at each such
+  // place (as views/_breaks.py does on the server), since table cells never break words.
+  const LONG = /\S{16,}/g;
+  const BREAK = /(?<=[\/#_:?&=.\-|>])(?=[^\/#_:?&=.\-|>])|(?<=[a-z])(?=[A-Z])/;
+
   function cell(row, text) {
     const td = document.createElement("td");
-    td.textContent = text == null ? "" : String(text);
+    const plain = text == null ? "" : String(text);
+    let last = 0;
+    for (const token of plain.matchAll(LONG)) {
+      td.append(plain.slice(last, token.index));
+      token[0].split(BREAK).forEach(function (piece, i) {
+        if (i > 0) td.append(document.createElement("wbr"));
+        td.append(piece);
+      });
+      last = token.index + token[0].length;
+    }
+    td.append(plain.slice(last));
     row.appendChild(td);
   }
 

@@ -17,6 +17,7 @@ from flask import Flask
 from flask.typing import RouteCallable
 
 from service.web.views import browse, data, gsp, meta, openapi, pages, sparql
+from service.web.views._breaks import breakable
 
 
 class Route(NamedTuple):
@@ -36,11 +37,14 @@ GET, GSP = ("GET",), gsp.METHODS
 ROUTES: tuple[Route, ...] = (
     # Pages for a person.
     Route("/", GET, pages.home, "home"),
+    Route("/data", GET, pages.data_page, "data_page"),
     Route("/search", GET, pages.search, "search"),
     Route("/timeline", GET, pages.timeline, "timeline"),
+    Route("/network", GET, pages.network, "network"),
     Route("/instances", GET, pages.class_index, "instances"),
     Route("/validate", GET, pages.validate_page, "validate_page"),
     Route("/static/<path:filename>", GET, pages.static, "static"),
+    Route("/favicon.ico", GET, pages.favicon, "favicon"),
     # Every IRI under the base dereferences: a page for a person, RDF for a program.
     Route("/id/<path:local>", GET, browse.entity, "entity"),
     Route("/.well-known/genid/<path:local>", GET, browse.genid, "genid"),
@@ -49,6 +53,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/ontology.<suffix>", GET, browse.ontology, "ontology"),
     Route("/shapes", GET, browse.shapes, "shapes"),
     Route("/shapes.<suffix>", GET, browse.shapes, "shapes"),
+    Route("/context.jsonld", GET, browse.jsonld_context, "jsonld_context"),
     # The SPARQL 1.1 Protocol, the Graph Store Protocol, and what describes them.
     Route("/sparql", ("GET", "POST"), sparql.endpoint, "sparql", rate_limited=True),
     Route("/store", GSP, gsp.indirect, "store", rate_limited=True),
@@ -75,4 +80,5 @@ def register(app: Flask) -> None:
         app.add_url_rule(route.rule, route.endpoint, route.view, methods=list(route.methods))
     app.add_template_filter(pages.local_href, "local_href")
     app.add_template_filter(pages.highlight, "highlight")
+    app.add_template_filter(breakable, "breakable")
     app.context_processor(pages.template_globals)

@@ -10,6 +10,7 @@ Accept`` and a ``Link: rel="alternate"`` per format.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from flask import Response, render_template, request
@@ -170,6 +171,7 @@ def _paging() -> Paging:
         only=only,
         direction="in" if request.args.get("direction") == "in" else "out",
         page=page_number(),
+        section=request.args.get("section") or None,
     )
 
 
@@ -249,6 +251,14 @@ def _model(name: str, suffix: str | None) -> Response:
             alternates=alternates(href),
         )
     return with_headers(Response(html, content_type=HTML.content_type), href)
+
+
+def jsonld_context() -> Response:
+    """The deployment's prefixes as a JSON-LD context: what every JSON-LD answer of Parley
+    states inline (so no processor has to fetch it), for clients that write their own."""
+    prefixes = {name: iri for name, iri in services().vocab.prefixes().items() if name}
+    body = json.dumps({"@context": dict(sorted(prefixes.items()))}, indent=1) + "\n"
+    return Response(body, content_type=JSONLD.content_type)
 
 
 def ontology(suffix: str | None = None) -> Response:

@@ -265,6 +265,32 @@ def _service() -> JSONDoc:
                 },
             }
         },
+        "/context.jsonld": {
+            "get": {
+                "summary": "The JSON-LD context of Parley's prefixes",
+                "description": "What every JSON-LD answer states inline, as a document of "
+                'its own: `{"@context": {"id": "{base}id/", ...}}`.',
+                "responses": {
+                    "200": _answer(
+                        "The context.",
+                        {
+                            "application/ld+json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["@context"],
+                                    "properties": {
+                                        "@context": {
+                                            "type": "object",
+                                            "additionalProperties": {"type": "string"},
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    )
+                },
+            }
+        },
         "/health": {
             "get": {
                 "summary": "Liveness, readiness and the store's identity",

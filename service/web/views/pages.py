@@ -19,10 +19,11 @@ from service.pages import (
     MATCH_START,
     Labels,
     SearchIndex,
-    collect,
+    home_page,
     instances,
-    layout,
+    network_page,
     overview,
+    timeline_page,
 )
 from service.rdf import HTML, JSON, NamedNode, negotiate
 from service.web._services import services
@@ -36,9 +37,17 @@ def search_index() -> SearchIndex:
 
 
 def home() -> str:
+    """Who says what about whom: positions, claimants, contested claims, sources, changes."""
     svc = services()
     labels = Labels(svc.store, svc.vocab)
-    return render_template("home.html", overview=overview(svc.store, labels))
+    return render_template("home.html", home=home_page(svc.store, labels))
+
+
+def data_page() -> str:
+    """What the graph holds, by class and by named graph (``POST /data`` writes to it)."""
+    svc = services()
+    labels = Labels(svc.store, svc.vocab)
+    return render_template("data.html", overview=overview(svc.store, labels))
 
 
 def search() -> Response | str:
@@ -72,10 +81,17 @@ def search() -> Response | str:
 
 
 def timeline() -> str:
+    """When events happened, and beside them when the claims were made."""
     svc = services()
     labels = Labels(svc.store, svc.vocab)
-    dated, undated = collect(svc.store, labels)
-    return render_template("timeline.html", timeline=layout(dated, undated), dated=dated)
+    return render_template("timeline.html", timeline=timeline_page(svc.store, labels))
+
+
+def network() -> str:
+    """Who reports whom: the agents of reported speech, as a picture and a table."""
+    svc = services()
+    labels = Labels(svc.store, svc.vocab)
+    return render_template("network.html", network=network_page(svc.store, labels))
 
 
 def class_index() -> str:
@@ -109,6 +125,12 @@ def highlight(snippet: str) -> Markup:
 def template_globals() -> dict[str, Any]:
     """Shared by every template: the example questions (home page, query page)."""
     return {"examples": EXAMPLES}
+
+
+def favicon() -> Response:
+    """No icon, said once a day: the pages declare none (``data:,``), but a browser showing
+    a document that is not a page (``/openapi.json``) still asks for ``/favicon.ico``."""
+    return Response(status=204, headers={"Cache-Control": "public, max-age=86400"})
 
 
 def static(filename: str) -> Response:

@@ -10,9 +10,9 @@ problem documents in the error handlers (``service.web._problems``).
 
 from __future__ import annotations
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, jsonify, request
 
-from service.errors import ProtocolError
+from service.errors import ParleyError, ProtocolError
 from service.rdf import JSON, NTRIPLES, RDF_FORMATS, negotiate, prefers_html, query_form
 from service.sparql import (
     Operation,
@@ -25,8 +25,9 @@ from service.sparql import (
     service_description,
 )
 from service.web._auth import require_write_access
+from service.web._problems import log_error
 from service.web._services import services
-from service.web.views.query_page import render_answer
+from service.web.views.query_page import render_answer, render_failure, render_form
 
 
 def endpoint() -> Response | str:
@@ -38,7 +39,7 @@ def endpoint() -> Response | str:
     )
     if op is None:
         if prefers_html(request.headers.get("Accept")):
-            return render_template("query.html", prefixes=services().vocab.prefixes())
+            return render_form()
         return _description()
     if op.kind == "update":
         return _update(op)
@@ -59,12 +60,17 @@ def _query(op: Operation) -> Response | str:
     runner = services().queries
     accept = request.headers.get("Accept")
     if op.options.get("format") is None and prefers_html(accept):
-        # A person at the query page: a table, evaluated under the same limits.
-        check_outbound(op.text, settings.outbound_allow)
-        graphs = query_form(op.text) in ("CONSTRUCT", "DESCRIBE")
-        results_fmt, graph_fmt = (None, NTRIPLES) if graphs else (JSON, None)
-        page = run_query(op, results_fmt, graph_fmt, settings, runner)
-        return render_answer(op, body=b"".join(page.chunks))
+        # A person at the query page: a table, evaluated under the same limits. A query
+        # that fails comes back in the form, as written, with the reason beside it.
+        try:
+            check_outbound(op.text, settings.outbound_allow)
+            graphs = query_form(op.text) in ("CONSTRUCT", "DESCRIBE")
+            results_fmt, graph_fmt = (None, NTRIPLES) if graphs else (JSON, None)
+            page = run_query(op, results_fmt, graph_fmt, settings, runner)
+            return render_answer(op, body=b"".join(page.chunks))
+        except ParleyError as error:
+            log_error(error)
+            return render_failure(op.text, error)
     answered = answer_query(op, accept, settings, runner)
     answer = answered.answer
     # A whole answer is sent as it is; a large one as its chunks arrive (closed with the

@@ -1,0 +1,49 @@
+"""A page whose answers aggregate the whole graph, computed once per version of the store.
+
+The home page and the data page count and rank over everything (claims by claimant,
+members by class, statements by graph): on a large store that costs far more than a
+page may. ``GraphStore.version`` changes with every commit, of this process or another
+sharing the store, so a page kept with its version is exact until the next write, and
+every reader in between gets it at no cost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from service.pages._labels import Labels
+from service.store import GraphStore
+
+T = TypeVar("T")
+
+
+class PerVersion(Generic[T]):
+    """``build(store, labels)``, kept for the store's current version (one store at a time:
+    another store, or a new version, computes it again)."""
+
+    def __init__(self, build: Callable[[GraphStore, Labels], T]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._kept: tuple[GraphStore, int, T] | None = None
+
+    def _found(self, store: GraphStore, version: int) -> T | None:
+        kept = self._kept
+        if kept is not None and kept[0] is store and kept[1] == version:
+            return kept[2]
+        return None
+
+    def __call__(self, store: GraphStore, labels: Labels) -> T:
+        version = store.version()
+        found = self._found(store, version)
+        if found is not None:
+            return found
+        with self._lock:  # one computation at a time; the others then find it kept
+            found = self._found(store, version)
+            if found is not None:
+                return found
+            value = self._build(store, labels)
+            if store.version() == version:  # no write landed meanwhile
+                self._kept = (store, version, value)
+            return value
