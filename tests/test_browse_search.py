@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.pages._search import SearchIndex, query_words
+from service.pages._search import SearchIndex
+from service.pages._search_queries import query_words
 from service.rdf import DCTERMS, RDF, RDFS, Literal, NamedNode, Quad
 from service.store import ChangeSet
 from service.web._services import services

@@ -59,13 +59,20 @@ def picture(desc: Description, labels: Labels) -> Picture:
             if text not in found:
                 found.append(text)
 
+    names: dict[NamedNode, str] = {}  # a node may have thousands of statements, few properties
+
+    def name(predicate: NamedNode) -> str:
+        if predicate not in names:
+            names[predicate] = labels.friendly(predicate).text
+        return names[predicate]
+
     outgoing = [*desc.outgoing, *(s for ss in desc.dependents.values() for s in ss)]
     for s in outgoing:
         if s.predicate != RDF.type and labels.vocab.ontology_graph != s.graph:
-            add(s.object, "→ " + labels.friendly(s.predicate).text)
+            add(s.object, "→ " + name(s.predicate))
     for s in desc.incoming:
         if s.predicate != RDF.type:
-            add(s.subject, "← " + labels.friendly(s.predicate).text)
+            add(s.subject, "← " + name(s.predicate))
     chosen = list(relations)[:MAX_NEIGHBOURS]
     labels.fetch(chosen)
     pic = Picture(labels.view(desc.iri), omitted=max(0, len(relations) - len(chosen)))

@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from service.pages._labels import Labels, TermView, integer, lexical
 from service.pages._network_svg import Node, draw, layout
+from service.pages._per_version import PerVersion
 from service.rdf import NamedNode, Term
 from service.store import GraphStore
 
@@ -110,7 +111,7 @@ class NetworkPage:
     unlisted: bool = False
 
 
-def network_page(store: GraphStore, labels: Labels) -> NetworkPage:
+def build_network(store: GraphStore, labels: Labels) -> NetworkPage:
     """The reporting edges, the agents they join, and the picture of both."""
     counts: Counter[tuple[Term, Term, str]] = Counter()
     for r in store.select(REPORT_EDGES):
@@ -191,3 +192,7 @@ def _natural(text: str) -> tuple[tuple[int, str], ...]:
     return tuple(
         (int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"(\d+)", text)
     )
+
+
+#: Drawn from the whole graph: computed once per version of the store (``_per_version``).
+network_page = PerVersion(build_network)

@@ -10,6 +10,7 @@ every reader in between gets it at no cost.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -47,3 +48,32 @@ class PerVersion(Generic[T]):
             if store.version() == version:  # no write landed meanwhile
                 self._kept = (store, version, value)
             return value
+
+
+K = TypeVar("K")
+
+
+class PerVersionBy(Generic[K, T]):
+    """``build(store, key)``, kept for the store's current version, for the ``size`` keys
+    asked last (a long source's claim spans: every page of its text reads them)."""
+
+    def __init__(self, build: Callable[[GraphStore, K], T], size: int = 32) -> None:
+        self._build = build
+        self._size = size
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[int, int, K], T] = OrderedDict()
+
+    def __call__(self, store: GraphStore, key: K) -> T:
+        version = store.version()
+        slot = (id(store), version, key)
+        with self._lock:
+            if slot in self._kept:
+                self._kept.move_to_end(slot)
+                return self._kept[slot]
+        value = self._build(store, key)
+        if store.version() == version:  # no write landed meanwhile
+            with self._lock:
+                self._kept[slot] = value
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        return value

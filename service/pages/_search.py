@@ -34,8 +34,17 @@ from dataclasses import dataclass
 
 import tantivy
 
+from service.pages._search_queries import (
+    BOOSTS,
+    PREFIXES,
+    WORDS,
+    ident_query,
+    of_kind,
+    query_words,
+    ranked_query,
+    suggestion_query,
+)
 from service.pages._search_text import (
-    FUZZY_MIN_LENGTH,
     MATCH_END,
     MATCH_START,
     ident_key,
@@ -88,43 +97,12 @@ class Hit:
         }
 
 
-_WORDS = (
-    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-    .filter(tantivy.Filter.lowercase())
-    .filter(tantivy.Filter.ascii_fold())
-    .build()
-)
-#: Edge n-grams of single words (each name word is indexed as its own value).
-_PREFIXES = (
-    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(min_gram=1, max_gram=24, prefix_only=True))
-    .filter(tantivy.Filter.lowercase())
-    .filter(tantivy.Filter.ascii_fold())
-    .build()
-)
-#: Field weights: a match in a name outranks one in the claimant's name, then the text.
-BOOSTS = {"label": 10.0, "who": 3.0, "body": 1.0}
-PREFIX_BOOST = 5.0
-#: A word one typo from a searched word (``FUZZY_MIN_LENGTH`` letters or more) matches at
-#: this fraction of an exact match's weight.
-FUZZY_WEIGHT = 0.3
-#: The score of an exact local name (``putin``): above any match of words; an exact
-#: ``dcterms:identifier`` (``C17``) counts twice that (``review/C17`` is not claim C17).
-IDENT_BOOST = 100_000.0
 #: Seconds a search waits for the index to catch up with the writes committed before it.
 SEARCH_WAIT_S = 1.0
 #: Entities re-read from the store and re-indexed at a time (the index is locked meanwhile).
 REINDEX_BATCH = 200
 #: Kinds counted in a search's facets at most (the ontology has about thirty classes).
 MAX_FACETS = 50
-
-
-def query_words(text: str) -> list[str]:
-    """The words of what a person typed, normalised as the index normalises text.
-
-    >>> query_words('Zelenskyy "says" OR Kyïv')
-    ['zelenskyy', 'says', 'or', 'kyiv']
-    """
-    return _WORDS.analyze(text)
 
 
 def _schema() -> tantivy.Schema:
@@ -149,8 +127,8 @@ class SearchIndex:
         self.store = store
         self._schema = _schema()
         self._index = tantivy.Index(self._schema)
-        self._index.register_tokenizer("words", _WORDS)
-        self._index.register_tokenizer("prefixes", _PREFIXES)
+        self._index.register_tokenizer("words", WORDS)
+        self._index.register_tokenizer("prefixes", PREFIXES)
         self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
         self._lock = threading.RLock()
         self._built = False
@@ -247,7 +225,7 @@ class SearchIndex:
             doc.add_text("kind", _most_specific(parts["kind"]))
             for field in BOOSTS:
                 doc.add_text(field, " · ".join(parts[field]))
-            for word in _WORDS.analyze(" ".join(parts["label"] + parts["who"])):
+            for word in WORDS.analyze(" ".join(parts["label"] + parts["who"])):
                 doc.add_text("prefix", word)
             for key in {ident_key(i) for i in parts["ident"]}:
                 doc.add_text("ident", key)
@@ -356,46 +334,6 @@ class SearchIndex:
 
     # -- searching ---------------------------------------------------------
 
-    def query(self, words: list[str]) -> tantivy.Query:
-        """Every word must match a name, the claimant's name or the text; the last word
-        may also be the start of a name word."""
-        must = []
-        for position, word in enumerate(words):
-            alternatives = [
-                tantivy.Query.boost_query(
-                    tantivy.Query.term_query(self._schema, field, word), boost
-                )
-                for field, boost in BOOSTS.items()
-            ]
-            if len(word) >= FUZZY_MIN_LENGTH and word.isalpha():
-                # One typo ("istambul" finds "Istanbul"), ranked below an exact match.
-                alternatives += [
-                    tantivy.Query.boost_query(
-                        tantivy.Query.fuzzy_term_query(self._schema, field, word, distance=1),
-                        boost * FUZZY_WEIGHT,
-                    )
-                    for field, boost in BOOSTS.items()
-                ]
-            if position == len(words) - 1:
-                prefix = tantivy.Query.term_query(
-                    self._schema, "prefix", word, index_option="basic"
-                )
-                alternatives.append(tantivy.Query.boost_query(prefix, PREFIX_BOOST))
-            should = [(tantivy.Occur.Should, q) for q in alternatives]
-            must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(should)))
-        return tantivy.Query.boolean_query(must)
-
-    def _ident_query(self, text: str, field: str = "ident") -> tantivy.Query:
-        return tantivy.Query.term_query(self._schema, field, ident_key(text), index_option="basic")
-
-    def _named(self, text: str) -> list[tantivy.Query]:
-        """What ``text`` names as an identifier, scored above any match of words: a claim's
-        identifier twice as high as a local name (``review/C17`` is not claim C17)."""
-        return [
-            tantivy.Query.const_score_query(self._ident_query(text), 2 * IDENT_BOOST),
-            tantivy.Query.const_score_query(self._ident_query(text, "local"), IDENT_BOOST),
-        ]
-
     def _current(self) -> tantivy.Searcher:
         self.ensure_built()
         self.wait_until_current(SEARCH_WAIT_S)
@@ -410,7 +348,7 @@ class SearchIndex:
             return []
         searcher = self._current()
         for field in ("ident", "local"):  # an identifier first: review:C17 is not C17
-            result = searcher.search(self._ident_query(name, field), 10, count=False)
+            result = searcher.search(ident_query(self._schema, name, field), 10, count=False)
             if result.hits:
                 return [str(searcher.doc(a).get_first("iri") or "") for _, a in result.hits]
         return []
@@ -423,29 +361,7 @@ class SearchIndex:
         if not words:
             return []
         searcher = self._current()
-        key = ident_key(text)
-        alternatives = [
-            *self._named(text),
-            tantivy.Query.boost_query(
-                tantivy.Query.fuzzy_term_query(self._schema, "local", key, distance=2), 5.0
-            ),
-        ]
-        for word in words:
-            distance = 2 if len(word) >= 6 else 1 if len(word) >= FUZZY_MIN_LENGTH else 0
-            alternatives.append(
-                tantivy.Query.boost_query(
-                    tantivy.Query.term_query(self._schema, "label", word), BOOSTS["label"]
-                )
-            )
-            alternatives.append(
-                tantivy.Query.term_query(self._schema, "prefix", word, index_option="basic")
-            )
-            if distance:
-                alternatives.append(
-                    tantivy.Query.fuzzy_term_query(self._schema, "label", word, distance=distance)
-                )
-        should = [(tantivy.Occur.Should, q) for q in alternatives]
-        result = searcher.search(tantivy.Query.boolean_query(should), limit, count=False)
+        result = searcher.search(suggestion_query(self._schema, text, words), limit, count=False)
         return [self._hit(searcher, address, words, score) for score, address in result.hits]
 
     def _hit(
@@ -463,11 +379,6 @@ class SearchIndex:
         # again: the label is the hit's link.
         return Hit(iri, label.split(" · ")[0], kind, snippet(words, body), score)
 
-    def _ranked(self, text: str, words: list[str]) -> tantivy.Query:
-        return tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, q) for q in [self.query(words), *self._named(text)]]
-        )
-
     def search(self, text: str, *, limit: int = 50, kind: str | None = None) -> list[Hit]:
         """The best matches for ``text``, best first; what it names as an identifier
         (``C17``, ``putin``) before everything else. ``kind`` keeps the hits of one kind
@@ -476,14 +387,9 @@ class SearchIndex:
         if not words:
             return []
         searcher = self._current()
-        ranked = self._ranked(text, words)
+        ranked = ranked_query(self._schema, text, words)
         if kind is not None:
-            ranked = tantivy.Query.boolean_query(
-                [
-                    (tantivy.Occur.Must, ranked),
-                    (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "kind", kind)),
-                ]
-            )
+            ranked = of_kind(self._schema, ranked, kind)
         result = searcher.search(ranked, limit, count=False)
         return [self._hit(searcher, address, words, score) for score, address in result.hits]
 
@@ -495,7 +401,8 @@ class SearchIndex:
             return []
         searcher = self._current()
         spec = {"kinds": {"terms": {"field": "kind", "size": MAX_FACETS}}}
-        buckets = searcher.aggregate(self._ranked(text, words), spec)["kinds"]["buckets"]
+        ranked = ranked_query(self._schema, text, words)
+        buckets = searcher.aggregate(ranked, spec)["kinds"]["buckets"]
         counted = [Facet(str(b["key"]), int(b["doc_count"])) for b in buckets if b["key"]]
         return sorted(counted, key=lambda f: (-f.count, f.kind))
 

@@ -25,6 +25,7 @@ from datetime import date
 from markupsafe import Markup
 
 from service.pages._labels import Labels, TermView, integer, lexical
+from service.pages._per_version import PerVersion
 from service.pages._timeline_svg import OPEN_END, draw_pictures
 from service.rdf import Term
 from service.store import GraphStore
@@ -131,7 +132,7 @@ def dated(item: TermView, start_text: str | None, end_text: str | None) -> Dated
     return Dated(item, start, end, when)
 
 
-def timeline_page(store: GraphStore, labels: Labels) -> TimelinePage:
+def build_timeline(store: GraphStore, labels: Labels) -> TimelinePage:
     """Every event with its dates, the dates claims were made, and the pictures of both."""
     page = TimelinePage()
     event_rows = store.select(
@@ -198,3 +199,7 @@ def timeline_page(store: GraphStore, labels: Labels) -> TimelinePage:
 
 def _count(term: Term | None) -> int:
     return integer(term) or 0
+
+
+#: Drawn from the whole graph: computed once per version of the store (``_per_version``).
+timeline_page = PerVersion(build_timeline)
