@@ -172,3 +172,28 @@ def test_a_long_text_is_paged_and_every_claim_is_on_one_page(
     assert pages > 1
     assert len(seen) == len(set(seen)) == total
     assert soup.select_one(".text-pager a[rel=prev]") is not None
+
+
+def test_a_very_long_literal_is_cut_in_the_statement_tables(long_lists: AppSite) -> None:
+    """A source's whole text (100 KB at 1,000 claims) is not repeated in the folded table
+    of its statements: the first 5,000 characters, and where the whole of it is."""
+    from flask import render_template_string
+
+    from service.pages._labels import TermView
+
+    app = long_lists.app
+    text = "word " * 10_000  # 50,000 characters
+    with app.test_request_context("/"):
+        html = render_template_string(
+            '{% from "_macros.html" import term %}{{ term(t) }}',
+            t=TermView('"..."', text, None, "literal"),
+        )
+    assert "50,000 characters" in html
+    assert len(html) < 8_000
+    short = "word " * 1_000  # 5,000 characters: shown whole, folded
+    with app.test_request_context("/"):
+        whole = render_template_string(
+            '{% from "_macros.html" import term %}{{ term(t) }}',
+            t=TermView('"..."', short, None, "literal"),
+        )
+    assert whole.count("word") == 1_000 + 160 // 5  # the summary's start, then all of it
