@@ -17,8 +17,7 @@ from service.pages._listings import (
     Listing,
     SectionPaging,
     claim_listing,
-    count,
-    listing,
+    counted,
     number_sources,
 )
 from service.pages._listings import ClaimRow as ClaimRow
@@ -172,15 +171,12 @@ def _positions(store: GraphStore, labels: Labels, a: str) -> list[Position]:
 def _events(store: GraphStore, labels: Labels, a: str, paging: SectionPaging) -> Listing[EventRole]:
     """Each event once, by date: the roles of the actor's own participations and their
     sources, or a mark when it is involved only through someone acting on its behalf."""
-    found: Listing[EventRole] = listing("events", paging)
     # Both ways, so a store without the derived ``involves`` still lists participations.
     pattern = (
         f"{{ ?event parley:involves {a} }} UNION "
         f"{{ ?event parley:hasParticipation/parley:participant {a} }}"
     )
-    if not paging.shows("events"):
-        return found
-    found.total = count(store, pattern, "event")
+    found: Listing[EventRole] = counted(store, "events", pattern, "event", paging)
     if not found.total:
         return found
     limit, offset = paging.window("events")
@@ -211,11 +207,8 @@ def _events(store: GraphStore, labels: Labels, a: str, paging: SectionPaging) ->
 def _reviews(
     store: GraphStore, labels: Labels, a: str, paging: SectionPaging
 ) -> Listing[ReviewRow]:
-    found: Listing[ReviewRow] = listing("reviews", paging)
     pattern = f"?claim parley:claimant {a} . ?review parley:reviews ?claim ."
-    if not paging.shows("reviews"):
-        return found
-    found.total = count(store, pattern, "review")
+    found: Listing[ReviewRow] = counted(store, "reviews", pattern, "review", paging)
     if not found.total:
         return found
     limit, offset = paging.window("reviews")

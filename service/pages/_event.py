@@ -18,8 +18,7 @@ from service.pages._listings import (
     Listing,
     SectionPaging,
     claim_listing,
-    count,
-    listing,
+    counted,
     number_sources,
 )
 from service.rdf import Literal, NamedNode, Term
@@ -120,11 +119,10 @@ def event_view(
 def _participants(
     store: GraphStore, labels: Labels, e: str, paging: SectionPaging
 ) -> Listing[Participant]:
-    found: Listing[Participant] = listing("participants", paging)
     pattern = f"{e} parley:hasParticipation ?p . ?p parley:participant ?agent ."
-    if not paging.shows("participants"):
+    found: Listing[Participant] = counted(store, "participants", pattern, "agent", paging)
+    if not found.total:
         return found
-    found.total = count(store, pattern, "agent")
     limit, offset = paging.window("participants")
     rows = store.select(
         "SELECT ?agent ?role ?source WHERE { "
@@ -151,11 +149,10 @@ def _participants(
 def _sub_events(
     store: GraphStore, labels: Labels, e: str, paging: SectionPaging
 ) -> Listing[TermView]:
-    found: Listing[TermView] = listing("parts", paging)
     pattern = f"?x parley:subEventOf {e} ."
-    if not paging.shows("parts"):
+    found: Listing[TermView] = counted(store, "parts", pattern, "x", paging)
+    if not found.total:
         return found
-    found.total = count(store, pattern, "x")
     limit, offset = paging.window("parts")
     rows = store.select(
         f"SELECT ?x (MIN(STR(?d)) AS ?date) WHERE {{ {pattern} "

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 
 from service.pages._labels import Labels, TermView, integer, lexical
 from service.pages._per_version import PerVersion
-from service.pages._positions import Matrix, positions_matrix, short_quote
+from service.pages._positions import Matrix, positions_matrix
 from service.pages._positions_svg import BarChart, HeatMap, bar_chart, heat_map
+from service.pages._svg import fit
 from service.rdf import NamedNode
 from service.store import GraphStore, Row
 
@@ -224,7 +225,7 @@ def _flagged(store: GraphStore, labels: Labels) -> tuple[list[FlaggedClaim], int
         if item is None:
             continue
         item.claimant = item.claimant or labels.maybe(r.get("claimant"))
-        item.quote = item.quote or short_quote(lexical(r.get("quote")) or "", QUOTE)
+        item.quote = item.quote or fit(lexical(r.get("quote")) or "", QUOTE)
         for name, into in (("accuracy", item.accuracy), ("p", item.disputed_on)):
             term = r.get(name)
             if term is not None and all(v.key != str(term) for v in into):

@@ -86,6 +86,17 @@ def listing(key: str, paging: SectionPaging) -> Listing[T]:
     return Listing(key, alone=paging.section == key, page=paging.page)
 
 
+def counted(
+    store: GraphStore, key: str, pattern: str, var: str, paging: SectionPaging
+) -> Listing[T]:
+    """Section ``key``'s listing with its total, the distinct ``?var`` that ``pattern``
+    binds; left empty (total 0) when the page shows another section alone."""
+    found: Listing[T] = listing(key, paging)
+    if paging.shows(key):
+        found.total = count(store, pattern, var)
+    return found
+
+
 def count(store: GraphStore, pattern: str, var: str) -> int:
     """How many distinct ``?var`` the graph ``pattern`` binds."""
     rows = store.select(f"SELECT (COUNT(DISTINCT ?{var}) AS ?n) WHERE {{ {pattern} }}")
@@ -141,10 +152,7 @@ def claim_listing(
     ``C10``); ``group`` is a pattern that binds ``?group`` (a modality, a stance), the
     first key of the order and the headings of the runs (``missing`` where unbound).
     A list longer than ``ORDERED_LIMIT`` is neither sorted nor grouped."""
-    found: Listing[ClaimRow] = listing(key, paging)
-    if not paging.shows(key):
-        return found
-    found.total = count(store, pattern, "claim")
+    found: Listing[ClaimRow] = counted(store, key, pattern, "claim", paging)
     if not found.total:
         return found
     limit, offset = paging.window(key)

@@ -61,18 +61,26 @@ class PerVersionBy(Generic[K, T]):
         self._build = build
         self._size = size
         self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[int, int, K], T] = OrderedDict()
+        #: The store the values were read from (one store at a time, as ``PerVersion``: an
+        #: ``id()`` could be a new store's once the old one is gone).
+        self._store: GraphStore | None = None
+        self._kept: OrderedDict[tuple[int, K], T] = OrderedDict()
 
     def __call__(self, store: GraphStore, key: K) -> T:
         version = store.version()
-        slot = (id(store), version, key)
+        slot = (version, key)
         with self._lock:
+            if store is not self._store:
+                self._store = store
+                self._kept.clear()
             if slot in self._kept:
                 self._kept.move_to_end(slot)
                 return self._kept[slot]
         value = self._build(store, key)
         if store.version() == version:  # no write landed meanwhile
             with self._lock:
+                if store is not self._store:
+                    return value
                 self._kept[slot] = value
                 while len(self._kept) > self._size:
                     self._kept.popitem(last=False)

@@ -18,8 +18,7 @@ from service.pages._listings import (
     Listing,
     SectionPaging,
     claim_listing,
-    count,
-    listing,
+    counted,
 )
 from service.rdf import Literal, NamedNode
 from service.store import GraphStore
@@ -88,11 +87,8 @@ def _stated(store: GraphStore, labels: Labels, pattern: str) -> list[TermView]:
 
 
 def _events(store: GraphStore, labels: Labels, p: str, paging: SectionPaging) -> Listing[EventAt]:
-    found: Listing[EventAt] = listing("events-here", paging)
     pattern = f"?event parley:occurredAt {p} ."
-    if not paging.shows("events-here"):
-        return found
-    found.total = count(store, pattern, "event")
+    found: Listing[EventAt] = counted(store, "events-here", pattern, "event", paging)
     if not found.total:
         return found
     limit, offset = paging.window("events-here")

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from service.pages._labels import Labels, TermView, integer, lexical
+from service.pages._svg import fit
 from service.rdf import NamedNode
 from service.store import GraphStore, Row
 
@@ -131,21 +132,6 @@ def party_anchor(iri: str) -> str:
     return "party-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", local) or "unnamed")
 
 
-def short_quote(text: str, limit: int = QUOTE_TITLE) -> str:
-    """The quote cut at a word boundary, with an ellipsis when cut.
-
-    >>> short_quote("one two three", 9)
-    'one two…'
-    >>> short_quote("short", 9)
-    'short'
-    """
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-    return cut.rstrip(" ,;:.") + "…"
-
-
 def _sort_key(text: str) -> str:
     return text.strip("'\"‘’“” ").lower()
 
@@ -220,7 +206,7 @@ def positions_matrix(store: GraphStore, labels: Labels) -> Matrix:
             claim = NamedNode(iri)
             view, detail = labels.view(claim), found.get(iri, {})
             ident = lexical(detail.get("id")) or view.text
-            quote = short_quote(lexical(detail.get("quote")) or "")
+            quote = fit(lexical(detail.get("quote")) or "", QUOTE_TITLE)
             cell.claims.append(Backing(view, ident, quote, stance))
     for row in rows.values():
         for cell in row.cells:
