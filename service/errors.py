@@ -24,12 +24,14 @@ into these at the one module that imports each engine.
     │   ├── ReadOnlyError             the server was started with --read-only
     │   ├── OutboundRequestError      SERVICE/LOAD of a host not allow-listed
     │   ├── ProtectedGraphError       a write to a graph only the pipeline writes
+    │   ├── CsrfError                 a signed-in browser's post without its CSRF token
     │   └── OntologyStatementError    a write states the model outside the ontology graph
     ├── NotFoundError (404)
     │   ├── EntityNotFoundError       no triple mentions the IRI
     │   └── GraphNotFoundError        the named graph does not exist
     ├── MethodNotAllowedError (405)
     ├── NotAcceptableError (406)      no supported format fits Accept
+    ├── ClaimWithdrawnError (409)     an edit or a retraction of a claim already withdrawn
     ├── PayloadTooLargeError (413)
     ├── UnsupportedMediaTypeError (415)
     ├── ShapeViolationError (422)     the write breaks the shapes; carries the report
@@ -184,6 +186,14 @@ class ProtectedGraphError(ForbiddenError):
     slug = "protected-graph"
 
 
+class CsrfError(ForbiddenError):
+    """A write authenticated by the session cookie came without the session's CSRF token,
+    or from another origin: a form another site made the browser post. Nothing was written."""
+
+    title = "Cross-site request refused"
+    slug = "csrf"
+
+
 class OntologyStatementError(ForbiddenError):
     """A write states something about the model (its classes, properties, axioms or
     the ontology's own terms) in a data graph: the model changes only by a rebuild."""
@@ -228,6 +238,15 @@ class NotAcceptableError(ParleyError):
     status = 406
     title = "Not acceptable"
     slug = "not-acceptable"
+
+
+class ClaimWithdrawnError(ParleyError):
+    """The claim was withdrawn: it is kept in ``graph/history`` as it stood, and is neither
+    edited nor withdrawn again. Nothing was written."""
+
+    status = 409
+    title = "Claim withdrawn"
+    slug = "claim-withdrawn"
 
 
 class PayloadTooLargeError(ParleyError):
@@ -290,6 +309,15 @@ class OverloadedError(ServiceUnavailableError):
 
     title = "Too many concurrent queries"
     slug = "overloaded"
+
+
+class TooManyStreamsError(ServiceUnavailableError):
+    """As many live streams of changes (``GET /changes`` as Server-Sent Events) are open
+    as the server keeps (``--max-change-streams``); ``Retry-After`` says when to try again,
+    and the paged feed (``?since=``) answers meanwhile."""
+
+    title = "Too many change streams"
+    slug = "too-many-streams"
 
 
 class StoreUnavailableError(ServiceUnavailableError):

@@ -59,6 +59,9 @@ class Settings:
     write_token: str | None = None
     #: Where the write token is kept; ``None``: ``<store>.token`` beside the store directory.
     write_token_file: Path | None = None
+    #: The registry of editors (their names and token hashes) and, beside it, their sign-in
+    #: sessions; ``None``: ``<store>.editors`` beside the store directory.
+    editors_file: Path | None = None
     #: Query time limit in seconds; the evaluation is stopped at the limit.
     query_timeout_s: float = 30.0
     #: Client queries evaluated at once in the query process (0: in the web process, no hard
@@ -87,6 +90,9 @@ class Settings:
     #: WSGI server threads in the web process, besides one for each query and each guarded
     #: job admission lets in (``service.web._server.granian_threads``).
     threads: int = 8
+    #: Live streams of changes (``GET /changes`` as Server-Sent Events) open at once; each
+    #: holds a server thread of its own (added to ``threads``). Past it: 503 + Retry-After.
+    max_change_streams: int = 2
     log_level: str = "INFO"
     log_format: LogFormat = "text"
     #: Remote SPARQL store (query endpoint); ``None`` uses the embedded store.
@@ -115,6 +121,8 @@ class Settings:
         for name in ("max_concurrent_queries", "max_result_rows", "max_response_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.max_change_streams < 0:
+            raise ConfigError("max_change_streams must be >= 0 (0: no live stream)")
         if self.query_workers < 0 or self.rate_limit_per_minute < 0 or self.threads < 1:
             raise ConfigError("query_workers and rate_limit_per_minute must be >= 0, threads >= 1")
         if self.store_url is not None and self.store_path is not None:
@@ -171,6 +179,7 @@ ENV_NAMES: Mapping[str, str] = types.MappingProxyType(
         "read_only": "PARLEY_READ_ONLY",
         "write_token": "PARLEY_WRITE_TOKEN",
         "write_token_file": "PARLEY_WRITE_TOKEN_FILE",
+        "editors_file": "PARLEY_EDITORS_FILE",
         "query_timeout_s": "PARLEY_QUERY_TIMEOUT",
         "query_workers": "PARLEY_QUERY_WORKERS",
         "query_engine": "PARLEY_QUERY_ENGINE",
@@ -183,6 +192,7 @@ ENV_NAMES: Mapping[str, str] = types.MappingProxyType(
         "rate_limit_per_minute": "PARLEY_RATE_LIMIT",
         "outbound_allow": "PARLEY_OUTBOUND_ALLOW",
         "threads": "PARLEY_THREADS",
+        "max_change_streams": "PARLEY_MAX_CHANGE_STREAMS",
         "log_level": "PARLEY_LOG_LEVEL",
         "log_format": "PARLEY_LOG_FORMAT",
         "store_url": "PARLEY_STORE_URL",

@@ -42,6 +42,7 @@ from tests.support import (
     Site,
     base_for,
     build_store,
+    clone_store,
     copy_store,
     free_port,
     open_app,
@@ -69,34 +70,48 @@ def starts_a_server(item: pytest.Item) -> bool:
     return remote or bool(fixtures & SERVER_FIXTURES)
 
 
-#: The modules that take longest, longest first (measured in the fast tier: CPU seconds of
-#: each module's processes). Under pytest-xdist (`make fast`: ``--dist loadfile
+#: The modules that take longest, longest first (measured in the fast tier: seconds of each
+#: module's tests under ``make fast``). Under pytest-xdist (``--dist loadfile
 #: --no-loadscope-reorder``) a worker takes a whole module at a time, in collection order,
 #: so these start first and the short ones fill in at the end. The second needs no shared
 #: model (it builds its own small one): it runs while the first worker builds the shared
-#: one (``built_store``), instead of waiting for it.
+#: one (``built_store``), instead of waiting for it; so does the fourth (a model of its own,
+#: whose build would otherwise come last and alone).
 LONGEST_FIRST = (
     "test_untrusted_work.py",
     "test_journal.py",
     "test_gate_http.py",
-    "test_incremental.py",
-    "test_gate.py",
+    "test_pages_paging.py",
     "test_w3c_query.py",
-    "test_shacl_w3c.py",
-    "test_graph_names.py",
-    "test_bad_input.py",
     "test_openapi.py",
+    "test_gate.py",
+    "test_claim_history.py",
     "test_endpoint_guards.py",
+    "test_editors.py",
+    "test_incremental.py",
     "test_shapes.py",
-    "test_backup.py",
-    "test_load.py",
-    "test_middleware.py",
+    "test_mark_browser.py",
+    "test_bad_input.py",
+    "test_pages_record.py",
+    "test_changes.py",
     "test_cli_server.py",
+    "test_graph_names.py",
+    "test_pages_entities.py",
+    "test_load.py",
     "test_outbound.py",
-    "test_build.py",
-    "test_hardening.py",
+    "test_pages_home.py",
+    "test_pages_claims.py",
+    "test_review_rules.py",
+    "test_shape_form.py",
+    "test_backup.py",
     "test_resilience.py",
     "test_w3c_protocol.py",
+    "test_shacl_w3c.py",
+    "test_build.py",
+    "test_hardening.py",
+    "test_browse_http.py",
+    "test_positions.py",
+    "test_pages_pictures.py",
 )
 
 
@@ -119,6 +134,15 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
         return (yield)
     finally:
         support.allow_servers(True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_gate_model_per_model() -> Iterator[None]:
+    """Each distinct model's write gate is compiled once per test process, as a server's
+    requests share one (``tests.support.one_gate_model_per_model``): the tests start
+    hundreds of applications and ``parley load`` runs over a few models."""
+    with support.one_gate_model_per_model():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -183,9 +207,9 @@ _BASE_PLACEHOLDER = b"http://base.parley.invalid/"
 
 
 @pytest.fixture
-def store_copy(tmp_path: Path, built_store: Path, base_iri: str) -> Path:
-    """A private, writable copy of the built store."""
-    return copy_store(built_store, tmp_path / "store", base_iri)
+def store_copy(tmp_path: Path, built_store: Path) -> Path:
+    """A private, writable copy of the built store (file by file: nothing opens it)."""
+    return clone_store(built_store, tmp_path / "store")
 
 
 @pytest.fixture(scope="session")
@@ -216,6 +240,29 @@ def app(settings: Settings, store_copy: Path) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def _reading_app(
+    tmp_path_factory: pytest.TempPathFactory, built_store: Path, base_iri: str
+) -> Iterator[Flask]:
+    path = copy_store(built_store, tmp_path_factory.mktemp("reading") / "store", base_iri)
+    settings = Settings(base_iri=base_iri, query_workers=0, write_token="test-token")
+    application = create_app(settings.replace(store_path=path))
+    yield application
+    application.extensions["parley"].store.close()
+
+
+@pytest.fixture
+def reader(_reading_app: Flask) -> Iterator[FlaskClient]:
+    """Flask's test client of one application on the model shared by the session's tests
+    that only read (``client``'s settings): an application costs half a second to start,
+    and its search index as much again. A test that writes through it fails: use
+    ``client``."""
+    store = _reading_app.extensions["parley"].store
+    version = store.version()
+    yield _reading_app.test_client()
+    assert store.version() == version, "a test of `reader` wrote to the shared model"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

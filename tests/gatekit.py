@@ -239,13 +239,21 @@ def data_quads(store: OxigraphStore) -> list[Quad]:
     ]
 
 
+#: The validators ``full_report`` made, by the shapes and ontology they were made of.
+_VALIDATORS: dict[tuple[frozenset[Quad], frozenset[Quad]], ShaclValidator] = {}
+
+
 def full_report(store: OxigraphStore) -> ValidationReport:
-    """The whole store validated at once (the reference the gate's verdicts must match)."""
+    """The whole store validated at once (the reference the gate's verdicts must match).
+    The validator of a store's shapes and ontology is made once (as a gate keeps its own):
+    a property test asks for the reference again and again on the same model."""
     vocab = store.vocab
     shapes = list(store.quads(None, None, None, vocab.shapes_graph))
     ontology = list(store.quads(None, None, None, vocab.ontology_graph))
-    validator = ShaclValidator(to_rdflib(shapes), ontology)
-    return validator.validate(data_quads(store))
+    key = (frozenset(shapes), frozenset(ontology))
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = ShaclValidator(to_rdflib(shapes), ontology)
+    return _VALIDATORS[key].validate(data_quads(store))
 
 
 def model_report(vocab: Vocab, data: list[Quad]) -> ValidationReport:

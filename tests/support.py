@@ -16,6 +16,7 @@ test that starts one without the mark fails instead of slowing the fast tier.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -36,9 +37,11 @@ from flask import Flask
 from service import reasoning
 from service.build import ModelFiles, _pipeline, build
 from service.build import _files as build_files
-from service.rdf import NQUADS, NamedNode, Quad, Vocab
+from service.gate import ValidationReport
+from service.gate._write_gate import GateModel
+from service.rdf import NQUADS, NTRIPLES, NamedNode, Quad, Vocab
 from service.settings import ENV_NAMES, PROJECT_ROOT, Settings
-from service.store import OxigraphStore
+from service.store import GraphStore, OxigraphStore
 from service.web import create_app
 from service.web._services import EXTENSION, Services
 
@@ -133,10 +136,82 @@ def one_closure_per_model() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def one_validation_per_model() -> Iterator[None]:
+    """Within the block, builds validate each distinct model's data once (pyshacl over all
+    of it: most of a small model's build once its closure is remembered): for a module
+    that builds the same data again and again to replay a journal on it
+    (``tests/test_journal.py``), which tests the replay, not the validation of data/
+    (``tests/test_build.py`` and ``test_shapes.py`` do). Remembered as a function of its
+    exact input: the shapes by their files' bytes and base IRI (as ``one_closure_per_model``
+    remembers the ontology, blank nodes and all), the report by the very quads of the
+    ontology, shapes and data. Use it with ``one_closure_per_model``."""
+    shapes: dict[tuple[str, tuple[tuple[str, bytes], ...]], list[Quad]] = {}
+    reports: dict[tuple[frozenset[Quad], ...], ValidationReport] = {}
+
+    def load_shapes(files: ModelFiles, vocab: Vocab) -> list[Quad]:
+        read = tuple((str(p), p.read_bytes()) for p in build_files.rdf_files(files.shapes_dir))
+        key = (vocab.base, read)
+        if key not in shapes:
+            shapes[key] = build_files.load_shapes(files, vocab)
+        return list(shapes[key])
+
+    def validate_model(model: _pipeline.Model) -> ValidationReport:
+        key = (frozenset(model.ontology), frozenset(model.shapes), frozenset(model.data))
+        if key not in reports:
+            reports[key] = validate_data(model)
+        return reports[key]
+
+    validate_data = _pipeline.validate_model
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_pipeline, "load_shapes", load_shapes)
+        patch.setattr(_pipeline, "validate_model", validate_model)
+        yield
+
+
+@contextmanager
+def one_gate_model_per_model() -> Iterator[None]:
+    """Within the block, the write gate's model (the ontology's rules and the shapes,
+    compiled: half a second for Parley's) is compiled once per distinct model, as a guard
+    worker does (``service.gate._validation_jobs``): the applications, ``parley load``
+    runs and build replays of a test process over the same model graphs share it, as the
+    requests of one server do. Found by the exact content of the store's ontology and
+    shapes graphs and its base IRI; everything the gate does with it, it does every time."""
+    compile_model = GateModel.from_store.__func__  # type: ignore[attr-defined]
+    models: dict[str, GateModel] = {}
+
+    def from_store(cls: type[GateModel], store: GraphStore) -> GateModel:
+        vocab = store.vocab
+        digest = hashlib.sha256(vocab.base.encode() + b"\n")
+        for graph in (vocab.ontology_graph, vocab.shapes_graph):
+            for line in sorted(store.serialize_graph(graph, NTRIPLES).splitlines()):
+                digest.update(line + b"\n")
+            digest.update(b"\n")
+        key = digest.hexdigest()
+        if key not in models:
+            models[key] = compile_model(cls, store)
+        return models[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(GateModel, "from_store", classmethod(from_store))
+        yield
+
+
 def create_empty_store(path: Path, base_iri: str) -> Path:
     """An empty store directory at ``path`` (a server opens only a store that exists)."""
     OxigraphStore.open(path, Vocab(base_iri)).close()
     return path
+
+
+def clone_store(source: Path, target: Path) -> Path:
+    """A copy of a closed store that no process opens (the session's ``built_store``), file
+    by file: what ``copy_store`` makes, without opening the source for write (a tenth of
+    its time: the tests take a private copy a few hundred times). RocksDB's lock and info
+    logs are the copy's own."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("LOCK", "LOG", "LOG.old.*"))
+    return target
 
 
 def copy_store(source: Path, target: Path, base_iri: str) -> Path:

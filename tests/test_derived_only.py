@@ -21,13 +21,13 @@ SPARQL_JSON = {"Accept": "application/sparql-results+json"}
         "<id/proposition/ukraine-neutral> parley:positionOpposedBy id:Zelensky .",
     ],
 )
-def test_a_derived_property_is_refused(client: FlaskClient, base_iri: str, statement: str) -> None:
+def test_a_derived_property_is_refused(reader: FlaskClient, base_iri: str, statement: str) -> None:
     body = (
         f"@prefix parley: <{base_iri}ontology#> . @prefix id: <{base_iri}id/> . "
         f"@prefix claim: <{base_iri}id/claim/> .\n{statement}"
     ).encode()
-    before = _count(client)
-    refused = client.post(
+    before = _count(reader)
+    refused = reader.post(
         "/data",
         query_string={"graph": f"{base_iri}graph/editorial"},
         data=body,
@@ -37,7 +37,7 @@ def test_a_derived_property_is_refused(client: FlaskClient, base_iri: str, state
     problem = refused.get_json()
     assert problem["type"].endswith("/problems/ontology-statement")
     assert "derived by the ontology's rules" in problem["detail"]
-    assert _count(client) == before
+    assert _count(reader) == before
 
 
 def _count(client: FlaskClient) -> int:

@@ -8,12 +8,20 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
+from flask import Flask
 from flask.testing import FlaskClient
 
 from service.pages._search_text import MATCH_END, MATCH_START, snippet
 from service.rdf import DCTERMS, RDF, RDFS, Literal, Quad
 from service.store import ChangeSet
 from service.web._services import services
+
+
+@pytest.fixture
+def client(reader: FlaskClient) -> FlaskClient:
+    """These tests only read: the session's shared application (``reader``). The one that
+    writes has an application of its own (``app``)."""
+    return reader
 
 
 def results(client: FlaskClient, text: str) -> list[dict[str, str]]:
@@ -68,9 +76,9 @@ def test_the_canonical_url_is_not_redirected(client: FlaskClient) -> None:
     assert client.get("/id/Putin").status_code == 200
 
 
-def test_an_identifier_of_several_entities_goes_to_the_search(client: FlaskClient) -> None:
+def test_an_identifier_of_several_entities_goes_to_the_search(app: Flask) -> None:
     # Two new entities share a local name ("Twin"), under different paths.
-    app = client.application
+    client = app.test_client()
     with app.app_context():
         svc = services()
         vocab, graph = svc.vocab, svc.vocab.reference_graph

@@ -9,6 +9,7 @@ owlrl stays fast enough to run per step), and the project's own.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -228,13 +229,22 @@ ANNOTATIONS = {RDFS.label, SKOS.definition, SKOS.prefLabel, SKOS.inScheme, DCTER
 
 
 def _model() -> tuple[list[Quad], list[Quad]]:
+    """The project's ontology (its axioms) and the gate's fixture data, parsed once: the
+    same quads, blank nodes and all, for every test, so that a state one test met (the
+    fixture whole) is looked up by the next (``Harness.reference``), not closed again."""
+    axioms, data = _parsed_model()
+    return list(axioms), list(data)
+
+
+@functools.cache
+def _parsed_model() -> tuple[tuple[Quad, ...], tuple[Quad, ...]]:
     fixture = PROJECT_ROOT / "tests" / "fixtures" / "gate" / "data"
     files = ModelFiles(PROJECT_ROOT / "ontology", PROJECT_ROOT / "shapes", fixture)
     ontology = load_ontology(files, VOCAB)
     axioms = [q for q in ontology if q.predicate not in ANNOTATIONS]
     # The same terms are described, so the inferred graph's policy is the same.
     assert {q.subject for q in axioms} == {q.subject for q in ontology}
-    return axioms, load_data(files, VOCAB)
+    return tuple(axioms), tuple(load_data(files, VOCAB))
 
 
 def test_fixture_inserted_whole_matches_the_build() -> None:

@@ -4,8 +4,8 @@ is set aside with the reason, never dropped in silence.
 
 Each test builds the gate's small fixture model into its own directory with the real
 ``parley build`` and writes through the real gate (``POST /data`` in-process, or
-``parley load``). The OWL closure of each distinct model is computed once for the module
-(``_one_closure_per_model``).
+``parley load``). The OWL closure and the validation of each distinct model's data are
+computed once for the module (``_one_closure_per_model``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from tests.support import (
     copy_store,
     free_port,
     one_closure_per_model,
+    one_validation_per_model,
     open_app,
     start_oxigraph,
     start_server,
@@ -93,9 +94,10 @@ def provenance_records(store: Path, base: str, record: str) -> int:
 @pytest.fixture(scope="module", autouse=True)
 def _one_closure_per_model() -> Iterator[None]:
     """The builds here reason over a few models (the fixture data for each base IRI, edited
-    or not), many times: each is reasoned over once for the module, the rest of each build
-    is done every time (``tests.support.one_closure_per_model``)."""
-    with one_closure_per_model():
+    or not), many times: each is reasoned over and its data validated once for the module,
+    the rest of each build (the replay of the journal first) is done every time
+    (``tests.support.one_closure_per_model``, ``one_validation_per_model``)."""
+    with one_closure_per_model(), one_validation_per_model():
         yield
 
 

@@ -84,9 +84,10 @@ def _in_threads(url: str, count: int) -> tuple[list[Timed], list[threading.Threa
 
 
 def test_granian_has_a_thread_beyond_everything_admission_lets_in() -> None:
-    settings = Settings(threads=2, max_concurrent_queries=3)
-    # Queries and guarded jobs have an admission limit each; both full, 2 threads are left.
-    assert granian_threads(settings) == 2 + 3 + 3
+    settings = Settings(threads=2, max_concurrent_queries=3, max_change_streams=2)
+    # Queries and guarded jobs have an admission limit each, and each live stream of changes
+    # holds a thread; all full, 2 threads are left.
+    assert granian_threads(settings) == 2 + 3 + 3 + 2
 
 
 @pytest.mark.server

@@ -43,6 +43,12 @@ UNDESCRIBED = {
     "/store": "the Graph Store Protocol: its W3C specification describes it",
     "/store/<path:graph_path>": "the Graph Store Protocol: its W3C specification describes it",
     "/.well-known/void": "the SPARQL service's own description (VoID)",
+    ("/sources/new", "GET"): "the form for a person (POST /sources is described)",
+    ("/claims/new", "GET"): "the claim form for a person (POST /claims is described)",
+    "/sign-in": "an editor's sign-in form for a person (programs send a bearer token)",
+    "/sign-out": "a signed-in person's sign-out button",
+    ("/claims/<path:slug>/edit", "GET"): "the edit form for a person (its POST is described)",
+    ("/reviews/new", "GET"): "the review form for a person (POST /reviews is described)",
 }
 
 
@@ -119,7 +125,9 @@ def test_each_operation_answers_as_described(
     """The description's own examples, then ``EXAMPLES_PER_OPERATION`` generated requests
     (derandomized: the same ones every run)."""
     operation = api[path][method]
-    headers = fuzzed_site.auth() if path == "/data" else None
+    writes: tuple[str, ...] = ("/data", "/sources", "/claims", "/claims/{slug}/versions")
+    writes += ("/claims/{slug}/retraction", "/reviews")
+    headers = fuzzed_site.auth() if path in writes else None
     bounded = settings(
         max_examples=EXAMPLES_PER_OPERATION,
         derandomize=True,

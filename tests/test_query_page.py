@@ -109,11 +109,11 @@ def test_query_js_reaches_no_other_host() -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_syntax_error_keeps_the_query_beside_its_reason(client: FlaskClient, method: str) -> None:
+def test_a_syntax_error_keeps_the_query_beside_its_reason(reader: FlaskClient, method: str) -> None:
     if method == "GET":
-        response = client.get("/sparql", query_string={"query": BROKEN}, headers=HTML)
+        response = reader.get("/sparql", query_string={"query": BROKEN}, headers=HTML)
     else:
-        response = client.post("/sparql", data={"query": BROKEN}, headers=HTML)
+        response = reader.post("/sparql", data={"query": BROKEN}, headers=HTML)
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     soup = BeautifulSoup(response.text, "html.parser")
@@ -142,8 +142,8 @@ def test_a_syntax_error_keeps_the_query_beside_its_reason(client: FlaskClient, m
     assert search_box.get("value", "") == ""
 
 
-def test_a_program_still_gets_a_problem_document(client: FlaskClient) -> None:
-    response = client.get(
+def test_a_program_still_gets_a_problem_document(reader: FlaskClient) -> None:
+    response = reader.get(
         "/sparql",
         query_string={"query": BROKEN},
         headers={"Accept": "application/sparql-results+json"},
@@ -153,8 +153,8 @@ def test_a_program_still_gets_a_problem_document(client: FlaskClient) -> None:
     assert (response.get_json()["line"], response.get_json()["column"]) == BROKEN_AT
 
 
-def test_a_query_in_the_url_renders_its_answer(client: FlaskClient) -> None:
-    response = client.get("/sparql", query_string={"query": COUNTS}, headers=HTML)
+def test_a_query_in_the_url_renders_its_answer(reader: FlaskClient) -> None:
+    response = reader.get("/sparql", query_string={"query": COUNTS}, headers=HTML)
     assert response.status_code == 200
     soup = BeautifulSoup(response.text, "html.parser")
     textarea = soup.select_one("textarea#query")

@@ -203,7 +203,7 @@ def _wait_for(condition: Callable[[], bool], what: str, wait_s: float = 30.0) ->
 def test_a_query_process_killed_at_its_time_limit_is_reaped(
     store_copy: Path, base_iri: str
 ) -> None:
-    site = open_app(store_copy, base_iri, query_timeout_s=1.0)  # killed at the limit: any will do
+    site = open_app(store_copy, base_iri, query_timeout_s=0.5)  # killed at the limit: any will do
     try:
         insert_test_triples(site)
         with site.client() as http:

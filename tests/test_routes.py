@@ -27,6 +27,7 @@ SAMPLES = {
     "/network": "/network",
     "/instances": "/instances?class={base}ontology%23Stance",
     "/validate": "/validate",
+    "/changes": "/changes",
     "/static/<path:filename>": "/static/parley.css",
     "/favicon.ico": "/favicon.ico",
     "/id/<path:local>": "/id/Putin",
@@ -46,6 +47,18 @@ SAMPLES = {
     "/metrics": "/metrics",
     "/problems/<slug>": "/problems/not-found",
     "/openapi.json": "/openapi.json",
+    "/sources/new": "/sources/new",
+    "/claims/new": "/claims/new?source={base}id/source/article&start=0&end=40",
+    "/choices": "/choices?class={base}ontology%23Claim&q=Putin",
+    "/sources": "/sources",
+    "/claims": "/claims",
+    "/sign-in": "/sign-in",
+    "/sign-out": "/sign-out",
+    "/claims/<path:slug>/edit": "/claims/sovereignty-crimea-donbas/edit",
+    "/claims/<path:slug>/versions": "/claims/sovereignty-crimea-donbas/versions",
+    "/claims/<path:slug>/retraction": "/claims/sovereignty-crimea-donbas/retraction",
+    "/reviews/new": "/reviews/new?claim={base}id/claim/sovereignty-crimea-donbas",
+    "/reviews": "/reviews",
 }
 #: The body of a PUT or POST (a POST to ``/sparql`` sends its query as a form instead).
 TURTLE = {"Content-Type": "text/turtle"}
@@ -118,7 +131,19 @@ def test_data_is_a_page_for_a_person_and_the_write_door_for_a_program(
 
 
 def test_the_rate_limited_routes_are_those_that_evaluate_a_clients_work() -> None:
-    assert {"sparql", "store", "store_graph", "validate", "data"} == RATE_LIMITED
+    assert {
+        "sparql",
+        "store",
+        "store_graph",
+        "validate",
+        "data",
+        "sign_in",
+        "sources",
+        "claims",
+        "claim_versions",
+        "claim_retraction",
+        "reviews",
+    } == RATE_LIMITED
 
 
 def test_every_endpoint_a_template_links_to_is_in_the_table(app: Flask) -> None:

@@ -23,9 +23,9 @@ JSON_RESULTS = {"Accept": "application/sparql-results+json"}
     ],
 )
 def test_select_star_keeps_the_written_order(
-    client: FlaskClient, query: str, order: list[str]
+    reader: FlaskClient, query: str, order: list[str]
 ) -> None:
-    answer = client.get("/sparql", query_string={"query": query}, headers=JSON_RESULTS)
+    answer = reader.get("/sparql", query_string={"query": query}, headers=JSON_RESULTS)
     assert answer.status_code == 200, answer.data
     doc = answer.get_json()
     assert doc["head"]["vars"] == order
@@ -34,11 +34,11 @@ def test_select_star_keeps_the_written_order(
         assert set(row) <= set(order)
 
 
-def test_the_rows_are_those_of_the_query_as_written(client: FlaskClient) -> None:
+def test_the_rows_are_those_of_the_query_as_written(reader: FlaskClient) -> None:
     star = "SELECT * WHERE { ?s a ?t } ORDER BY ?s ?t LIMIT 20"
     named = "SELECT ?s ?t WHERE { ?s a ?t } ORDER BY ?s ?t LIMIT 20"
     rows = [
-        client.get("/sparql", query_string={"query": q}, headers=JSON_RESULTS).get_json()
+        reader.get("/sparql", query_string={"query": q}, headers=JSON_RESULTS).get_json()
         for q in (star, named)
     ]
     assert rows[0] == rows[1]

@@ -27,9 +27,9 @@ JSON_RESULTS = {"Accept": "application/sparql-results+json"}
     ],
 )
 def test_a_syntax_error_says_where_and_why_in_words(
-    client: FlaskClient, query: str, line: int, column: int, says: str
+    reader: FlaskClient, query: str, line: int, column: int, says: str
 ) -> None:
-    response = client.get("/sparql", query_string={"query": query}, headers=JSON_RESULTS)
+    response = reader.get("/sparql", query_string={"query": query}, headers=JSON_RESULTS)
     assert response.status_code == 400
     problem = response.get_json()
     assert problem["type"].endswith("/problems/sparql-syntax")

@@ -10,7 +10,8 @@ new store (``service.build._replay``).
 One JSON line per write (JSON Lines, readable with ``jq``)::
 
     {"sha256": "<hex of the entry's JSON>", "entry": {"v": 1, "base": ..., "agent": ...,
-     "operation": ..., "started": ..., "ended": ..., "record": ..., "delete": "<N-Quads>",
+     "agentName": ... (when the writer has a name), "operation": ..., "started": ...,
+     "ended": ..., "record": ..., "delete": "<N-Quads>",
      "insert": "<N-Quads>", "create": [IRI...], "drop": [IRI...]}}
 
 ``delete`` and ``insert`` are the asserted change as committed (blank nodes in
@@ -92,6 +93,8 @@ class Entry:
     insert: list[Quad] = field(default_factory=list)
     create_graphs: list[NamedNode] = field(default_factory=list)
     drop_graphs: list[NamedNode] = field(default_factory=list)
+    #: The agent's name (an editor's), so a replay states it in the record again.
+    agent_name: str | None = None
 
     @classmethod
     def of(cls, accepted: Accepted, base: str) -> Entry:
@@ -105,6 +108,7 @@ class Entry:
             list(changes.insert),
             list(changes.create_graphs),
             list(changes.drop_graphs),
+            accepted.agent_name,
         )
 
     @property
@@ -117,7 +121,9 @@ class Entry:
         )
 
     def to_json(self) -> dict[str, Any]:
+        named = {"agentName": self.agent_name} if self.agent_name is not None else {}
         return {
+            **named,
             "v": VERSION,
             "base": self.base,
             "agent": self.agent,
@@ -147,6 +153,7 @@ class Entry:
             quads_from_wire(data["insert"].encode()),
             [NamedNode(g) for g in data["create"]],
             [NamedNode(g) for g in data["drop"]],
+            data.get("agentName"),
         )
 
 

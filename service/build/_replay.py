@@ -2,7 +2,7 @@
 
 Each journalled write is submitted again, in order, so it is validated and reasoned
 over on the new data exactly as a client's write would be. It keeps its original
-provenance: the same record IRI, agent, operation and times (``Stamp``), so the
+provenance: the same record IRI, agent (and its name), operation and times (``Stamp``), so the
 rebuilt store's ``graph/provenance`` says what the old one said and a second build
 records nothing twice (the store is new each time; sets of quads hold nothing twice).
 The gate used here has no recorder: the journal already holds these writes.
@@ -81,8 +81,14 @@ def replay(store: GraphStore, journal: Journal, base: str) -> Replayed:
         moved = rebase(entry, base)
         done.rebased += moved is not entry
         try:
+            # The journal holds only writes the gate accepted: graph/history among them.
             outcome = gate.submit(
-                moved.changes, agent=moved.agent, operation=moved.operation, stamp=moved.stamp
+                moved.changes,
+                agent=moved.agent,
+                operation=moved.operation,
+                stamp=moved.stamp,
+                history=True,
+                agent_name=moved.agent_name,
             )
         except ParleyError as error:
             if error.status >= 500:
@@ -180,4 +186,5 @@ def rebase(entry: Entry, base: str) -> Entry:
         insert=[quad(q) for q in entry.insert],
         create_graphs=[node(g) for g in entry.create_graphs],
         drop_graphs=[node(g) for g in entry.drop_graphs],
+        agent_name=entry.agent_name,
     )

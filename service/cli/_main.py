@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from service.cli._editors import editor_group, editors_file_option
 from service.cli._running import (
     current_token,
     in_use_by,
@@ -259,6 +260,7 @@ def build(no_replay: bool, **flags: Any) -> None:
     help="Refuse every write with 403.",
 )
 @token_file_option
+@editors_file_option
 @journal_option
 @setting(
     "--query-timeout",
@@ -333,6 +335,13 @@ def build(no_replay: bool, **flags: Any) -> None:
     "threads",
     type=int,
     help="Request threads, besides one per admitted query and guarded job.  [default: 8]",
+)
+@setting(
+    "--max-change-streams",
+    "max_change_streams",
+    type=int,
+    help="Live streams of GET /changes (Server-Sent Events) open at once, each on a thread "
+    "of its own; past it clients get 503 + Retry-After (0: none).  [default: 2]",
 )
 @setting(
     "--log-format",
@@ -481,6 +490,47 @@ def load(file: Path, graph: str, dry_run: bool, **flags: Any) -> None:
 
 
 @main.command()
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--meta",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="JSON object of the source's fields (as POST /sources).",
+)
+@click.option(
+    "--claims",
+    "claims_csv",
+    required=True,
+    help="CSV of claims, one a row.",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+)
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@store_option
+@base_option
+@token_file_option
+@journal_option
+@literal_option
+def ingest(source: Path, meta: Path, claims_csv: Path, dry_run: bool, **flags: Any) -> None:
+    """Import a source's text and a CSV of its claims in one validated change; report each
+    row left out and why (exit 0: all taken, 1: some refused, 2: nothing written)."""
+    from service.cli import _ingest
+
+    settings = _store_settings(**flags)
+    try:
+        batch = _ingest.read_files(source, meta, claims_csv)
+        try:
+            report = _ingest.ingest_here(settings, batch, dry_run=dry_run)
+        except StoreInUseError as in_use:  # the server imports it, with the kept token
+            server, token = in_use_by(settings, in_use), write_token(settings)
+            report = _ingest.ingest_via(server, batch, dry_run=dry_run, token=token)
+    except ParleyError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(2)
+    click.echo(_ingest.report_text(report, dry_run=dry_run))
+    sys.exit(_ingest.exit_code(report))
+
+
+@main.command()
 @store_option
 @base_option
 def stats(**flags: Any) -> None:
@@ -503,3 +553,6 @@ def token(**flags: Any) -> None:
         click.echo(current_token(_store_settings(**flags)))
     except ParleyError as error:
         _fail(error)
+
+
+main.add_command(editor_group(_store_settings, _fail, store_option, base_option))

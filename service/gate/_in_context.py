@@ -10,6 +10,19 @@ validates what the client sent.
 
 (The values of individual-valued properties are checked apart, on what is
 sent: ``service.gate._model_guard``.)
+
+``graph/history`` is not validated: an earlier version or a withdrawn claim is
+not current data. A withdrawn claim keeps its IRI, and reviews, reports and
+relations keep pointing at it, so:
+
+- a withdrawn claim (``parley:withdrawn true`` in ``graph/history``, or in what
+  the change moves there) is never a focus node: the links to it still entail
+  that it is a ``parley:Claim`` (``rdfs:range``), but its own statements are gone
+  from the current graphs, and it is not to be held to the claim's shape;
+- for a node the context reaches that has no type in the current graphs and is
+  not itself a focus, its types in ``graph/history`` count (``sh:class
+  parley:Claim`` on a link to a withdrawn claim holds whatever the ontology
+  entails).
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ from collections.abc import Iterable
 
 from service.gate._context import ContextPlanner
 from service.gate._validation import ShaclValidator, ValidationReport, conforming_report
-from service.rdf import RDFS, NamedNode, Quad, Vocab, to_rdflib
+from service.rdf import RDF, RDFS, NamedNode, Quad, Vocab, to_rdflib
 from service.reasoning import Fact, OverBudget, Overlay, StoreFacts
 from service.store import GraphStore
 
@@ -53,6 +66,7 @@ class InContextValidator:
         sent: Iterable[Quad],
         stored: Iterable[Quad],
         max_triples: int | None = None,
+        history: Iterable[Quad] = (),
     ) -> ValidationReport:
         """Validate the state ``closure`` describes, where the change can matter.
 
@@ -60,6 +74,7 @@ class InContextValidator:
         :param stored: the same quads as the store will hold them (canonical literals).
         :param max_triples: the most triples to hand pyshacl, whose time grows with them
             and cannot be interrupted.
+        :param history: the quads the change inserts into ``graph/history``.
         :raises OverBudget: the context is larger than ``max_triples``.
         """
         before = self.facts(store)
@@ -71,7 +86,11 @@ class InContextValidator:
         sent, stored = list(sent), list(stored)
         foci = self.planner.foci(closure.added, closure.removed, before, after)
         foci |= {q.subject for q in stored}
-        named = sorted((f for f in foci if isinstance(f, NamedNode)), key=str)
+        history = list(history)
+        withdrawn = self._withdrawn(store, foci, history)
+        named = sorted(
+            (f for f in foci if isinstance(f, NamedNode) and f not in withdrawn), key=str
+        )
         if not named:
             return conforming_report()
         as_sent: dict[Fact, Fact] = {
@@ -81,7 +100,53 @@ class InContextValidator:
         context = self.planner.extract(named, after)
         triples: list[Fact] = [as_sent.get(f, f) for f in context]
         triples += [(q.subject, q.predicate, q.object) for q in sent]
+        triples += self._withdrawn_types(store, triples, set(named), history)
         triples += self.hierarchy
         if max_triples is not None and len(triples) > max_triples:
             raise OverBudget
         return self.validator.validate_context(triples, named)  # type: ignore[arg-type]
+
+    def _withdrawn(
+        self, store: GraphStore, foci: Iterable[object], history: list[Quad]
+    ) -> set[NamedNode]:
+        """The foci that are withdrawn claims (entities only: ``{base}id/``)."""
+        withdrawn = self.vocab.parley.withdrawn
+        found = {
+            q.subject
+            for q in history
+            if q.predicate == withdrawn and isinstance(q.subject, NamedNode)
+        }
+        graph = self.vocab.history_graph
+        for node in foci:
+            if (
+                isinstance(node, NamedNode)
+                and self.vocab.id.contains(node)
+                and node not in found
+                and next(store.quads(node, withdrawn, None, graph), None) is not None
+            ):
+                found.add(node)
+        return found
+
+    def _withdrawn_types(
+        self, store: GraphStore, triples: list[Fact], foci: set[NamedNode], history: Iterable[Quad]
+    ) -> list[Fact]:
+        """The ``graph/history`` types of the nodes the context links to that have no type
+        of their own in it and are not validated (withdrawn claims): see the module doc."""
+        typed = {s for s, p, _o in triples if p == RDF.type}
+        # Entities only (``{base}id/``): classes and concepts are never withdrawn.
+        entities = self.vocab.id
+        linked = {o for _s, _p, o in triples if entities.contains(o)}
+        wanted = linked - typed - foci
+        if not wanted:
+            return []
+        graph = self.vocab.history_graph
+        found: list[Fact] = [
+            (q.subject, q.predicate, q.object)
+            for q in history
+            if q.predicate == RDF.type and q.subject in wanted
+        ]
+        for node in sorted((n for n in wanted if isinstance(n, NamedNode)), key=str):
+            found += [
+                (q.subject, q.predicate, q.object) for q in store.quads(node, RDF.type, None, graph)
+            ]
+        return list(dict.fromkeys(found))

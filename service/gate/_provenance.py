@@ -1,7 +1,8 @@
 """Provenance records of accepted writes, in ``graph/provenance``.
 
 One ``parley:WriteRecord`` per write (a ``prov:Activity``): when it started and
-ended, the agent (``prov:wasAssociatedWith``), the operation, every data graph
+ended, the agent (``prov:wasAssociatedWith``; with its name, ``rdfs:label``, when the
+writer has one: an editor, or "administrator" for the write token), the operation, every data graph
 it changed (``parley:targetGraph``), the counts, and each statement it added or
 removed as an RDF reification (``rdf:Statement`` with ``rdf:subject``,
 ``rdf:predicate``, ``rdf:object``) naming its graph with ``parley:inGraph``.
@@ -55,8 +56,11 @@ def write_record(
     removed: list[Quad],
     inferred: int,
     iri: str | None = None,
+    agent_name: str | None = None,
 ) -> tuple[NamedNode, list[Quad]]:
-    """The record of one write, and its IRI (a new one unless ``iri`` is given)."""
+    """The record of one write, and its IRI (a new one unless ``iri`` is given). With
+    ``agent_name``, the record also names its agent: ``<agent> a prov:Agent ;
+    rdfs:label "name"`` (an editor's name, shown by the pages' "added by")."""
     graph = vocab.provenance_graph
     base = iri or f"{graph.value}#write-{started:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
     record = NamedNode(base)
@@ -78,6 +82,12 @@ def write_record(
         Quad(record, parley.removedCount, integer(len(removed)), graph),
         Quad(record, parley.inferredCount, integer(inferred), graph),
     ]
+    if agent_name:
+        agent_node = agent_iri(agent, vocab)
+        out += [
+            Quad(agent_node, RDF.type, PROV.Agent, graph),
+            Quad(agent_node, RDFS.label, Literal(agent_name), graph),
+        ]
     targets: dict[GraphName, None] = dict.fromkeys(q.graph_name for q in (*added, *removed))
     out.extend(
         Quad(record, parley.targetGraph, g, graph) for g in targets if isinstance(g, NamedNode)

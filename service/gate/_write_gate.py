@@ -104,6 +104,8 @@ class Accepted:
     agent: str
     operation: str
     stamp: Stamp
+    #: The agent's person-readable name (an editor's), when the writer gave one.
+    agent_name: str | None = None
 
 
 #: Called under the write lock with each committed write, before ``submit`` returns.
@@ -172,11 +174,17 @@ class WriteGate(SerialWriter):
         operation: str,
         dry_run: bool = False,
         stamp: Stamp | None = None,
+        history: bool = False,
+        agent_name: str | None = None,
     ) -> WriteOutcome:
         """Validate and commit ``changes``, or raise.
 
         :param stamp: the times and record IRI of a write replayed from the journal.
-        :raises ProtectedGraphError: the change writes a build-only graph (or a look-alike).
+        :param agent_name: the agent's name (an editor's), stated in the provenance record.
+        :param history: the change may write ``graph/history`` (the editing core's versions
+            and retractions, and their replay from the journal; never a client's own change).
+        :raises ProtectedGraphError: the change writes a build-only graph (or a look-alike),
+            or ``graph/history`` without ``history``.
         :raises GraphNameError: it writes a graph under the base that is not one of Parley's.
         :raises OntologyStatementError: the change states the model in a data graph.
         :raises ShapeViolationError: the store would break the shapes; nothing was written.
@@ -186,7 +194,7 @@ class WriteGate(SerialWriter):
         clock = Stopwatch()
         with self.exclusive(), self.store.reads():
             clock.lap("wait")
-            prepared = self.prepare(changes)
+            prepared = self.prepare(changes, history=history)
             clock.lap("prepare")
             report, inferred_delete, inferred_insert = self._checked(prepared, clock)
             report.raise_if_violated(
@@ -213,7 +221,9 @@ class WriteGate(SerialWriter):
                 return outcome
             ended = stamp.ended if stamp is not None else datetime.now(UTC)
             when = Stamp(started, ended, stamp.record if stamp is not None else None)
-            record, record_quads = self._record(prepared, agent, operation, when, outcome)
+            record, record_quads = self._record(
+                prepared, agent, operation, when, outcome, agent_name
+            )
             committed = ChangeSet(
                 delete=[*prepared.delete, *inferred_delete],
                 insert=[*prepared.insert, *inferred_insert, *record_quads],
@@ -225,7 +235,7 @@ class WriteGate(SerialWriter):
                 self.store.commit(committed)
                 clock.lap("commit")
                 for recorder in self.recorders:
-                    recorder(Accepted(asserted, agent, operation, when))
+                    recorder(Accepted(asserted, agent, operation, when, agent_name))
             except StoreError as error:  # the disk (full, failing): /health says so
                 self.write_failure = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {error.detail}"
                 raise
@@ -269,6 +279,9 @@ class WriteGate(SerialWriter):
         :raises OverBudget: ``inline``, and the budget was reached.
         """
         reasoned = self.vocab.is_reasoned_graph
+        # graph/history is neither reasoned over nor validated; what a change moves there
+        # keeps its types, so that links to a withdrawn claim stay valid (``_in_context``).
+        history = [q for q in prepared.insert if self.vocab.is_editing_only_graph(q.graph_name)]
         delete = [q for q in prepared.delete if reasoned(q.graph_name)]
         pairs = [(q, s) for q, s in zip(prepared.insert, prepared.sent, strict=True)]
         pairs = [(q, s) for q, s in pairs if reasoned(q.graph_name)]
@@ -288,6 +301,7 @@ class WriteGate(SerialWriter):
             sent=[s for _q, s in pairs],
             stored=insert,
             max_triples=INLINE_TRIPLES if inline else None,
+            history=history,
         )
         clock.lap("validate")
         return report, change.delete, change.insert
@@ -299,6 +313,7 @@ class WriteGate(SerialWriter):
         operation: str,
         when: Stamp,
         outcome: WriteOutcome,
+        agent_name: str | None = None,
     ) -> tuple[NamedNode | None, list[Quad]]:
         parley_graph = self.vocab.is_parley_graph
         added = [q for q in prepared.insert if parley_graph(q.graph_name)]
@@ -316,12 +331,15 @@ class WriteGate(SerialWriter):
             removed=removed,
             inferred=outcome.inferred_added + outcome.inferred_removed,
             iri=when.record,
+            agent_name=agent_name,
         )
 
     # -- preparing a change ------------------------------------------------------------
 
-    def prepare(self, changes: ChangeSet) -> Prepared:
+    def prepare(self, changes: ChangeSet, *, history: bool = False) -> Prepared:
         """Check the change, skolemise it, expand its drops, and keep what it changes.
+
+        ``history``: the change may write ``graph/history`` (see ``submit``).
 
         The store applies a change as: drop graphs, delete, insert. What changes
         is what the store holds and loses (dropped or deleted, not re-inserted),
@@ -330,9 +348,9 @@ class WriteGate(SerialWriter):
         """
         vocab = self.vocab
         for graph in [*changes.create_graphs, *changes.drop_graphs]:
-            self._check_graph(graph)
+            self._check_graph(graph, history=history)
         for quad in [*changes.delete, *changes.insert]:
-            self._check_graph(quad.graph_name)
+            self._check_graph(quad.graph_name, history=history)
         self._check_literal_sizes(changes.insert)
         sent = skolemize(changes.insert, vocab)
         for quad in sent:
@@ -390,11 +408,11 @@ class WriteGate(SerialWriter):
         from such a graph (one written before this check) is allowed: it only cleans up."""
         targets = [*changes.create_graphs, *(q.graph_name for q in changes.insert)]
         for graph in dict.fromkeys(targets):
-            if self.vocab.may_write(graph) or self.vocab.is_build_only_graph(graph):
-                continue  # a build-only graph is refused by ``_check_graph``, with why
+            if self.vocab.may_write(graph) or self.vocab.is_protected_graph(graph):
+                continue  # a build-only graph or graph/history: ``_check_graph`` says why
             assert isinstance(graph, NamedNode)  # the default graph is always writable
             nearest = self.vocab.nearest_graph(graph, self.store.named_graphs())
-            if nearest is not None and self.vocab.is_build_only_graph(nearest):
+            if nearest is not None and self.vocab.is_protected_graph(nearest):
                 raise ProtectedGraphError(
                     f"{graph.value} looks like {nearest.value}, which clients do not write. "
                     "Write to a data graph (graph/reference, graph/claims/<source>, "
@@ -413,7 +431,16 @@ class WriteGate(SerialWriter):
                 **({"suggestion": nearest.value} if nearest is not None else {}),
             )
 
-    def _check_graph(self, graph: object) -> None:
+    def _check_graph(self, graph: object, *, history: bool = False) -> None:
+        if self.vocab.is_editing_only_graph(graph) and not history:
+            assert isinstance(graph, NamedNode)
+            raise ProtectedGraphError(
+                f"{graph.value} is not written by clients: it keeps the earlier versions of "
+                "claims and the withdrawn ones, and only an edit or a retraction writes it "
+                "(POST /claims/<slug>/versions, POST /claims/<slug>/retraction). Write to a "
+                "data graph (graph/reference, graph/claims/<source>, graph/editorial).",
+                graph=graph.value,
+            )
         if self.vocab.is_build_only_graph(graph):
             assert isinstance(graph, NamedNode)
             kept = graph in (self.vocab.inferred_graph, self.vocab.provenance_graph)

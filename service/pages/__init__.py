@@ -5,10 +5,10 @@ One description, many renderers: the web layer renders these as HTML or RDF.
 """
 
 from service.pages._catalogue import fragments_in, graph_listing, instances, overview
-from service.pages._entities import Description, describe
+from service.pages._entities import INCOMING_LIMIT, PREVIEW_INCOMING_LIMIT, Description, describe
 from service.pages._entity import entity_page
 from service.pages._examples import EXAMPLES
-from service.pages._home import home_page
+from service.pages._home import home_page, readable_time
 from service.pages._labels import Labels
 from service.pages._model_doc import ontology_doc, shapes_doc
 from service.pages._network import network_page
@@ -25,9 +25,11 @@ from service.pages._timeline import timeline_page
 
 __all__ = [
     "EXAMPLES",
+    "INCOMING_LIMIT",
     "MATCH_END",
     "MATCH_START",
     "NAME_PREDICATES",
+    "PREVIEW_INCOMING_LIMIT",
     "QUOTE_PATH",
     "TEXT_PREDICATES",
     "Description",
@@ -45,6 +47,7 @@ __all__ = [
     "network_page",
     "ontology_doc",
     "overview",
+    "readable_time",
     "shapes_doc",
     "timeline_page",
 ]

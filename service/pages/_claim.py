@@ -17,18 +17,21 @@ was said, never that it is true.
 Wording is Parley's own and neutral: a claim is always shown as said by its
 claimant, never as a fact.
 
-The reviews (``_claim_reviews``), the quotes and their passages (``_claim_quotes``)
-and where the claim stands (``_claim_standing``) have modules of their own.
+The reviews (``_claim_reviews``), the quotes and their passages (``_claim_quotes``),
+where the claim stands (``_claim_standing``) and its history (``_claim_history``:
+earlier versions, a withdrawal) have modules of their own. A withdrawn claim, or an
+earlier version, is shown as it stood, from ``graph/history``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from service.pages._claim_history import ClaimHistory, as_it_stood, claim_history
 from service.pages._claim_quotes import Passage, Quote, quotes
 from service.pages._claim_reviews import ReviewView, review_rows, review_views
 from service.pages._claim_standing import Standing, standing
-from service.pages._labels import Labels, TermView
+from service.pages._labels import Labels, TermView, lexical
 from service.pages._verdicts import Badge, local_name
 from service.rdf import NamedNode, Term
 from service.store import GraphStore, Row
@@ -107,6 +110,8 @@ class ClaimView:
     standing: Standing = field(default_factory=Standing)
     #: True when the claimant is the author of the source: the source's own claim.
     own_claim: bool = False
+    #: Its earlier versions, its withdrawal (``_claim_history``).
+    history: ClaimHistory = field(default_factory=ClaimHistory)
 
     @property
     def verdicts(self) -> list[Verdict]:
@@ -165,6 +170,11 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
     """The claim page's answers: who says it, through whom, how, about what; the reviews;
     its positions, disputes and relations."""
     c = str(iri)
+    history = claim_history(store, labels, iri)
+    if history.from_history:
+        store = as_it_stood(store, iri, history)  # its statements are kept as reifications
+        named = store.select(f"SELECT ?l WHERE {{ {c} rdfs:label ?l }} LIMIT 1")
+        history.label = (lexical(named[0].get("l")) or "") if named else ""
     main = store.select(
         f"SELECT ?claimant ?group ?modality ?type ?source ?author ?reports ?notCheckable "
         f"WHERE {{ OPTIONAL {{ {c} parley:claimant ?claimant "
@@ -220,6 +230,7 @@ def claim_view(store: GraphStore, labels: Labels, iri: NamedNode) -> ClaimView:
         not_checkable=not_checkable_kinds(row),
         standing=standing(store, labels, iri),
         own_claim=claimant is not None and claimant == row.get("author"),
+        history=history,
     )
 
 

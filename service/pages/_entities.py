@@ -11,17 +11,19 @@ RDF/XML (datasette's one-data-many-renderers pattern). It holds:
   outgoing statements, recursively;
 - the ``rdfs:label`` of everything it links to.
 
-Only the statements of the union default graph count (the store's default
-graph and Parley's graphs), as for a SPARQL query that names no dataset. An
-IRI with no statement at all is not described (404).
+Only the statements of the store's default graph and Parley's graphs count, as
+for a SPARQL query that names no dataset, and those of ``graph/history`` too
+(which that query does not see): a withdrawn claim and an earlier version of a
+claim still dereference. An IRI with no statement at all is not described (404).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
-from service.pages._labels import Labels
+from service.pages._labels import Labels, integer
 from service.rdf import (
     RDF,
     RDFS,
@@ -39,6 +41,12 @@ from service.store import GraphStore
 
 #: Incoming statements kept per property; the page and the RDF say when more exist.
 INCOMING_LIMIT = 2000
+#: Incoming statements kept per property for a page, which previews each property's values
+#: (sorted by label up to ``_statement_tables.LABEL_SORT_LIMIT``, 200; one more says there
+#: are more) and pages through one property alone with the whole ``INCOMING_LIMIT``.
+PREVIEW_INCOMING_LIMIT = 201
+#: Incoming statements read in one scan before the store is asked to count them instead.
+_SCAN_FIRST = 200
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,8 @@ class Description:
 
 
 def in_default_graph(graph: GraphName, vocab: Vocab) -> bool:
-    """True for the graphs a query without a dataset sees: the default graph, Parley's."""
+    """True for the graphs a description reads: the default graph and Parley's (with
+    ``graph/history``, which a query without a dataset does not see)."""
     return isinstance(graph, DefaultGraph) or vocab.is_parley_graph(graph)
 
 
@@ -142,15 +151,17 @@ def is_dependent(node: Term, owner: NamedNode, vocab: Vocab) -> bool:
     return node.value.startswith(owner.value + "#") or vocab.genid.contains(node)
 
 
-def _statements(quads: Iterable[Quad], vocab: Vocab) -> list[Statement]:
-    found = []
+def _statements(quads: Iterable[Quad], vocab: Vocab) -> Iterator[Statement]:
+    seen: dict[GraphName, bool] = {}  # a store has few graphs: judge each once
     for q in quads:
-        subject, obj = q.subject, q.object
+        subject, obj, graph = q.subject, q.object, q.graph_name
         if isinstance(subject, Triple) or isinstance(obj, Triple):
             continue  # RDF 1.2 triple terms: Parley's graphs hold none
-        if in_default_graph(q.graph_name, vocab) and isinstance(q.predicate, NamedNode):
-            found.append(Statement(subject, q.predicate, obj, q.graph_name))
-    return found
+        shown = seen.get(graph)
+        if shown is None:
+            shown = seen[graph] = in_default_graph(graph, vocab)
+        if shown and isinstance(q.predicate, NamedNode):
+            yield Statement(subject, q.predicate, obj, graph)
 
 
 def describe(
@@ -159,16 +170,41 @@ def describe(
     """The description of ``iri`` (empty when no statement mentions it)."""
     vocab = store.vocab
     desc = Description(iri)
-    desc.outgoing = _statements((store.quads(iri, None, None, None)), vocab)
-    counts: dict[NamedNode, int] = {}
-    for s in _statements(store.quads(None, None, iri, None), vocab):
-        counts[s.predicate] = counts.get(s.predicate, 0) + 1
-        if counts[s.predicate] <= incoming_limit:
-            desc.incoming.append(s)
-    desc.incoming_cut = {p: n for p, n in counts.items() if n > incoming_limit}
+    desc.outgoing = list(_statements(store.quads(iri, None, None, None), vocab))
+    desc.incoming, desc.incoming_cut = _incoming(store, iri, incoming_limit)
     _add_dependents(store, desc)
     desc._labels_from = store
     return desc
+
+
+def _incoming(
+    store: GraphStore, iri: NamedNode, limit: int
+) -> tuple[list[Statement], dict[NamedNode, int]]:
+    """At most ``limit`` incoming statements per property, and the properties that have
+    more, with their totals. Most IRIs have a few: one scan reads them. An IRI that
+    more statements point at (an actor with 10,000 claims) is counted by the store, per
+    property, and only the kept statements are read."""
+    found: list[Statement] = []
+    for s in _statements(store.quads(None, None, iri, None), store.vocab):
+        found.append(s)
+        if len(found) > min(limit, _SCAN_FIRST):
+            break
+    else:
+        return found, {}
+    rows = store.select(
+        f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?s ?p {iri} }} GROUP BY ?p ORDER BY ?p"
+    )
+    kept: list[Statement] = []
+    cut: dict[NamedNode, int] = {}
+    for row in rows:
+        predicate, total = row["p"], integer(row.get("n")) or 0
+        if not isinstance(predicate, NamedNode):
+            continue
+        quads = store.quads(None, predicate, iri, None)
+        kept.extend(islice(_statements(quads, store.vocab), limit))
+        if total > limit:
+            cut[predicate] = total
+    return kept, cut
 
 
 def _add_dependents(store: GraphStore, desc: Description) -> None:
@@ -181,7 +217,7 @@ def _add_dependents(store: GraphStore, desc: Description) -> None:
         if not is_dependent(node, desc.iri, store.vocab):
             continue
         assert isinstance(node, NamedNode | BlankNode)
-        statements = _statements((store.quads(node, None, None, None)), store.vocab)
+        statements = list(_statements(store.quads(node, None, None, None), store.vocab))
         desc.dependents[node] = statements
         pending.extend(s.object for s in statements)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.pages._actor import actor_view
-from service.pages._claim import claim_view
+from service.pages._claim import ClaimView, claim_view
 from service.pages._entities import Description
 from service.pages._event import event_view
 from service.pages._labels import Labels, TermView, lexical
@@ -76,7 +76,7 @@ def kind_of(types: list[NamedNode], parley: str) -> str:
     """
     names = {t.value.removeprefix(parley) for t in types if t.value.startswith(parley)}
     for kind, classes in (
-        ("claim", {"Claim", "ReportClaim"}),
+        ("claim", {"Claim", "ReportClaim", "ClaimVersion"}),
         ("review", {"ClaimReview"}),
         ("reference", {"ReferenceSource"}),
         ("source", {"Source", "Article"}),
@@ -134,7 +134,7 @@ def entity_page(
     whole = paging.section is None
     page = EntityPage(
         iri=desc.iri,
-        title=labels.label(desc.iri),
+        title=_title(labels, desc),
         kind=kind,
         types=[labels.view(t) for t in types],
         chips=type_chips(store, labels, desc),
@@ -173,12 +173,23 @@ def entity_page(
         page.view = source_view(store, labels, desc.iri, sections)
     elif build is not None:
         page.view = build(store, labels, desc.iri)
+    if isinstance(page.view, ClaimView) and page.view.history.label:
+        page.title = page.view.history.label  # a withdrawn claim, or an earlier version
     for predicate, total in desc.incoming_cut.items():
         page.notes.append(
             f"{total} statements link here with {labels.label(predicate)}; "
             "the RDF of this page holds the first of them, the SPARQL endpoint has all."
         )
     return page
+
+
+def _title(labels: Labels, desc: Description) -> str:
+    """The entity's label; for one whose label only ``graph/history`` holds (a withdrawn
+    claim, an earlier version), which the label lookup does not read, its own."""
+    if labels.has_label(desc.iri):
+        return labels.label(desc.iri)
+    own = [text for t in desc.values(RDFS.label) if (text := lexical(t))]
+    return own[0] if own else labels.label(desc.iri)
 
 
 def _is_place(types: list[NamedNode], parley: str) -> bool:

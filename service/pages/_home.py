@@ -270,12 +270,12 @@ def _sources(
     )
 
 
-def when(text: str) -> str:
+def readable_time(text: str) -> str:
     """An ``xsd:dateTime`` to the second, in UTC when it says its zone.
 
-    >>> when("2026-12-07T05:53:43.141276Z"), when("2026-12-07T07:53:43+02:00")
+    >>> readable_time("2026-12-07T05:53:43.141276Z"), readable_time("2026-12-07T07:53:43+02:00")
     ('2026-12-07 05:53:43 UTC', '2026-12-07 05:53:43 UTC')
-    >>> when("2026-12-07T05:53:43"), when("soon")
+    >>> readable_time("2026-12-07T05:53:43"), readable_time("soon")
     ('2026-12-07 05:53:43', 'soon')
     """
     try:
@@ -320,7 +320,7 @@ def latest_changes(store: GraphStore, labels: Labels, limit: int = LATEST) -> li
             Change(
                 record=labels.view(r["r"]),
                 what="build" if build else "write",
-                time=when(time),
+                time=readable_time(time),
                 operation="build of the store" if build else label.split(" at ", 1)[0],
                 graphs=tuple(graphs.get(str(r["r"]), ())),
                 added=integer(r.get("added")),

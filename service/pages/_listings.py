@@ -5,6 +5,8 @@ renders a whole list: each shows its total (a SPARQL ``COUNT``) and its first
 ``PREVIEW`` items, with a link to the section alone (``?section=KEY``), which pages
 through the rest ``PAGE_SIZE`` at a time. The store does the counting, ordering and
 cutting (``LIMIT``/``OFFSET``), so a page costs the same whatever the list's length.
+The totals are kept per store version (``_per_version``): counting the reviews of an
+actor's 10,000 claims is 10,000 lookups, and every page of its sections shows them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from service.pages._labels import Labels, TermView, integer, lexical
+from service.pages._per_version import PerVersionBy
 from service.store import GraphStore, Row
 
 #: Items a section shows on the whole page.
@@ -98,9 +101,17 @@ def counted(
 
 
 def count(store: GraphStore, pattern: str, var: str) -> int:
-    """How many distinct ``?var`` the graph ``pattern`` binds."""
+    """How many distinct ``?var`` the graph ``pattern`` binds (kept until the next write)."""
+    return _counts(store, (pattern, var))
+
+
+def _count(store: GraphStore, asked: tuple[str, str]) -> int:
+    pattern, var = asked
     rows = store.select(f"SELECT (COUNT(DISTINCT ?{var}) AS ?n) WHERE {{ {pattern} }}")
     return (integer(rows[0].get("n")) or 0) if rows else 0
+
+
+_counts: PerVersionBy[tuple[str, str], int] = PerVersionBy(_count, size=512)
 
 
 class Cited(Protocol):

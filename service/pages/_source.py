@@ -14,13 +14,14 @@ never a thousand-link page.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from service.pages._actor import ClaimRow
 from service.pages._labels import Labels, TermView, integer, lexical
 from service.pages._listings import SectionPaging
 from service.pages._per_version import PerVersionBy
+from service.pages._source_facts import SourceFacts, source_facts
 from service.pages._text_spans import Mark, Segment, Span, paragraphs
 from service.pages._verdicts import LOOKS, local_name
 from service.rdf import NamedNode, Term
@@ -63,6 +64,8 @@ class SourceView:
     #: The page of the text shown, of how many (one for a text of up to TEXT_PAGE_SPANS).
     text_page: int = 1
     text_pages: int = 1
+    #: Where the document comes from: kind, publisher, date, address, language, hash.
+    facts: SourceFacts = field(default_factory=SourceFacts)
 
     @property
     def marks_used(self) -> list[Mark]:
@@ -111,10 +114,11 @@ def source_view(
     on_page = [(a, b, r) for a, b, r in placed if begin <= a < stop]
     unplaced_rows = unplaced_rows[:CLAIM_LIST_LIMIT]
     page_claims = [r["claim"] for _, _, r in on_page] + [r["claim"] for r in unplaced_rows]
-    labels.fetch([*page_claims, *(r["claimant"] for r in rows if "claimant" in r)])
+    shown_rows = [r for _, _, r in on_page] + unplaced_rows
+    labels.fetch([*page_claims, *(r["claimant"] for r in shown_rows if "claimant" in r)])
     if author is not None:
         labels.fetch([author])
-    legend = _legend(labels, rows)
+    legend = _legend(labels, rows, shown_rows)
     colour = {entry.claimant.key: entry.colour for entry in legend}
     marks = verdict_marks(store, labels, iri, [r["claim"] for _, _, r in on_page])
     spans: list[Span] = []
@@ -149,6 +153,7 @@ def source_view(
         claims_total=len({str(r["claim"]) for r in rows}),
         unplaced_total=len(rows) - len(placed),
         all_claims_href="/sparql?query=" + quote(_all_claims_query(iri)),
+        facts=source_facts(store, labels, iri),
     )
 
 
@@ -218,9 +223,11 @@ def _cut_after(text: str, spans: list[tuple[int, int]], reach: int, next_start: 
     return len(text)
 
 
-def _legend(labels: Labels, rows: list[Row]) -> list[LegendEntry]:
-    """The claimants, most claims first (the author of an article, usually), each with a
-    colour; claims with no claimant have no colour and no entry."""
+def _legend(labels: Labels, rows: list[Row], shown: list[Row]) -> list[LegendEntry]:
+    """The claimants of the ``shown`` claims (a page of the text), each with its colour and
+    its count over the whole source. Colours go by the whole source, most claims first (the
+    author of an article, usually), so a claimant keeps its colour on every page; claims
+    with no claimant have no colour and no entry."""
     counts: Counter[str] = Counter()
     terms: dict[str, Term] = {}
     claims_seen: set[tuple[str, str]] = set()
@@ -231,9 +238,14 @@ def _legend(labels: Labels, rows: list[Row]) -> list[LegendEntry]:
         claims_seen.add((str(r["claim"]), str(who)))
         counts[str(who)] += 1
         terms[str(who)] = who
-    ordered = sorted(counts, key=lambda k: (-counts[k], labels.label(terms[k])))
+    # Ties by IRI, not by label: a long source's claimants are not all labelled, only the
+    # page's.
+    ordered = sorted(counts, key=lambda k: (-counts[k], k))
+    on_page = {str(r["claimant"]) for r in shown if "claimant" in r}
     return [
-        LegendEntry(labels.view(terms[k]), i % COLOURS, counts[k]) for i, k in enumerate(ordered)
+        LegendEntry(labels.view(terms[k]), i % COLOURS, counts[k])
+        for i, k in enumerate(ordered)
+        if k in on_page
     ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
-from service.pages._entities import Description, Statement
+from service.pages._entities import PREVIEW_INCOMING_LIMIT, Description, Statement
 from service.pages._labels import Labels, TermView
 from service.rdf import RDF, RDFS, SKOS, BlankNode, NamedNode, Subject, Term
 
@@ -22,7 +22,7 @@ PAGE_SIZE = 100
 
 #: Groups up to this size are sorted by label; larger ones by IRI, so that a page fetches
 #: the labels of the values it shows, not those of an actor's thousands of claims.
-LABEL_SORT_LIMIT = 200
+LABEL_SORT_LIMIT = PREVIEW_INCOMING_LIMIT - 1
 
 #: Properties shown first, in this order.
 _FIRST = (RDF.type, RDFS.label, SKOS.prefLabel, SKOS.definition, RDFS.comment)

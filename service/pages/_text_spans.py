@@ -51,6 +51,9 @@ class Segment:
     covering: list[Span] = field(default_factory=list)
     #: Spans that begin at this segment.
     starting: list[Span] = field(default_factory=list)
+    #: Where the segment begins in the whole text (code points): a page marks a paragraph
+    #: with its first segment's, so a selection's offsets are counted in the text.
+    start: int = 0
 
     @property
     def innermost(self) -> Span | None:
@@ -82,7 +85,7 @@ def segments(
             key=lambda s: (s.end - s.start, s.tag),
         )
         starting = sorted((s for s in valid if s.start == left), key=lambda s: s.tag)
-        out.append(Segment(text[left:right], covering, starting))
+        out.append(Segment(text[left:right], covering, starting, left))
     return out
 
 

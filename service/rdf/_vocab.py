@@ -14,10 +14,16 @@ The named graphs (see README, "Named graphs"):
 - ``graph/claims/<source>``: one source, its text and the claims it makes;
 - ``graph/editorial``: editorial reviews and the editors who wrote them;
 - ``graph/inferred``: the OWL 2 RL consequences of the graphs above;
-- ``graph/provenance``: one record per accepted write.
+- ``graph/provenance``: one record per accepted write;
+- ``graph/history``: earlier versions of claims (``<claim>/v<n>``, typed
+  ``parley:ClaimVersion``, their statements kept as reifications) and the marks of
+  withdrawn claims (``parley:withdrawn true``).
 
-Every graph under ``{base}graph/`` is one of "Parley's graphs": queries see
-their union as the default graph, together with the store's own default graph.
+Every graph under ``{base}graph/`` is one of "Parley's graphs": they dereference and
+the pages read them. Queries see their union as the default graph, together with
+the store's own default graph (``Vocab.in_union_default``). A query for claims sees
+the current ones: an earlier version's statements are reifications
+(``parley:keptStatement``), which no pattern for a claim's own statements matches.
 
 What a client may write under the base (``Vocab.may_write``): the data graphs
 (``graph/reference``, ``graph/editorial``, ``graph/claims/<source>``), which the
@@ -55,6 +61,9 @@ from service.rdf._terms import (
 
 #: Graphs that only ``parley build`` writes; the write paths refuse them.
 BUILD_ONLY_GRAPHS = ("ontology", "shapes", "inferred", "provenance")
+#: Graphs only the editing core writes (``service.editing``, through the gate with
+#: ``WriteGate.submit(..., history=True)``): clients are refused, as for the build-only ones.
+EDITING_ONLY_GRAPHS = ("history",)
 #: The data graphs clients write, besides ``claims/<source>``.
 DATA_GRAPHS = ("reference", "editorial")
 #: A source's name in ``graph/claims/<source>``: one path segment of letters, digits and
@@ -139,17 +148,48 @@ class Vocab:
     def provenance_graph(self) -> NamedNode:
         return self.graph("provenance")
 
+    @property
+    def history_graph(self) -> NamedNode:
+        """Superseded versions and withdrawn claims (``graph/history``)."""
+        return self.graph("history")
+
     def is_parley_graph(self, graph: object) -> bool:
         """True for every named graph under ``{base}graph/``."""
         return self.graph_ns.contains(graph)
 
+    def in_union_default(self, graph: object) -> bool:
+        """True for the named graphs merged into the default graph of a query that names no
+        dataset: every one of Parley's graphs (the store's own default graph is merged too;
+        it is not a named graph). ``graph/history`` is one of them: it holds earlier
+        versions as reifications, which no query for current claims matches. Leaving a
+        graph out would cost more than it saves: Oxigraph evaluates a default graph that
+        is not the union of every named graph graph by graph (10 to 60 times slower).
+
+        >>> v = Vocab("http://h/")
+        >>> [v.in_union_default(NamedNode("http://h/graph/" + name))
+        ...  for name in ("claims/article", "inferred", "provenance", "history")]
+        [True, True, True, True]
+        >>> v.in_union_default(NamedNode("http://example.org/g"))
+        False
+        """
+        return self.is_parley_graph(graph)
+
     def is_reasoned_graph(self, graph: object) -> bool:
-        """True for the asserted data graphs: every Parley graph but the build-only ones."""
-        return self.is_parley_graph(graph) and not self.is_build_only_graph(graph)
+        """True for the asserted data graphs: every Parley graph but the build-only ones and
+        ``graph/history`` (old versions and withdrawn claims entail nothing current)."""
+        return self.is_parley_graph(graph) and not self.is_protected_graph(graph)
 
     def is_build_only_graph(self, graph: object) -> bool:
         """True for the graphs only ``parley build`` writes."""
         return any(graph == self.graph(name) for name in BUILD_ONLY_GRAPHS)
+
+    def is_editing_only_graph(self, graph: object) -> bool:
+        """True for the graphs only the editing core writes (``graph/history``)."""
+        return any(graph == self.graph(name) for name in EDITING_ONLY_GRAPHS)
+
+    def is_protected_graph(self, graph: object) -> bool:
+        """True for the graphs no client writes: the build-only ones and ``graph/history``."""
+        return self.is_build_only_graph(graph) or self.is_editing_only_graph(graph)
 
     def is_data_graph(self, graph: object) -> bool:
         """True for the graphs clients write and the gate validates: ``graph/reference``,
@@ -202,7 +242,8 @@ class Vocab:
         read = unquote(graph.value[len(self.base) :]).split("#", 1)[0].split("?", 1)[0]
         read = "/".join(part for part in read.split("/") if part).casefold()
         named = read if read.startswith("graph/") else "graph/" + read
-        candidates = {f"graph/{name}" for name in (*DATA_GRAPHS, *BUILD_ONLY_GRAPHS)}
+        protected = (*BUILD_ONLY_GRAPHS, *EDITING_ONLY_GRAPHS)
+        candidates = {f"graph/{name}" for name in (*DATA_GRAPHS, *protected)}
         slug = named.removeprefix("graph/claims/")
         if slug != named and SOURCE_SLUG.fullmatch(slug):
             candidates.add(named)

@@ -80,9 +80,17 @@ class UpdateJob:
 
 
 def apply_update(
-    store: GraphStore, gate: WriteGate, guard: Guard, text: str, ctx: UpdateContext, *, agent: str
+    store: GraphStore,
+    gate: WriteGate,
+    guard: Guard,
+    text: str,
+    ctx: UpdateContext,
+    *,
+    agent: str,
+    agent_name: str | None = None,
 ) -> WriteOutcome:
-    """Compute the update ``text`` within the time limit and submit its change to ``gate``.
+    """Compute the update ``text`` within the time limit and submit its change to ``gate``
+    (as ``agent``, named ``agent_name`` in the provenance record).
 
     :raises QueryTimeoutError: the ``WHERE`` clauses ran past the limit; nothing was written.
     """
@@ -98,7 +106,9 @@ def apply_update(
         with gate.exclusive():
             if store.version() != version:  # a write landed meanwhile: again, on top of it
                 changes, _version = _computed(store, guard, text, ctx)
-            return gate.submit(changes, agent=agent, operation="sparql-update")
+            return gate.submit(
+                changes, agent=agent, agent_name=agent_name, operation="sparql-update"
+            )
     with gate.exclusive():
         if not (has_where and remote):
             changes = compute_update(store, text, ctx)
@@ -108,7 +118,7 @@ def apply_update(
                 changes = compute_update(store, text, replace(ctx, where_deadline=deadline))
             except QueryTimeoutError as exc:
                 raise UpdateJob.timed_out(guard.timeout_s) from exc
-        return gate.submit(changes, agent=agent, operation="sparql-update")
+        return gate.submit(changes, agent=agent, agent_name=agent_name, operation="sparql-update")
 
 
 def _computed(

@@ -147,7 +147,9 @@ class OxigraphStore:
     def dataset_kwargs(self, dataset: DatasetSpec | None) -> dict[str, Any]:
         """Keyword arguments of ``Store.query`` that give the dataset.
 
-        Parley's default: the store's default graph merged with Parley's graphs.
+        Parley's default: the store's default graph merged with Parley's graphs
+        (``Vocab.in_union_default``): Oxigraph's fast union while every named graph is one
+        of them.
         """
         if dataset is not None and not dataset.is_default:
             kwargs: dict[str, Any] = {}
@@ -161,10 +163,10 @@ class OxigraphStore:
             return cached[1]
         graphs = self.named_graphs()
         found: dict[str, Any]
-        if all(self.vocab.is_parley_graph(g) for g in graphs):
+        if all(self.vocab.in_union_default(g) for g in graphs):
             found = {"use_default_graph_as_union": True}
         else:
-            parley_graphs: list[GraphName] = [g for g in graphs if self.vocab.is_parley_graph(g)]
+            parley_graphs: list[GraphName] = [g for g in graphs if self.vocab.in_union_default(g)]
             found = {"default_graph": [DefaultGraph(), *parley_graphs]}
         self._default_dataset = (version, found)
         return found

@@ -112,7 +112,7 @@ class RemoteStore:
             return [], []
         graphs = self.named_graphs()
         default = [self.graphs.default.value]
-        default += [g.value for g in graphs if self.vocab.is_parley_graph(g)]
+        default += [g.value for g in graphs if self.vocab.in_union_default(g)]
         return default, [g.value for g in graphs]
 
     def _query(self, query: str, accept: str, dataset: DatasetSpec | None) -> bytes:

@@ -16,6 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from service.build import keep_journal
+from service.editing import ChangeStreams
 from service.errors import ParleyError, QueryTimeoutError, ValidationTimeoutError
 from service.gate import WriteGate, guard_writes
 from service.pages import SearchIndex
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     keep_journal(writer, settings)
     search = SearchIndex(store)
     writer.add_listener(search.on_change)
+    changes = ChangeStreams(store, vocab, max_streams=settings.max_change_streams)
+    writer.add_listener(changes.on_change)
     metrics = Metrics(store)
     limits = QueryLimits(
         workers=settings.query_workers,
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
         metrics=metrics,
         void=VoidCache(),
+        changes=changes,
     )
     app.extensions[EXTENSION] = found
     register(app)

@@ -59,16 +59,17 @@ def _load_app(settings: Settings, main_pid: int, starts: Any) -> Callable[..., A
 def granian_threads(settings: Settings) -> int:
     """Granian's WSGI threads: ``Settings.threads`` for what admission does not count
     (pages, writes, ``/health``, the 503s themselves), plus one for each query and each
-    guarded job (``POST /validate``, updates) admission may let in at once.
+    guarded job (``POST /validate``, updates) admission may let in at once, and one for
+    each live stream of changes (``Settings.max_change_streams``), which holds its thread.
 
     Were admitted work able to take every thread (8 threads and 8 admitted queries: the
     reliability review's attack 9), a request past the limit would wait in Granian's own
     queue, which Python never sees, instead of getting its fast 503 with Retry-After.
 
-    >>> granian_threads(Settings(threads=8, max_concurrent_queries=8))
-    24
+    >>> granian_threads(Settings(threads=8, max_concurrent_queries=8, max_change_streams=2))
+    26
     """
-    return settings.threads + 2 * settings.max_concurrent_queries
+    return settings.threads + 2 * settings.max_concurrent_queries + settings.max_change_streams
 
 
 def _log_level(name: str) -> LogLevels:

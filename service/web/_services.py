@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from service.editing import ChangeStreams
 from service.gate import WriteGate
 from service.pages import SearchIndex
 from service.query import Guard, QueryRunner
@@ -45,6 +46,8 @@ class Services:
     metrics: Metrics
     #: VoID statistics, cached until the store changes.
     void: VoidCache
+    #: The live streams of ``GET /changes``, woken by the writer.
+    changes: ChangeStreams
 
     @property
     def queries(self) -> QueryRunner:

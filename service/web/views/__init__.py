@@ -16,7 +16,23 @@ from typing import NamedTuple
 from flask import Flask
 from flask.typing import RouteCallable
 
-from service.web.views import browse, data, gsp, meta, openapi, pages, sparql
+from service.web._auth import csrf_token, current_editor
+from service.web.views import (
+    browse,
+    changes,
+    claim_form,
+    claims,
+    data,
+    gsp,
+    meta,
+    openapi,
+    pages,
+    revisions,
+    signin,
+    sources,
+    sparql,
+)
+from service.web.views._added_by import added_by_global
 from service.web.views._breaks import breakable
 
 
@@ -43,6 +59,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/network", GET, pages.network, "network"),
     Route("/instances", GET, pages.class_index, "instances"),
     Route("/validate", GET, pages.validate_page, "validate_page"),
+    Route("/changes", GET, changes.changes, "changes"),
     Route("/static/<path:filename>", GET, pages.static, "static"),
     Route("/favicon.ico", GET, pages.favicon, "favicon"),
     # Every IRI under the base dereferences: a page for a person, RDF for a program.
@@ -59,6 +76,37 @@ ROUTES: tuple[Route, ...] = (
     Route("/store", GSP, gsp.indirect, "store", rate_limited=True),
     Route("/store/<path:graph_path>", GSP, gsp.direct, "store_graph", rate_limited=True),
     Route("/.well-known/void", GET, sparql.void, "void"),
+    # Editors sign in with their token (a session cookie), and out.
+    Route("/sign-in", GET, signin.sign_in_page, "sign_in_page"),
+    Route("/sign-in", ("POST",), signin.sign_in, "sign_in", rate_limited=True),
+    Route("/sign-out", ("POST",), signin.sign_out, "sign_out"),
+    # The editors' workbench: a new source (the form, and the write).
+    Route("/sources/new", GET, sources.new_source, "source_new"),
+    Route("/sources", ("POST",), sources.create, "sources", rate_limited=True),
+    # A claim from its fields (the claim form, programs, `parley ingest`); ?dry-run=true checks.
+    Route("/claims", ("POST",), claims.create, "claims", rate_limited=True),
+    # The claim form, generated from the shapes, on the words marked in a source; its pickers.
+    Route("/claims/new", GET, claim_form.new_claim, "claim_new"),
+    Route("/choices", GET, claim_form.choices, "choices"),
+    # Change, retract, review: a claim's new version (the old one kept in graph/history), its
+    # withdrawal, and editorial reviews from the form generated from the review's shapes.
+    Route("/claims/<path:slug>/edit", GET, revisions.edit_page, "claim_edit"),
+    Route(
+        "/claims/<path:slug>/versions",
+        ("POST",),
+        revisions.new_version,
+        "claim_versions",
+        rate_limited=True,
+    ),
+    Route(
+        "/claims/<path:slug>/retraction",
+        ("POST",),
+        revisions.retract,
+        "claim_retraction",
+        rate_limited=True,
+    ),
+    Route("/reviews/new", GET, revisions.new_review_page, "review_new"),
+    Route("/reviews", ("POST",), revisions.create_review, "reviews", rate_limited=True),
     # The write gate: validate, or validate and write.
     Route("/validate", ("POST",), data.validate, "validate", rate_limited=True),
     Route("/data", ("POST",), data.write, "data", rate_limited=True),
@@ -82,3 +130,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(pages.highlight, "highlight")
     app.add_template_filter(breakable, "breakable")
     app.context_processor(pages.template_globals)
+    app.add_template_global(csrf_token, "csrf_token")
+    app.add_template_global(current_editor, "current_editor")
+    app.add_template_global(added_by_global, "added_by")

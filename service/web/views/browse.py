@@ -18,6 +18,8 @@ from werkzeug.urls import iri_to_uri
 
 from service.errors import EntityNotFoundError, GraphNotFoundError, NotFoundError
 from service.pages import (
+    INCOMING_LIMIT,
+    PREVIEW_INCOMING_LIMIT,
     Description,
     Labels,
     Paging,
@@ -95,9 +97,13 @@ def _resolve(path: str) -> tuple[Description, str, Format | None] | Response:
     store = services().store
     base = services().vocab.base
     stem, fmt = split_suffix(path)
-    desc = describe(store, _path_iri(base + stem))
+    # A page previews each property's incoming statements (a property shown alone is paged
+    # through them all); the RDF holds the first INCOMING_LIMIT of each.
+    paged = choose(fmt) != HTML or request.args.get("only") is not None
+    limit = INCOMING_LIMIT if paged else PREVIEW_INCOMING_LIMIT
+    desc = describe(store, _path_iri(base + stem), incoming_limit=limit)
     if not desc.exists and fmt is not None:
-        whole = describe(store, _path_iri(base + path))
+        whole = describe(store, _path_iri(base + path), incoming_limit=limit)
         if whole.exists:
             desc, stem, fmt = whole, path, None
     if not desc.exists:

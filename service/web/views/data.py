@@ -41,7 +41,7 @@ from service.rdf import (
     serialize,
 )
 from service.store import ChangeSet
-from service.web._auth import require_write_access
+from service.web._auth import require_writer
 from service.web._services import services
 from service.web.views.paging import client_iri
 
@@ -185,8 +185,7 @@ def validate() -> Response:
 
 def write() -> tuple[Response, int]:
     """Validate and write; 201 with the counts, 422 with the report."""
-    svc = services()
-    agent = require_write_access(request.headers.get("Authorization"), svc.settings)
+    writer = require_writer()
     graph = _graph_param(required=True)
     assert graph is not None
     dry_run = _flag("dry-run")
@@ -194,7 +193,13 @@ def write() -> tuple[Response, int]:
     if body.shapes is not None:
         raise ProtocolError("POST /data validates with the server's shapes; drop the 'shapes' part")
     changes = ChangeSet(insert=_quads(body, graph))
-    outcome = _gate().submit(changes, agent=agent, operation="POST /data", dry_run=dry_run)
+    outcome = _gate().submit(
+        changes,
+        agent=writer.iri,
+        agent_name=writer.name,
+        operation="POST /data",
+        dry_run=dry_run,
+    )
     payload = {**outcome.to_json(), "graph": graph.value, "dryRun": dry_run}
     response = jsonify(payload)
     # What each stage of the gate took (W3C Server Timing), for clients and benchmarks.

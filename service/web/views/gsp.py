@@ -30,7 +30,7 @@ from service.rdf import (
     serialize,
 )
 from service.store import ChangeSet
-from service.web._auth import require_write_access
+from service.web._auth import require_writer
 from service.web._services import services
 from service.web.views.paging import client_iri
 
@@ -116,7 +116,7 @@ def _body(graph: GraphName) -> list[Quad]:
 
 def _write(graph: GraphName, *, replace: bool) -> Response:
     svc = services()
-    agent = require_write_access(request.headers.get("Authorization"), svc.settings)
+    writer = require_writer()
     quads = _body(graph)
     with svc.writer.exclusive():
         existed = svc.store.graph_exists(graph)
@@ -128,7 +128,12 @@ def _write(graph: GraphName, *, replace: bool) -> Response:
                 changes.create_graphs.append(graph)
         elif replace:
             changes.delete = list(svc.store.quads(graph=graph))
-        svc.writer.submit(changes, agent=agent, operation="gsp-put" if replace else "gsp-post")
+        svc.writer.submit(
+            changes,
+            agent=writer.iri,
+            agent_name=writer.name,
+            operation="gsp-put" if replace else "gsp-post",
+        )
     created = isinstance(graph, NamedNode) and not existed
     return Response(status=201 if created else 204)
 
@@ -144,7 +149,7 @@ def _create() -> Response:
 
 def _delete(graph: GraphName) -> Response:
     svc = services()
-    agent = require_write_access(request.headers.get("Authorization"), svc.settings)
+    writer = require_writer()
     with svc.writer.exclusive():
         if not svc.store.graph_exists(graph):
             raise GraphNotFoundError(f"the graph {graph} does not exist", graph=str(graph))
@@ -152,5 +157,5 @@ def _delete(graph: GraphName) -> Response:
             changes = ChangeSet(drop_graphs=[graph])
         else:
             changes = ChangeSet(delete=list(svc.store.quads(graph=graph)))
-        svc.writer.submit(changes, agent=agent, operation="gsp-delete")
+        svc.writer.submit(changes, agent=writer.iri, agent_name=writer.name, operation="gsp-delete")
     return Response(status=204)

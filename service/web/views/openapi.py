@@ -1,6 +1,8 @@
 """``GET /openapi.json``: the OpenAPI 3.1 description of Parley's HTTP API for programs.
 
-Described: the write gate (``POST /validate``, ``POST /data``), search's JSON,
+Described: the write gate (``POST /validate``, ``POST /data``), a new source
+(``POST /sources``, ``openapi_sources``), the feed of changes (``openapi_changes``),
+search's JSON,
 ``/health``, ``/metrics``, the problem types, and every IRI's RDF (``/id/...``,
 ``/graph/...``, ``/ontology``, ``/shapes``). Not described: the SPARQL 1.1 Protocol
 and the Graph Store Protocol (their W3C specifications and ``/.well-known/void`` do),
@@ -23,7 +25,11 @@ from service.rdf import HTML, JSON, NTRIPLES, RDF_FORMATS, TURTLE, Format
 from service.web._services import services
 from service.web.views.browse import PAGE_FORMATS
 from service.web.views.data import REPORT_JSON
+from service.web.views.openapi_changes import changes_paths
+from service.web.views.openapi_claims import claims_paths
 from service.web.views.openapi_components import JSONDoc, components, ref
+from service.web.views.openapi_revisions import revisions_paths
+from service.web.views.openapi_sources import sources_paths
 
 
 def document() -> Response:
@@ -265,6 +271,41 @@ def _service() -> JSONDoc:
                 },
             }
         },
+        "/choices": {
+            "get": {
+                "summary": "Instances of a class whose names match (the form's pickers)",
+                "description": "What a search-as-you-type picker of the claim form offers: "
+                "the instances of `class` (by `rdf:type`, inferred types included) whose "
+                "names match `q`, best first; all of them by label when `q` is empty.",
+                "parameters": [
+                    {
+                        "name": "class",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": 2000},
+                        "example": "http://127.0.0.1:8000/ontology#Agent",
+                    },
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 200},
+                        "example": "Putin",
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 50},
+                    },
+                ],
+                "responses": {
+                    "200": _answer(
+                        "The matching instances, best first.",
+                        {"application/json": {"schema": ref("Choices")}},
+                    ),
+                    **_problems(400),
+                },
+            }
+        },
         "/context.jsonld": {
             "get": {
                 "summary": "The JSON-LD context of Parley's prefixes",
@@ -345,6 +386,14 @@ def openapi_document(base_iri: str) -> JSONDoc:
         },
         # The configured base IRI (the paths below start with '/'), never the Host header.
         "servers": [{"url": base_iri.rstrip("/")}],
-        "paths": {**_write_gate(), **_service(), **_resources()},
+        "paths": {
+            **_write_gate(),
+            **sources_paths(),
+            **claims_paths(),
+            **revisions_paths(),
+            **changes_paths(),
+            **_service(),
+            **_resources(),
+        },
         "components": components(base_iri),
     }

@@ -27,6 +27,7 @@ _PROBLEM_STATUSES = {
     403: "The server is read-only, or the graph is not one clients write.",
     404: "Nothing here.",
     406: "No format of this resource fits Accept or format=.",
+    409: "The claim was withdrawn: it is neither edited nor withdrawn again.",
     413: "The body is larger than the server accepts.",
     415: "The body's Content-Type is not an RDF format Parley reads.",
     422: "The data breaks the shapes; nothing was written. The report is in the problem.",
@@ -102,6 +103,13 @@ def _schemas(base_iri: str) -> JSONDoc:
                 "sourceShape": text,
                 "resultSeverity": text,
                 "message": text,
+                # The editors' workbench names the form field a result is about.
+                "field": {
+                    **optional_text,
+                    "description": "The field of POST /sources or /claims it is about.",
+                },
+                "focus": {**optional_text, "description": "The focus node's IRI."},
+                "path": optional_text,
             },
             "additionalProperties": False,
         },
@@ -128,6 +136,22 @@ def _schemas(base_iri: str) -> JSONDoc:
                 "dryRun": {"type": "boolean"},
             },
             "additionalProperties": False,
+        },
+        "Choices": {
+            "type": "object",
+            "required": ["class", "query", "results"],
+            "properties": {
+                "class": text,
+                "query": text,
+                "results": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["iri", "label", "name"],
+                        "properties": {"iri": text, "label": text, "name": text},
+                    },
+                },
+            },
         },
         "SearchResults": {
             "type": "object",
@@ -232,7 +256,9 @@ def components(base_iri: str) -> JSONDoc:
                 "type": "http",
                 "scheme": "bearer",
                 "description": "The server's write token (PARLEY_WRITE_TOKEN or "
-                "--write-token-file).",
+                "--write-token-file: the administrator's), or an editor's token (`parley "
+                "editor add`); the write's provenance names its holder. A signed-in browser "
+                "sends its session cookie and the page's X-CSRF-Token instead.",
             }
         },
     }

@@ -24,7 +24,7 @@ from service.sparql import (
     run_query,
     service_description,
 )
-from service.web._auth import require_write_access
+from service.web._auth import require_writer
 from service.web._problems import log_error
 from service.web._services import services
 from service.web.views.query_page import render_answer, render_failure, render_form
@@ -81,7 +81,7 @@ def _query(op: Operation) -> Response | str:
 
 def _update(op: Operation) -> Response:
     svc = services()
-    agent = require_write_access(request.headers.get("Authorization"), svc.settings)
+    writer = require_writer(op.options.get("csrf_token"))
     context = UpdateContext(
         base_iri=svc.settings.base_iri + "sparql",
         prefixes=svc.vocab.prefixes(),
@@ -93,7 +93,9 @@ def _update(op: Operation) -> Response:
     if not op.text.strip():
         raise ProtocolError("the update is empty")
     # Its WHERE clauses run where the time limit can stop them (service.sparql._update_job).
-    outcome = apply_update(svc.store, svc.writer, svc.guard, op.text, context, agent=agent)
+    outcome = apply_update(
+        svc.store, svc.writer, svc.guard, op.text, context, agent=writer.iri, agent_name=writer.name
+    )
     return jsonify(outcome.to_json())
 
 
