@@ -280,6 +280,15 @@ def test_home_links_to_all_changes(http: httpx.Client) -> None:
     assert "/changes" in [str(a["href"]) for a in section.select("a")]
 
 
+def test_every_visitor_reaches_the_changes_from_the_menu(http: httpx.Client) -> None:
+    """The page is public: the menu links to it for everyone; adding a source is an
+    editor's (this visitor has not signed in)."""
+    soup = BeautifulSoup(http.get("/search?q=Putin").text, "html.parser")
+    menu = [str(a["href"]) for a in soup.select("header nav a")]
+    assert "/changes" in menu
+    assert "/sources/new" not in menu
+
+
 # -- the stream -------------------------------------------------------------------------
 
 

@@ -124,6 +124,8 @@ def page_types(server: ServerProcess) -> dict[str, str]:
         "home": base,
         "search": f"{base}search?q={quote(word.split()[-1])}",
         "timeline": base + "timeline",
+        "changes": base + "changes",
+        "sign-in": base + "sign-in",
         "instances": f"{base}instances?class={quote(base + 'ontology#Claim')}",
         "validate": base + "validate",
         "validate-report": base + "validate",
