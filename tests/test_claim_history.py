@@ -430,6 +430,14 @@ def test_a_retraction_through_the_door_shows_on_the_claim_page(
         )
         assert refused.status_code == 422
         assert refused.json()["results"][0]["field"] == "reason"
+        # A retraction has no dry run: asking for one withdraws nothing.
+        checked = http.post(
+            f"/claims/{slug}/retraction?dry-run=true",
+            data={"reason": "Only checking."},
+            headers={**JSON, **private_site.auth()},
+        )
+        assert checked.status_code == 400
+        assert BeautifulSoup(http.get(C17).text, "html.parser").select_one("#withdrawn") is None
         answer = http.post(
             f"/claims/{slug}/retraction",
             data={"reason": "The quote is the author's paraphrase."},

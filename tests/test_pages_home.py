@@ -284,6 +284,7 @@ def test_latest_changes_show_the_build_then_each_write(
     assert newest is not None
     assert "/graph/editorial" in {str(a["href"]) for a in newest.select("a")}
     assert "build of the store" not in text(newest)
+    assert "POST /data" in text(newest)  # the operation, as the feed of changes names it
     record = str(response.json()["record"])
     assert newest.a is not None
     assert str(newest.a["href"]) == path_of(private_site, record)

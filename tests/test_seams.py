@@ -173,6 +173,7 @@ SEAMS: dict[str, list[str]] = {
         "instances",
         "network_page",
         "ontology_doc",
+        "operation_of",
         "overview",
         "readable_time",
         "shapes_doc",

@@ -21,11 +21,10 @@ must agree to within one write's time).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from service.errors import BadRequestError
-from service.pages import Labels, readable_time
+from service.pages import Labels, operation_of, readable_time
 from service.rdf import Literal, NamedNode, Vocab
 from service.store import GraphStore, Row
 
@@ -324,23 +323,6 @@ def _editor(labels: Labels, agent: Any, name: Any) -> Named:
         return Named("", "unknown", None)
     text = _text(name) or local_name(agent.value)
     return Named(agent.value, text, labels.href(agent))
-
-
-def operation_of(label: str) -> str:
-    """The operation of a record's label ("<operation> at <started>"; the store may have
-    written the time in another form than the gate did).
-
-    >>> operation_of("add claim at 2026-12-07T08:40:25.208445+00:00"), operation_of("")
-    ('add claim', 'write')
-    """
-    operation, at, moment = label.rpartition(" at ")
-    if at and operation:
-        try:
-            datetime.fromisoformat(moment)
-        except ValueError:
-            return label
-        return operation
-    return label or "write"
 
 
 def local_name(iri: str) -> str:

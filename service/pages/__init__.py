@@ -8,7 +8,7 @@ from service.pages._catalogue import fragments_in, graph_listing, instances, ove
 from service.pages._entities import INCOMING_LIMIT, PREVIEW_INCOMING_LIMIT, Description, describe
 from service.pages._entity import entity_page
 from service.pages._examples import EXAMPLES
-from service.pages._home import home_page, readable_time
+from service.pages._home import home_page, operation_of, readable_time
 from service.pages._labels import Labels
 from service.pages._model_doc import ontology_doc, shapes_doc
 from service.pages._network import network_page
@@ -46,6 +46,7 @@ __all__ = [
     "instances",
     "network_page",
     "ontology_doc",
+    "operation_of",
     "overview",
     "readable_time",
     "shapes_doc",

@@ -287,6 +287,23 @@ def readable_time(text: str) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
+def operation_of(label: str) -> str:
+    """The operation of a record's label ("<operation> at <started>"; the store may have
+    written the time in another form than the gate did).
+
+    >>> operation_of("add claim at 2026-12-07T08:40:25.208445+00:00"), operation_of("")
+    ('add claim', 'write')
+    """
+    operation, at, moment = label.rpartition(" at ")
+    if at and operation:
+        try:
+            datetime.fromisoformat(moment)
+        except ValueError:
+            return label
+        return operation
+    return label or "write"
+
+
 def latest_changes(store: GraphStore, labels: Labels, limit: int = LATEST) -> list[Change]:
     """The newest records of ``graph/provenance``: the writes the gate accepted
     (``parley:WriteRecord``) and the builds of the store (``parley:Build``), newest first."""
@@ -321,7 +338,7 @@ def latest_changes(store: GraphStore, labels: Labels, limit: int = LATEST) -> li
                 record=labels.view(r["r"]),
                 what="build" if build else "write",
                 time=readable_time(time),
-                operation="build of the store" if build else label.split(" at ", 1)[0],
+                operation="build of the store" if build else operation_of(label),
                 graphs=tuple(graphs.get(str(r["r"]), ())),
                 added=integer(r.get("added")),
                 removed=integer(r.get("removed")),

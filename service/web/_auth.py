@@ -49,21 +49,6 @@ def agent_for_token(token: str, vocab: Vocab) -> str:
     return f"{vocab.base}id/agent/token-{fingerprint}"
 
 
-def require_write_access(authorization: str | None, settings: Settings) -> str:
-    """Check a request's Authorization header for the server's write token; return the
-    writing agent's IRI (the administrator's).
-
-    :raises ReadOnlyError: the server is read-only (403).
-    :raises AuthenticationError: the token is missing or wrong (401).
-    """
-    if settings.read_only:
-        raise ReadOnlyError("this server is read-only (--read-only); it accepts no writes")
-    token = _bearer(authorization)
-    if not _is_write_token(token, settings):
-        raise AuthenticationError("the bearer token is not this server's write token")
-    return agent_for_token(token, Vocab(settings.base_iri))
-
-
 def require_writer(form_csrf: str | None = None) -> Writer:
     """Who writes with the current request: the holder of its bearer token (the
     administrator or an editor), or the editor signed in with its session cookie.
@@ -82,7 +67,7 @@ def require_writer(form_csrf: str | None = None) -> Writer:
     authorization = request.headers.get("Authorization")
     if authorization is not None:
         token = _bearer(authorization)
-        if _is_write_token(token, settings):
+        if is_write_token(token, settings):
             return Writer(iri=agent_for_token(token, Vocab(settings.base_iri)), name=ADMINISTRATOR)
         registry = editor_access().registry
         editor = registry.verify(token) if registry is not None else None
@@ -112,7 +97,8 @@ def _bearer(authorization: str | None) -> str:
     return token.strip()
 
 
-def _is_write_token(token: str, settings: Settings) -> bool:
+def is_write_token(token: str, settings: Settings) -> bool:
+    """``token`` is the server's write token (compared in constant time)."""
     expected = settings.write_token
     return expected is not None and hmac.compare_digest(token.encode(), expected.encode())
 

@@ -32,7 +32,7 @@ from service.editing import (
     resolve_iri,
     takes_new_actor,
 )
-from service.errors import BadRequestError
+from service.errors import BadRequestError, ShapeViolationError
 from service.pages import Labels
 from service.rdf import NamedNode
 from service.web._auth import current_editor
@@ -78,6 +78,32 @@ def claim_form_page(
     names its submit button (the edit form's: "Save the new version")."""
     context = claim_form_context(values, errors, action=action, heading=heading)
     return render_template("claim_new.html", **context, checked=checked, submit_label=submit_label)
+
+
+def refused_claim(
+    results: list[dict[str, Any]],
+    values: Mapping[str, Sequence[str]],
+    *,
+    as_json: bool,
+    dry_run: bool,
+    what: str,
+    **page: str,
+) -> tuple[Response, int] | tuple[str, int]:
+    """The answer to claim fields the gate (or the fields' own checks) refused, for a new
+    claim and a new version alike: a program's dry run gets 200 ``{"conforms": false,
+    "results"}``, its write a 422 problem (``what`` says what was not written); a browser
+    gets the form again (``page``: ``claim_form_page``'s options) with each message next to
+    its field, 200 after a check and 422 after a refused submit."""
+    if as_json and dry_run:
+        return jsonify({"conforms": False, "results": results}), 200
+    if as_json:
+        raise ShapeViolationError(
+            f"{what}: "
+            + "; ".join(f"{r.get('field') or 'claim'}: {r.get('message')}" for r in results),
+            conforms=False,
+            results=results,
+        )
+    return claim_form_page(values, results, **page), 200 if dry_run else 422  # type: ignore[arg-type]
 
 
 def claim_form_context(

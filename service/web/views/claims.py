@@ -13,7 +13,6 @@ each message next to its field. The core is ``service.editing._claim_writes``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, jsonify, redirect, request
@@ -30,47 +29,40 @@ from service.editing import (
     claim_fields_from_form,
     claim_fields_from_json,
 )
-from service.errors import BadRequestError, ShapeViolationError, UnsupportedMediaTypeError
+from service.errors import BadRequestError, ShapeViolationError
 from service.web._auth import require_writer
 from service.web._services import services
-from service.web.views._asks import dry_run_flag, wants_json
-from service.web.views.claim_form import claim_form_page
+from service.web.views._asks import editing_body, wants_json
+from service.web.views.claim_form import claim_form_page, refused_claim
 
 #: Claims one batch may hold (a spreadsheet of a long source has a few hundred).
 MAX_BATCH = 5000
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def create() -> BaseResponse | tuple[Response, int] | tuple[str, int]:
     """Check a claim (or a batch), write it through the gate, answer as the client asked."""
     writer = require_writer()
     as_json = wants_json()
+    values, payload, dry_run = editing_body("the claim")
+    if isinstance(payload, dict) and "claims" in payload:
+        return _batch(payload, writer, dry_run)
     if request.is_json:
-        payload = request.get_json(silent=True)
-        dry_run = dry_run_flag(request.args.get("dry-run"))
-        if isinstance(payload, dict) and "claims" in payload:
-            return _batch(payload, writer, dry_run)
-        values: dict[str, list[str]] = {}
         read = _fields(lambda: claim_fields_from_json(payload))
-    elif request.mimetype in _FORMS:
-        values = request.form.to_dict(flat=False)
-        dry_run = dry_run_flag(request.args.get("dry-run") or request.form.get("dry-run"))
-        read = _fields(lambda: claim_fields_from_form(values))
     else:
-        raise UnsupportedMediaTypeError(
-            "send the claim as JSON (application/json) or as a form "
-            "(application/x-www-form-urlencoded or multipart/form-data)",
-            accepted=["application/json", *_FORMS],
-        )
+        read = _fields(lambda: claim_fields_from_form(values))
     if isinstance(read, FieldProblem):
-        return _refused([read.to_json()], values, as_json, dry_run)
+        return refused_claim(
+            [read.to_json()], values, as_json=as_json, dry_run=dry_run, what=_NOT_ADDED
+        )
     outcome = add_claim(services().writer, read, writer, dry_run=dry_run)
     if not outcome.conforms:
-        return _refused(outcome.results(), values, as_json, dry_run)
+        return refused_claim(
+            outcome.results(), values, as_json=as_json, dry_run=dry_run, what=_NOT_ADDED
+        )
     if dry_run:
         if as_json:
             return jsonify({"conforms": True, "results": []}), 200
-        return _form_page(values, {}, checked=True), 200
+        return claim_form_page(values, {}, checked=True), 200
     iri = outcome.draft.iri.value
     if not as_json:
         return redirect("/" + iri.removeprefix(services().vocab.base), code=303)
@@ -99,33 +91,10 @@ def _fields(read: Any) -> ClaimFields | FieldProblem:
     return fields
 
 
+#: What a refused write of a new claim says.
+_NOT_ADDED = "the claim was not added"
+
 # -- answering ---------------------------------------------------------------------------------
-
-
-def _refused(
-    results: list[dict[str, Any]], values: Mapping[str, list[str]], as_json: bool, dry_run: bool
-) -> tuple[Response, int] | tuple[str, int]:
-    """A dry run's answer (200), the 422 problem for a program, or the form again."""
-    if as_json and dry_run:
-        return jsonify({"conforms": False, "results": results}), 200
-    if as_json:
-        raise ShapeViolationError(
-            "the claim was not added: "
-            + "; ".join(f"{r['field'] or 'claim'}: {r['message']}" for r in results),
-            conforms=False,
-            results=results,
-        )
-    errors: dict[str, list[str]] = {}
-    for result in results:
-        errors.setdefault(result["field"] or "form", []).append(result["message"])
-    return _form_page(values, errors), 200 if dry_run else 422
-
-
-def _form_page(
-    values: Mapping[str, list[str]], errors: Mapping[str, list[str]], *, checked: bool = False
-) -> str:
-    """The claim form (``claim_form``'s page) with what was posted and the messages."""
-    return claim_form_page(values, errors, checked=checked)
 
 
 def _batch(payload: dict[str, Any], writer: Writer, dry_run: bool) -> tuple[Response, int]:

@@ -43,16 +43,14 @@ from service.errors import (
     ClaimWithdrawnError,
     EntityNotFoundError,
     ShapeViolationError,
-    UnsupportedMediaTypeError,
 )
 from service.pages import Labels
 from service.rdf import DCTERMS, Literal, NamedNode
 from service.web._auth import current_editor, require_writer
 from service.web._services import services
-from service.web.views._asks import dry_run_flag, wants_json
-from service.web.views.claim_form import claim_form_page, form_state
+from service.web.views._asks import editing_body, wants_json
+from service.web.views.claim_form import claim_form_page, form_state, refused_claim
 
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 _WRITTEN = tuple[Response, int] | BaseResponse
 
 
@@ -80,21 +78,6 @@ def _claim_param(value: str | None) -> NamedNode:
         return NamedNode(iri)
     except ValueError as exc:
         raise BadRequestError(f"{text!r} is not the IRI of a claim") from exc
-
-
-def _body() -> tuple[dict[str, list[str]], Any, bool]:
-    """The posted values (form: name -> values), the JSON payload (or ``None``), dry run."""
-    if request.is_json:
-        return {}, request.get_json(silent=True), dry_run_flag(request.args.get("dry-run"))
-    if request.mimetype in _FORMS:
-        values = request.form.to_dict(flat=False)
-        dry_run = dry_run_flag(request.args.get("dry-run") or request.form.get("dry-run"))
-        return values, None, dry_run
-    raise UnsupportedMediaTypeError(
-        "send the fields as JSON (application/json) or as a form "
-        "(application/x-www-form-urlencoded or multipart/form-data)",
-        accepted=["application/json", *_FORMS],
-    )
 
 
 def _page(claim: NamedNode) -> str:
@@ -128,7 +111,7 @@ def new_version(slug: str) -> _WRITTEN | tuple[str, int]:
     writer = require_writer()
     claim = _claim(slug)
     as_json = wants_json()
-    values, payload, dry_run = _body()
+    values, payload, dry_run = editing_body()
     try:
         fields: ClaimFields = (
             claim_fields_from_json(payload) if payload is not None or request.is_json
@@ -136,10 +119,12 @@ def new_version(slug: str) -> _WRITTEN | tuple[str, int]:
         )  # fmt: skip
     except ClaimFieldsError as error:
         results = [FieldProblem(error.field, error.message).to_json(claim.value)]
-        return _refused_edit(slug, claim, results, values, as_json, dry_run)
+        return _refused_edit(slug, claim, results, values, as_json=as_json, dry_run=dry_run)
     outcome = edit_claim(services().writer, claim, fields, writer, dry_run=dry_run)
     if not outcome.conforms:
-        return _refused_edit(slug, claim, outcome.results(), values, as_json, dry_run)
+        return _refused_edit(
+            slug, claim, outcome.results(), values, as_json=as_json, dry_run=dry_run
+        )
     if dry_run:
         if as_json:
             return jsonify({"conforms": True, "results": []}), 200
@@ -176,25 +161,19 @@ def _refused_edit(
     claim: NamedNode,
     results: list[dict[str, Any]],
     values: Mapping[str, Sequence[str]],
+    *,
     as_json: bool,
     dry_run: bool,
 ) -> tuple[Response, int] | tuple[str, int]:
-    if as_json and dry_run:
-        return jsonify({"conforms": False, "results": results}), 200
-    if as_json:
-        raise ShapeViolationError(
-            "the new version was not written: "
-            + "; ".join(f"{r.get('field') or 'claim'}: {r.get('message')}" for r in results),
-            conforms=False,
-            results=results,
-        )
-    page = claim_form_page(
-        values,
+    return refused_claim(
         results,
+        values,
+        as_json=as_json,
+        dry_run=dry_run,
+        what="the new version was not written",
         action=f"/claims/{slug}/versions",
         heading=f"Edit claim {_identifier(claim)}",
     )
-    return page, 200 if dry_run else 422
 
 
 # -- a retraction ----------------------------------------------------------------------------
@@ -205,7 +184,9 @@ def retract(slug: str) -> _WRITTEN:
     writer = require_writer()
     claim = _claim(slug)
     as_json = wants_json()
-    values, payload, _dry_run = _body()
+    values, payload, dry_run = editing_body()
+    if dry_run:  # never taken as a retraction that writes: say so, and write nothing
+        raise BadRequestError("a retraction has no dry run (dry-run=true); nothing was withdrawn")
     if isinstance(payload, dict):
         reason = payload.get("reason")
         reason = reason if isinstance(reason, str) else ""
@@ -274,7 +255,7 @@ def create_review() -> _WRITTEN | tuple[str, int]:
     """A review of ``claim`` (a form field, or a JSON member) through the gate."""
     writer = require_writer()
     as_json = wants_json()
-    values, payload, dry_run = _body()
+    values, payload, dry_run = editing_body()
     if payload is not None:
         if not isinstance(payload, dict):
             raise BadRequestError("a review is a JSON object of fields")

@@ -21,6 +21,7 @@ from service.web._auth import (
     check_csrf,
     current_session,
     editor_access,
+    is_write_token,
     same_origin,
 )
 from service.web._services import services
@@ -71,7 +72,7 @@ def sign_in() -> Response | tuple[str, int]:
     editor = access.registry.verify(token) if token else None
     if editor is None:
         settings = services().settings
-        if settings.write_token and token == settings.write_token:
+        if is_write_token(token, settings):
             return _form(
                 401,
                 f"That is the server's write token (the {ADMINISTRATOR}'s, for programs); "
