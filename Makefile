@@ -11,7 +11,7 @@ BASE_IRI ?= http://$(HOST):$(PORT)/
 STAMP  := $(VENV)/.installed
 INPUTS := $(shell find data ontology shapes -type f 2>/dev/null)
 
-.PHONY: run test fast lint typecheck unit build bench clean chromium axe yasgui
+.PHONY: run test fast lint typecheck unit build bench clean chromium virtuoso axe yasgui
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -52,7 +52,7 @@ TEST_WORKERS ?= 2
 # worker, and each query, guard and server process a test starts, compiles Parley and
 # pytest's plugins from source again (5 s of every worker's start).
 PYCACHE = env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache
-unit: $(STAMP) chromium axe yasgui
+unit: $(STAMP) chromium virtuoso axe yasgui
 	$(PYCACHE) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test: lint typecheck unit
@@ -70,6 +70,21 @@ chromium:
 	  echo "Installing Chromium for the browser tests (apt-get)"; \
 	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+# Virtuoso, the second remote engine the HTTP suites run Parley on (tests/virtuoso.py):
+# Debian's binaries only (virtuoso-opensource-7-bin; the full package would start a system
+# service). Installed as Chromium is, when `virtuoso-t` is missing.
+virtuoso:
+	@if ! command -v virtuoso-t >/dev/null 2>&1 || ! command -v isql-vt >/dev/null 2>&1; then \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "Virtuoso is missing (the Virtuoso backend's tests need it) and there is no apt-get: install virtuoso-opensource-7-bin, then run make test again"; exit 1; \
+	  elif [ "$$(id -u)" -eq 0 ]; then as_root=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
+	  else echo "Virtuoso is missing (the Virtuoso backend's tests need it): run 'sudo apt-get install virtuoso-opensource-7-bin', then make test again"; exit 1; fi; \
+	  echo "Installing Virtuoso for the remote-store tests (apt-get)"; \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource-7-bin; \
 	fi
 
 # axe-core, the accessibility checker the page tests inject into each page (never from a

@@ -43,7 +43,8 @@ from urllib.parse import quote
 
 import httpx
 
-from bench.sparql import _free_port, _percentile, _serving, _token
+from bench._sparql_report import percentile as _percentile
+from bench.sparql import _free_port, _serving, _token
 from bench.synth import CLAIMS_PER_SOURCE, PROPOSITIONS, QUADS_PER_CLAIM, REVIEW_EVERY, generate
 from service.build import ModelFiles, load_ontology
 from service.rdf import RDF, RDFS, NamedNode, Quad, Vocab

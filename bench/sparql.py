@@ -19,6 +19,18 @@ its search index built).
 copy of the same data: the ``copy`` engine's query processes evaluate on such
 a copy, so that ratio is its own cost, like for like.
 
+``--virtuoso`` adds Virtuoso (Debian's 7.2, ``bench._virtuoso``: the tests' scratch
+server, the data bulk-loaded), queried directly, and ``parley serve --store-url`` on
+each remote store: on the ``oxigraph serve`` above and on that Virtuoso (the same
+flags; a remote store's queries are evaluated by the store, so its row in the PSS table
+is Parley's own processes and the store's is the store's row). Virtuoso's time to ready
+includes its bulk load; its queries are sent as a form (its 7.2 answers a bare
+``application/sparql-query`` body with a wrong Content-Length). The ratios then also put
+each ``parley-on-X`` against X, and Virtuoso against ``oxigraph serve``.
+``--remote-parley virtuoso`` (or ``none``) limits the ``parley-on-X`` servers: at 1M on a
+loaded machine, Parley on ``oxigraph serve`` took more than 6 minutes to build its search
+index over HTTP (``--remote-wait`` bounds the wait).
+
 ``--engine copy,checkpoint`` serves the data with one ``parley serve`` per
 query engine (``--query-engine``; each on its own hard-link copy of the store),
 measured side by side in the same rounds.
@@ -42,7 +54,6 @@ import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +66,16 @@ from pathlib import Path
 
 import httpx
 
+from bench._sparql_report import (
+    Served,
+    loadavg,
+    pss,
+    report,
+    report_ratios,
+    report_servers,
+    summary,
+)
+from bench._virtuoso import virtuoso as _virtuoso
 from bench.synth import WORDS, generate
 from service.rdf import NQUADS, DefaultGraph, Vocab
 from service.store import OxigraphStore
@@ -146,33 +167,21 @@ def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> d
                 if health.get("ready"):
                     seen.setdefault("ready", now)
                     return seen
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):  # ValueError: not JSON (not Parley there yet)
             pass
         time.sleep(0.05)
     raise RuntimeError(f"{url} did not answer")
 
 
-@dataclass
-class Served:
-    """A server the bench started: its process, and when it was ready."""
-
-    process: subprocess.Popen[bytes]
-    #: Seconds from its start until it answered, until it said its queries were ready
-    #: (Parley's query engine), and until it was ready (Parley: its search index built too).
-    up_s: float
-    queries_s: float
-    ready_s: float
-    pss_rest: int = 0
-    pss_run: int = 0
-
-
 @contextmanager
-def _serving(args: list[str], url: str, log: Path, env: dict[str, str]) -> Iterator[Served]:
+def _serving(
+    args: list[str], url: str, log: Path, env: dict[str, str], wait_s: float = 300
+) -> Iterator[Served]:
     started = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
-        seen = _wait(url, process)
+        seen = _wait(url, process, wait_s)
         yield Served(
             process, seen["up"] - started, seen["queries"] - started, seen["ready"] - started
         )
@@ -186,31 +195,35 @@ def _serving(args: list[str], url: str, log: Path, env: dict[str, str]) -> Itera
 
 
 def _drive(
-    endpoint: str, queries: dict[str, Callable[[random.Random], str]], seconds: float, seed: int
+    endpoint: str,
+    queries: dict[str, Callable[[random.Random], str]],
+    seconds: float,
+    seed: int,
+    *,
+    form: bool = False,
 ) -> dict[str, list[float]]:
     """4 clients send the mix's queries in turn for ``seconds``; latencies per query."""
     names = list(queries)
     latencies: dict[str, list[float]] = {name: [] for name in names}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
+    accept = {"Accept": "application/sparql-results+json"}
+    direct = {"Content-Type": "application/sparql-query", **accept}
 
     def client(number: int) -> None:
         rng = random.Random(seed * 100 + number)
         mine: list[tuple[str, float]] = []
         turn = number * len(names) // CLIENTS  # stagger: the clients start apart in the mix
-        with httpx.Client(timeout=120) as http:
+        with httpx.Client(timeout=600) as http:  # a regex through Parley on oxigraph at 1M: ~1 min
             while time.monotonic() < stop:
                 name = names[turn % len(names)]
                 turn += 1
                 query = queries[name](rng)
                 started = time.perf_counter()
-                response = http.post(
-                    endpoint,
-                    content=query.encode(),
-                    headers={
-                        "Content-Type": "application/sparql-query",
-                        "Accept": "application/sparql-results+json",
-                    },
+                response = (
+                    http.post(endpoint, data={"query": query}, headers=accept)
+                    if form
+                    else http.post(endpoint, content=query.encode(), headers=direct)
                 )
                 response.read()
                 mine.append((name, time.perf_counter() - started))
@@ -226,59 +239,6 @@ def _drive(
     for thread in threads:
         thread.join()
     return latencies
-
-
-def _percentile(values: list[float], q: int) -> float:
-    return (
-        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-        if len(values) > 1
-        else values[0]
-    )
-
-
-@dataclass
-class Measured:
-    qps: float
-    p50_ms: float
-    p99_ms: float
-    latencies: list[float]
-
-
-def _summary(latencies: list[float], seconds: float) -> Measured:
-    return Measured(
-        len(latencies) / seconds,
-        _percentile(latencies, 50) * 1000,
-        _percentile(latencies, 99) * 1000,
-        latencies,
-    )
-
-
-def _pss(pid: int) -> int:
-    """Bytes of proportional set size of ``pid`` and every process under it."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                parents[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-                )
-    tree, pending = [pid], [pid]
-    while pending:
-        parent = pending.pop()
-        children = [child for child, its in parents.items() if its == parent]
-        tree += children
-        pending += children
-    total = 0
-    for member in tree:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-    return total
-
-
-def _loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _build(
@@ -325,6 +285,23 @@ def main() -> None:
         "each, measured side by side",
     )
     parser.add_argument(
+        "--virtuoso",
+        action="store_true",
+        help="also measure Virtuoso directly, and `parley serve --store-url` on `oxigraph "
+        "serve` and on Virtuoso",
+    )
+    parser.add_argument(
+        "--remote-parley",
+        default="oxigraph,virtuoso",
+        help="with --virtuoso: the remote stores to run `parley serve --store-url` on",
+    )
+    parser.add_argument(
+        "--remote-wait",
+        type=float,
+        default=3600,
+        help="seconds a `parley serve --store-url` may take to be ready",
+    )
+    parser.add_argument(
         "--parley-args", default="", help="extra `parley serve` flags (experiments only)"
     )
     args = parser.parse_args()
@@ -334,10 +311,13 @@ def main() -> None:
     port_oxigraph, port_memory = _free_port(), _free_port()
     base = f"http://127.0.0.1:{ports[engines[0]]}/"  # one base IRI: the same data for all
     root = Path(tempfile.mkdtemp(prefix="parley-bench-"))
-    load_before = _loadavg()
+    load_before = loadavg()
     try:
         parley_stores, oxigraph_store, mix = _build(args.size, base, root, engines)
         queries = _queries(base, mix)
+        nquads = root / "data.nq"  # for Virtuoso's bulk loader, before a server opens the store
+        if args.virtuoso:
+            nquads.write_bytes(_nquads(oxigraph_store))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
         oxigraph_args = [
             str(bin_dir / "oxigraph"), "serve", "--location", str(oxigraph_store),
@@ -349,13 +329,8 @@ def main() -> None:
         with contextlib.ExitStack() as servers:
             for engine in engines:  # one at a time: each is timed to ready on its own
                 url = f"http://127.0.0.1:{ports[engine]}/"
-                parley_args = [
-                    str(bin_dir / "parley"), "serve", "--store", str(parley_stores[engine]),
-                    "--port", str(ports[engine]), "--base-iri", base, "--query-engine", engine,
-                    "--query-timeout", "30", "--query-workers", "4",
-                    "--max-concurrent-queries", "8", "--rate-limit", "1000000",
-                    "--write-token-file", str(_token(root)), *args.parley_args.split(),
-                ]  # fmt: skip
+                where = ["--store", str(parley_stores[engine]), "--query-engine", engine]
+                parley_args = _parley_args(where, ports[engine], base, root, args.parley_args)
                 log = root / f"p-{engine}.log"
                 served[f"parley-{engine}"] = servers.enter_context(
                     _serving(parley_args, url + "health", log, env)
@@ -379,22 +354,58 @@ def main() -> None:
                 memory.queries_s = memory.ready_s = time.monotonic() - started  # data in
                 served["oxigraph-mem"] = memory
                 endpoints["oxigraph-mem"] = memory_url + "query"
+            if args.virtuoso:
+                on_stores = {"oxigraph": ["--store-url", oxigraph_url + "sparql"]}
+                virtuoso = servers.enter_context(_virtuoso(root / "virtuoso", nquads=nquads))
+                served["virtuoso"] = Served(
+                    virtuoso.server.process, virtuoso.up_s, virtuoso.ready_s, virtuoso.ready_s
+                )
+                endpoints["virtuoso"] = virtuoso.server.sparql_url
+                on_stores["virtuoso"] = [
+                    "--store-url", virtuoso.server.sparql_url,
+                    "--store-gsp-url", virtuoso.server.gsp_url,
+                ]  # fmt: skip
+                for store, where in on_stores.items():
+                    if store not in args.remote_parley.split(","):
+                        continue
+                    port = _free_port()
+                    url = f"http://127.0.0.1:{port}/"
+                    parley_args = _parley_args(where, port, base, root, args.parley_args)
+                    # Ready once its search index is built, over HTTP: more than 6 minutes
+                    # on `oxigraph serve` at 1M on a loaded machine.
+                    log = root / f"p-{store}.log"
+                    served[f"parley-on-{store}"] = servers.enter_context(
+                        _serving(parley_args, url + "health", log, env, args.remote_wait)
+                    )
+                    endpoints[f"parley-on-{store}"] = url + "sparql"
             for server in served.values():
-                server.pss_rest = _pss(server.process.pid)
+                server.pss_rest = pss(server.process.pid)
             collected = _measure(endpoints, queries, args.rounds, args.seconds)
             for server in served.values():
-                server.pss_run = _pss(server.process.pid)
+                server.pss_run = pss(server.process.pid)
         total_seconds = args.seconds * args.rounds
         results = {
-            server: {name: _summary(values, total_seconds) for name, values in per_query.items()}
+            server: {name: summary(values, total_seconds) for name, values in per_query.items()}
             for server, per_query in collected.items()
         }
-        _report(args.size, results, total_seconds)
-        _report_servers(served)
-        print(f"loadavg before={load_before} after={_loadavg()}")
-        _report_ratios(results, total_seconds)
+        report(args.size, CLIENTS, results, total_seconds)
+        report_servers(served)
+        print(f"loadavg before={load_before} after={loadavg()}")
+        report_ratios(results, total_seconds)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _parley_args(where: list[str], port: int, base: str, root: Path, extra: str) -> list[str]:
+    """`parley serve` on ``where`` (a store and its engine, or a remote store's URLs), every
+    protection on."""
+    return [
+        str(Path(sys.executable).parent / "parley"), "serve", *where,
+        "--port", str(port), "--base-iri", base,
+        "--query-timeout", "30", "--query-workers", "4",
+        "--max-concurrent-queries", "8", "--rate-limit", "1000000",
+        "--write-token-file", str(_token(root)), *extra.split(),
+    ]  # fmt: skip
 
 
 def _measure(
@@ -408,80 +419,39 @@ def _measure(
     collected: dict[str, dict[str, list[float]]] = {
         server: {name: [] for name in queries} for server in endpoints
     }
-    for endpoint in endpoints.values():  # warm-up: caches, connections, query processes
-        _drive(endpoint, queries, 1.0, seed=0)
+    for server, endpoint in endpoints.items():  # warm-up: caches, connections, processes
+        _drive(endpoint, queries, 1.0, seed=0, form=server == "virtuoso")
     for round_ in range(rounds):
         order = list(endpoints) if round_ % 2 == 0 else list(reversed(endpoints))
         for server in order:
-            for name, values in _drive(endpoints[server], queries, seconds, round_ + 1).items():
+            measured = _drive(
+                endpoints[server], queries, seconds, round_ + 1, form=server == "virtuoso"
+            )
+            for name, values in measured.items():
                 collected[server][name].extend(values)
     return collected
 
 
 def _load_over_http(store: Path, url: str) -> None:
     """Put the store's quads into an (empty) `oxigraph serve` through its /store endpoint."""
-    source = OxigraphStore.open_read_only(store, Vocab("http://127.0.0.1/"))
-    data = source.serialize_graph(DefaultGraph(), NQUADS)  # every graph: N-Quads dumps all
-    source.close()
     response = httpx.post(
-        url, content=data, headers={"Content-Type": NQUADS.media_type}, timeout=600
+        url, content=_nquads(store), headers={"Content-Type": NQUADS.media_type}, timeout=600
     )
     response.raise_for_status()
+
+
+def _nquads(store: Path) -> bytes:
+    source = OxigraphStore.open_read_only(store, Vocab("http://127.0.0.1/"))
+    try:
+        return source.serialize_graph(DefaultGraph(), NQUADS)  # every graph: N-Quads dumps all
+    finally:
+        source.close()
 
 
 def _token(root: Path) -> Path:
     path = root / "token"
     path.write_text("bench-token")
     return path
-
-
-def _totals(results: dict[str, dict[str, Measured]], seconds: float) -> dict[str, Measured]:
-    """Each server's requests per second and p99 over the whole mix."""
-    totals = {}
-    for server, measured in results.items():
-        latencies = [x for m in measured.values() for x in m.latencies]
-        totals[server] = _summary(latencies, seconds)
-    return totals
-
-
-def _report(size: int, results: dict[str, dict[str, Measured]], seconds: float) -> None:
-    print(f"size={size} clients={CLIENTS} seconds_per_server={seconds:g}")
-    print(f"{'query':<22} {'server':<18} {'qps':>9} {'p50 ms':>9} {'p99 ms':>9}")
-    for name in next(iter(results.values())):
-        for server in results:
-            m = results[server][name]
-            print(f"{name:<22} {server:<18} {m.qps:>9.1f} {m.p50_ms:>9.2f} {m.p99_ms:>9.2f}")
-    for server, m in _totals(results, seconds).items():
-        print(f"{'all':<22} {server:<18} {m.qps:>9.1f} {'':>9} {m.p99_ms:>9.2f}")
-
-
-def _report_servers(served: dict[str, Served]) -> None:
-    mib = 1 << 20
-    print(
-        f"{'server':<18} {'up s':>7} {'queries s':>10} {'ready s':>8} {'PSS rest MiB':>13} "
-        f"{'PSS run MiB':>12}"
-    )
-    for name, s in served.items():
-        print(
-            f"{name:<18} {s.up_s:>7.2f} {s.queries_s:>10.2f} {s.ready_s:>8.2f} "
-            f"{s.pss_rest / mib:>13.0f} {s.pss_run / mib:>12.0f}"
-        )
-
-
-def _report_ratios(results: dict[str, dict[str, Measured]], seconds: float) -> None:
-    """Each Parley server's ratios: against `oxigraph serve` in memory (like for like with
-    the copy), then on disk (the decision's line)."""
-    totals = _totals(results, seconds)
-    for server in (s for s in totals if s.startswith("parley")):
-        parley = totals[server]
-        for against, label in (("oxigraph-mem", "in memory"), ("oxigraph", "on disk")):
-            if against in totals:
-                ratio_qps = parley.qps / totals[against].qps
-                ratio_p99 = parley.p99_ms / totals[against].p99_ms
-                print(
-                    f"{server} against oxigraph {label}: "
-                    f"ratio_qps={ratio_qps:.2f} ratio_p99={ratio_p99:.2f}"
-                )
 
 
 if __name__ == "__main__":

@@ -36,13 +36,15 @@ into these at the one module that imports each engine.
     ├── UnsupportedMediaTypeError (415)
     ├── ShapeViolationError (422)     the write breaks the shapes; carries the report
     ├── TooManyRequestsError (429)
+    ├── ClientGoneError (499)         the client hung up; its query was stopped
     ├── ServiceUnavailableError (503)
     │   ├── QueryTimeoutError         the query ran past its time limit and was stopped
     │   ├── ValidationTimeoutError    a validation ran past its time limit and was stopped
     │   ├── OverloadedError           too many queries at once
     │   ├── StoreUnavailableError     the store (local or remote) cannot be reached
     │   │   ├── StoreAnswerError      a remote store's answer broke off mid-way
-    │   │   └── StoreLoadingError     the query processes' copy of the store is loading
+    │   │   ├── StoreLoadingError     the query processes' copy of the store is loading
+    │   │   └── HalfWrittenError      a commit applied in part waits to be completed
     │   └── WriteConflictError        other replicas kept writing first; try again
     ├── StoreError (500)              the store failed
     └── ConfigError (500)             invalid settings, raised at start-up
@@ -281,6 +283,17 @@ class TooManyRequestsError(ParleyError):
     slug = "rate-limited"
 
 
+class ClientGoneError(ParleyError):
+    """The client closed its connection before its query was answered, and the query's
+    evaluation was stopped: nobody was left to read the answer. Nobody receives this
+    problem either; its status (499, nginx's "client closed request") is for the access
+    log and the metrics."""
+
+    status = 499
+    title = "Client closed request"
+    slug = "client-gone"
+
+
 class ServiceUnavailableError(ParleyError):
     """The service cannot answer now; retrying later may succeed."""
 
@@ -341,6 +354,15 @@ class StoreLoadingError(StoreUnavailableError):
 
     title = "Store copy loading"
     slug = "store-loading"
+
+
+class HalfWrittenError(StoreUnavailableError):
+    """A commit to a store whose update requests are not all or nothing (Virtuoso) was
+    applied in part and could not be completed yet: writes are refused until it is (the
+    next write completes it)."""
+
+    title = "Store half-written"
+    slug = "store-half-written"
 
 
 class WriteConflictError(ServiceUnavailableError):

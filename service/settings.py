@@ -93,6 +93,10 @@ class Settings:
     #: Live streams of changes (``GET /changes`` as Server-Sent Events) open at once; each
     #: holds a server thread of its own (added to ``threads``). Past it: 503 + Retry-After.
     max_change_streams: int = 2
+    #: Stop a query whose client has hung up instead of running it on to its time limit:
+    #: ``parley serve`` then serves through Granian's ASGI interface, which says when a
+    #: connection closes, at a cost in CPU per request (``service.web._asgi``).
+    stop_abandoned_queries: bool = False
     log_level: str = "INFO"
     log_format: LogFormat = "text"
     #: Remote SPARQL store (query endpoint); ``None`` uses the embedded store.
@@ -193,6 +197,7 @@ ENV_NAMES: Mapping[str, str] = types.MappingProxyType(
         "outbound_allow": "PARLEY_OUTBOUND_ALLOW",
         "threads": "PARLEY_THREADS",
         "max_change_streams": "PARLEY_MAX_CHANGE_STREAMS",
+        "stop_abandoned_queries": "PARLEY_STOP_ABANDONED_QUERIES",
         "log_level": "PARLEY_LOG_LEVEL",
         "log_format": "PARLEY_LOG_FORMAT",
         "store_url": "PARLEY_STORE_URL",

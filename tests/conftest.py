@@ -58,6 +58,7 @@ SERVER_FIXTURES = frozenset(
         "oxigraph",  # test_remote_commit: an `oxigraph serve`
         "built",  # test_remote_store: `parley build --store-url`, then a server on it
         "replicas",  # test_remote_store: two servers on one `oxigraph serve`
+        "virtuoso",  # test_virtuoso: a Virtuoso of its own
     }
 )
 
@@ -66,7 +67,7 @@ def starts_a_server(item: pytest.Item) -> bool:
     """Whether the test starts a real server through its fixtures."""
     fixtures = set(getattr(item, "fixturenames", ()))
     callspec = getattr(item, "callspec", None)
-    remote = callspec is not None and callspec.params.get("backend") == "remote"
+    remote = callspec is not None and callspec.params.get("backend") in ("remote", "virtuoso")
     return remote or bool(fixtures & SERVER_FIXTURES)
 
 
@@ -82,43 +83,64 @@ LONGEST_FIRST = (
     "test_journal.py",
     "test_gate_http.py",
     "test_pages_paging.py",
-    "test_w3c_query.py",
     "test_openapi.py",
+    "test_w3c_query.py",
     "test_gate.py",
+    "test_shapes.py",
+    "test_incremental.py",
+    "test_bad_input.py",
     "test_claim_history.py",
     "test_endpoint_guards.py",
     "test_editors.py",
-    "test_incremental.py",
-    "test_shapes.py",
-    "test_mark_browser.py",
-    "test_bad_input.py",
-    "test_pages_record.py",
+    "test_sources_write.py",
+    "test_build.py",
     "test_changes.py",
-    "test_cli_server.py",
+    "test_shacl_w3c.py",
     "test_graph_names.py",
-    "test_pages_entities.py",
     "test_load.py",
-    "test_outbound.py",
-    "test_pages_home.py",
     "test_pages_claims.py",
+    "test_pages_record.py",
+    "test_cli_server.py",
+    "test_claims_write.py",
+    "test_outbound.py",
+    "test_pages_entities.py",
     "test_review_rules.py",
     "test_shape_form.py",
-    "test_backup.py",
-    "test_resilience.py",
-    "test_w3c_protocol.py",
-    "test_shacl_w3c.py",
-    "test_build.py",
+    "test_routes.py",
+    "test_middleware.py",
     "test_hardening.py",
+    "test_pages_home.py",
+    "test_mark_browser.py",
     "test_browse_http.py",
-    "test_positions.py",
+    "test_w3c_protocol.py",
     "test_pages_pictures.py",
+    "test_backup.py",
+    "test_positions.py",
+    "test_resilience.py",
 )
+
+
+#: Backend-suite tests that cannot pass on Virtuoso, with the reason (docs/engines.md, "Test
+#: cases that cannot pass on Virtuoso"): each runs there as a strict expected failure, so it
+#: is never skipped and an XPASS says it was mended.
+VIRTUOSO_CANNOT = {
+    "tests/test_endpoint_guards.py::test_failing_update_changes_nothing": (
+        "Virtuoso 7.2 answers `GRAPH <g> { ... }` with one empty solution when <g> is not "
+        "among the request's named-graph-uri (ASK is true, COUNT(*) is 1; measured), so the "
+        "test's ASK on a graph the refused update never wrote says true; nothing was written"
+    ),
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if starts_a_server(item):
             item.add_marker(pytest.mark.server)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "virtuoso":
+            reason = VIRTUOSO_CANNOT.get(item.nodeid.split("[", 1)[0])
+            if reason is not None:
+                item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
     if os.environ.get("PYTEST_XDIST_WORKER") is not None:
         # Only where a worker collects: in one process pytest's own order, which runs one
         # backend's tests before the other's, is kept (each module's order is kept here).
@@ -300,7 +322,7 @@ def site(
     """The session's model over HTTP, read-only use, on each backend: the app in-process on
     a copy of the built store (embedded; its query processes stopped at the end), or the
     real `server` (remote)."""
-    if backend == "remote":
+    if backend != "embedded":
         yield request.getfixturevalue("server")
         return
     store = copy_store(built_store, tmp_path_factory.mktemp("site") / "store", base_iri)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import httpx
 import pytest
@@ -45,6 +45,9 @@ from service.store import GraphStore, OxigraphStore
 from service.web import create_app
 from service.web._services import EXTENSION, Services
 
+if TYPE_CHECKING:
+    from tests.virtuoso import VirtuosoProcess
+
 #: Where the W3C test suites live (a sibling of the checkout, as in CI).
 CONFORMANCE_DIR = Path(
     os.environ.get("PARLEY_CONFORMANCE_DIR", PROJECT_ROOT.parent / "shared" / "conformance")
@@ -57,7 +60,7 @@ PARLEY = str(Path(sys.executable).with_name("parley"))
 #: The Oxigraph server (PyPI package ``oxigraph``, a dev dependency), the remote store.
 OXIGRAPH = str(Path(sys.executable).with_name("oxigraph"))
 #: The store backends every HTTP test runs on (the ids of the parametrised fixtures).
-BACKENDS = ("embedded", "remote")
+BACKENDS = ("embedded", "remote", "virtuoso")
 #: A five-way cross product over the 60 test triples: 778 million solutions to count (on
 #: the test's predicate only, so what else a store holds does not change its size).
 CROSS_PRODUCT = (
@@ -355,6 +358,7 @@ class ServerProcess:
     env: dict[str, str] = field(default_factory=dict)
     backend: str = "embedded"
     oxigraph: OxigraphProcess | None = None
+    virtuoso: VirtuosoProcess | None = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -374,6 +378,8 @@ class ServerProcess:
         _terminate(self.process)
         if self.oxigraph is not None:
             self.oxigraph.stop()
+        if self.virtuoso is not None:
+            self.virtuoso.stop()
 
 
 def _log_lines_with(log_path: Path, text: str, timeout: float) -> list[str]:
@@ -457,6 +463,8 @@ def start_backend(
     empty) and reaches it by URL. The returned server stops its `oxigraph serve` with it."""
     if backend == "embedded":
         return start_server(store, port=port, log_dir=log_dir, extra_args=extra_args, env=env)
+    if backend == "virtuoso":
+        return _start_on_virtuoso(store, port=port, log_dir=log_dir, extra_args=extra_args, env=env)
     if backend != "remote":
         raise ValueError(f"unknown backend {backend!r}")
     oxigraph = start_oxigraph(store, port=free_port(), log_dir=log_dir, args=oxigraph_args)
@@ -473,6 +481,40 @@ def start_backend(
         oxigraph.stop()
         raise
     server.oxigraph = oxigraph
+    return server
+
+
+def _start_on_virtuoso(
+    store: Path,
+    *,
+    port: int,
+    log_dir: Path,
+    extra_args: tuple[str, ...],
+    env: dict[str, str] | None,
+) -> ServerProcess:
+    """`parley serve` on a Virtuoso (``tests.virtuoso``) that holds the quads of the store
+    directory ``store`` (none when it is missing), its Graph Store endpoint given."""
+    from tests.virtuoso import start_virtuoso
+
+    base_iri = base_for(port)
+    virtuoso = start_virtuoso(log_dir / f"virtuoso-{port}", store=store, base_iri=base_iri)
+    try:
+        server = start_server(
+            None,
+            port=port,
+            log_dir=log_dir,
+            extra_args=("--store-gsp-url", virtuoso.gsp_url, *extra_args),
+            env=env,
+            store_url=virtuoso.sparql_url,
+            # Parley reads the whole model from the store as it starts (the gate's model,
+            # the search index): seconds on Virtuoso, more on a machine busy with tests.
+            wait_s=90.0,
+        )
+    except BaseException:
+        virtuoso.stop()
+        raise
+    server.backend = "virtuoso"
+    server.virtuoso = virtuoso
     return server
 
 
@@ -556,7 +598,7 @@ def start_site(
     port = port or free_port()
     if backend == "embedded":
         return open_app(store, base_for(port), **fields)
-    if backend != "remote":
+    if backend not in ("remote", "virtuoso"):
         raise ValueError(f"unknown backend {backend!r}")
     return start_backend(
         backend,

@@ -308,8 +308,9 @@ def history_quad(site: AppSite | ServerProcess, base_iri: str) -> Iterator[Quad]
     if isinstance(site, AppSite):
         store: GraphStore = site.services.store
     else:
-        assert site.oxigraph is not None
-        store = RemoteStore.connect(Settings(store_url=site.oxigraph.sparql_url), vocab)
+        remote = site.oxigraph or site.virtuoso
+        assert remote is not None
+        store = RemoteStore.connect(Settings(store_url=remote.sparql_url), vocab)
     of = Quad(quad.subject, DCTERMS.isVersionOf, NamedNode(base_iri + C17), vocab.history_graph)
     store.commit(ChangeSet(insert=[quad, of]))
     yield quad

@@ -111,6 +111,9 @@ def _evaluators(site: Site) -> dict[int, int]:
     if isinstance(site, ServerProcess) and site.oxigraph is not None:
         pid = site.oxigraph.process.pid
         return {pid: _ticks(pid)}
+    if isinstance(site, ServerProcess) and site.virtuoso is not None:
+        pid = site.virtuoso.process.pid
+        return {pid: _ticks(pid)}
     return _descendants(_parley_pid(site))
 
 

@@ -15,8 +15,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.errors import OntologyStatementError, ProtectedGraphError, ShapeViolationError
+from service.gate import ShaclValidator
 from service.gate._write_gate import GateModel, WriteGate
-from service.rdf import RDF, TURTLE, XSD, BlankNode, Literal, NamedNode, Quad, Vocab, parse
+from service.rdf import (
+    RDF,
+    TURTLE,
+    XSD,
+    BlankNode,
+    Literal,
+    NamedNode,
+    Quad,
+    Vocab,
+    parse,
+    to_rdflib,
+)
 from service.reasoning import closure, infer_change
 from service.store import ChangeSet, OxigraphStore
 from tests import gatekit
@@ -128,6 +140,31 @@ def test_in_context_verdict_on_a_relation_stated_the_other_way(gate: WriteGate) 
     assert {(r.focus_node, r.source_shape) for r in in_context.results} == {
         (f"<{c2.value}>", f"<{BASE}shapes#ClaimShape-label>")
     }
+
+
+def test_validating_focus_nodes_gives_the_whole_verdict_about_them(store: OxigraphStore) -> None:
+    """``ShaclValidator.validate`` with focus nodes (``parley validate`` without a store)
+    evaluates only their shapes: the results about them are those of the whole data's
+    validation. Every broken and valid example at once; the invalid ones' nodes in focus."""
+    data = [*gatekit.data_quads(store), *(q for _name, quads in POOL for q in quads)]
+    shapes = list(store.quads(None, None, None, VOCAB.shapes_graph))
+    validator = ShaclValidator(
+        to_rdflib(shapes), list(store.quads(None, None, None, VOCAB.ontology_graph))
+    )
+    focus = {
+        term
+        for name, quads in POOL
+        if name.endswith("-invalid")
+        for q in quads
+        for term in (q.subject, q.object)
+        if isinstance(term, NamedNode)
+    }
+    wanted = {f"<{node.value}>" for node in focus}
+    whole = [r for r in validator.validate(data).results if r.focus_node in wanted]
+    focused = validator.validate(data, focus_nodes=focus)
+    assert whole, "the broken examples break the shapes"
+    assert focused.results == tuple(whole)
+    assert not focused.conforms
 
 
 # -- every shape, through the gate API ---------------------------------------------

@@ -1,4 +1,5 @@
-"""Parley on a remote SPARQL store: real `oxigraph serve` processes, real `parley` processes.
+"""Parley on a remote SPARQL store: real `oxigraph serve` and Virtuoso processes, real
+`parley` processes.
 
 ``parley build --store-url`` loads the model through the protocol; two Parley replicas
 share one store under concurrent writers and lose nothing, never interleave, and find
@@ -45,6 +46,7 @@ from tests.support import (
     start_oxigraph,
     start_server,
 )
+from tests.virtuoso import VirtuosoProcess, start_virtuoso
 
 pytestmark = pytest.mark.server
 
@@ -53,6 +55,22 @@ UPDATE = {"Content-Type": "application/sparql-update"}
 #: How long another replica may take to see a write (search catch-up), at most.
 CATCH_UP_S = 10.0
 STALE = "http://example.org/stale"
+#: The store engines the build and the replicas run on.
+ENGINES = ("oxigraph", "virtuoso")
+StoreProcess = OxigraphProcess | VirtuosoProcess
+
+
+def start_store(engine: str, root: Path, store: Path | None, base_iri: str) -> StoreProcess:
+    """An `oxigraph serve` or a Virtuoso holding the pyoxigraph store ``store`` (when given;
+    empty otherwise), with a row cap above the tests' dumps."""
+    if engine == "virtuoso":
+        return start_virtuoso(root / "virtuoso", store=store, base_iri=base_iri, max_rows=100_000)
+    return start_oxigraph(store or root / "store", port=free_port(), log_dir=root)
+
+
+def gsp_args(store: StoreProcess) -> tuple[str, ...]:
+    """``--store-gsp-url`` for a store that has a Graph Store endpoint Parley is given."""
+    return ("--store-gsp-url", store.gsp_url) if isinstance(store, VirtuosoProcess) else ()
 
 
 def select(server: ServerProcess, query: str) -> list[dict[str, str]]:
@@ -91,33 +109,38 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> None:
 @dataclass
 class Built:
     server: ServerProcess
-    oxigraph: OxigraphProcess
+    store: StoreProcess
     output: str
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    """The project's model built into an `oxigraph serve` through the protocol, served by
-    a Parley process on it."""
-    root = tmp_path_factory.mktemp("remote-build")
-    oxigraph = start_oxigraph(root / "store", port=free_port(), log_dir=root)
+@pytest.fixture(scope="module", params=ENGINES)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Built]:
+    """The project's model built into a store through the protocols (Virtuoso: its Graph
+    Store endpoint), served by a Parley process on it."""
+    root = tmp_path_factory.mktemp(f"remote-build-{request.param}")
+    port = free_port()
+    store = start_store(request.param, root, None, base_for(port))
     try:
         stale = f"INSERT DATA {{ GRAPH <{STALE}> {{ <{STALE}> <{STALE}> 1 }} }}"
-        assert httpx.post(oxigraph.sparql_url, content=stale, headers=UPDATE).is_success
-        port = free_port()
+        assert httpx.post(store.sparql_url, content=stale, headers=UPDATE).is_success
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-        args = ["build", "--store-url", oxigraph.sparql_url, "--base-iri", base_for(port)]
+        args = ["build", "--store-url", store.sparql_url, *gsp_args(store)]
+        args += ["--base-iri", base_for(port)]
         result = subprocess.run(
             [PARLEY, *args], capture_output=True, text=True, env=env, timeout=900, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
-        server = start_server(None, port=port, log_dir=root, store_url=oxigraph.sparql_url)
+        server = start_server(
+            None, port=port, log_dir=root, store_url=store.sparql_url, extra_args=gsp_args(store)
+        )
     except BaseException:
-        oxigraph.stop()
+        store.stop()
         raise
-    yield Built(server, oxigraph, result.stdout + result.stderr)
+    yield Built(server, store, result.stdout + result.stderr)
     server.stop()
-    oxigraph.stop()
+    store.stop()
 
 
 def graph_sizes(rows: list[dict[str, str]], base: str) -> dict[str, int]:
@@ -136,20 +159,21 @@ def test_build_through_the_protocol_holds_the_model(
     built: Built, model_store: OxigraphStore, base_iri: str
 ) -> None:
     """The same graphs, of the same sizes, and the same claims as the embedded build."""
-    assert f"Store written to {built.oxigraph.sparql_url}" in built.output
+    assert f"Store written to {built.store.sparql_url}" in built.output
     embedded = [{k: v.value for k, v in row.items()} for row in model_store.select(SIZES)]
     remote = select(built.server, SIZES)
     assert graph_sizes(remote, built.server.url) == graph_sizes(embedded, base_iri)
     claims = {row["id"] for row in select(built.server, CLAIM_IDS)}
     assert len(claims) > 40
     assert claims == {row["id"].value for row in model_store.select(CLAIM_IDS)}
-    # The build emptied the store first: what it held before is gone.
-    ask = httpx.get(
-        built.oxigraph.sparql_url,
-        params={"query": f"ASK {{ GRAPH ?g {{ <{STALE}> ?p ?o }} }}"},
+    # The build emptied the store first: what it held before is gone (Virtuoso's DROP ALL
+    # keeps every graph: the build drops them one by one).
+    count = httpx.post(
+        built.store.sparql_url,
+        data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ <{STALE}> ?p ?o }} }}"},
         headers=JSON_RESULTS,
     )
-    assert ask.json()["boolean"] is False
+    assert count.json()["results"]["bindings"][0]["n"]["value"] == "0"
 
 
 def test_pages_render_from_the_remote_store(built: Built) -> None:
@@ -179,19 +203,21 @@ def test_pages_render_from_the_remote_store(built: Built) -> None:
 class Replicas:
     a: ServerProcess
     b: ServerProcess
-    oxigraph: OxigraphProcess
+    store: StoreProcess
     vocab: Vocab
 
 
-@pytest.fixture(scope="module")
-def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
-    """Two Parley processes (one base IRI, A's URL) on one `oxigraph serve` holding the
-    gate's fixture model."""
-    root = tmp_path_factory.mktemp("replicas")
+@pytest.fixture(scope="module", params=ENGINES)
+def replicas(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Replicas]:
+    """Two Parley processes (one base IRI, A's URL) on one store (`oxigraph serve`,
+    Virtuoso) holding the gate's fixture model."""
+    root = tmp_path_factory.mktemp(f"replicas-{request.param}")
     port_a, port_b = free_port(), free_port()
     vocab = Vocab(base_for(port_a))
-    store = build_fixture(root / "store", vocab.base)
-    oxigraph = start_oxigraph(store, port=free_port(), log_dir=root)
+    model = build_fixture(root / "store", vocab.base)
+    server_store = start_store(request.param, root, model, vocab.base)
     started: list[ServerProcess] = []
     try:
         for port in (port_a, port_b):
@@ -200,15 +226,15 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
                     None,
                     port=port,
                     log_dir=root,
-                    store_url=oxigraph.sparql_url,
+                    store_url=server_store.sparql_url,
                     base_iri=vocab.base,
                 )
             )
-        yield Replicas(started[0], started[1], oxigraph, vocab)
+        yield Replicas(started[0], started[1], server_store, vocab)
     finally:
         for server in started:
             server.stop()
-        oxigraph.stop()
+        server_store.stop()
 
 
 def claim_body(token: str, claim_type: str = "type-evaluative") -> bytes:
@@ -400,8 +426,8 @@ def bulk_write(vocab: Vocab, token: str) -> bytes:
 
 def test_the_store_disappearing_gives_503_and_service_resumes(replicas: Replicas) -> None:
     """Last on the replicas: the store is killed (SIGKILL) under a write, then restarted."""
-    a, b, oxigraph, vocab = replicas.a, replicas.b, replicas.oxigraph, replicas.vocab
-    before = oxigraph.dump()
+    a, b, store, vocab = replicas.a, replicas.b, replicas.store, replicas.vocab
+    before = store.dump()
     answers: list[httpx.Response] = []
 
     def big_write() -> None:
@@ -413,7 +439,7 @@ def test_the_store_disappearing_gives_503_and_service_resumes(replicas: Replicas
     thread = threading.Thread(target=big_write)
     thread.start()
     time.sleep(0.3)
-    oxigraph.kill()
+    store.kill()
     thread.join(timeout=120)
     [in_flight] = answers
     if in_flight.status_code != 201:
@@ -429,11 +455,11 @@ def test_the_store_disappearing_gives_503_and_service_resumes(replicas: Replicas
         assert html_page.headers["Content-Type"].startswith("text/html")
         write = post_data(http, a, claim_body("lost"))
         assert_problem(write, 503, "store-unavailable")
-    oxigraph.restart()
+    store.restart()
     # The write lease the interrupted write took (Parley's lock, which lapses by itself) is
     # no data: it is left out of the comparison.
     lease = f"<{vocab.base}.well-known/parley/store-state#lease> "
-    after = {line for line in oxigraph.dump() if not line.startswith(lease)}
+    after = {line for line in store.dump() if not line.startswith(lease)}
     before = {line for line in before if not line.startswith(lease)}
 
     def mentions(iri: str) -> bool:
@@ -462,7 +488,7 @@ def test_the_store_disappearing_gives_503_and_service_resumes(replicas: Replicas
     )
     # The lease left behind by the interrupted write was released by its process's next
     # write, not left to lapse.
-    assert not any(line.startswith(lease) for line in oxigraph.dump())
+    assert not any(line.startswith(lease) for line in store.dump())
     assert_store_holds_the_shapes(replicas)
 
 

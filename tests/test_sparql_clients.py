@@ -7,6 +7,7 @@ The module's data lives in its own graph of the session server, removed at the e
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,7 +57,10 @@ def _wrapper(server: ServerProcess) -> SPARQLWrapper:
     return SPARQLWrapper(server.url + "sparql")
 
 
-NAMES = "SELECT ?s ?name WHERE { ?s <http://example.org/clients/name> ?name } ORDER BY ?name"
+#: Ordered by the names' text: SPARQL leaves the order of a plain literal ("Bob") and a
+#: language-tagged one ("Alice"@en) to the engine (Oxigraph puts "Alice"@en first,
+#: Virtuoso "Bob").
+NAMES = "SELECT ?s ?name WHERE { ?s <http://example.org/clients/name> ?name } ORDER BY STR(?name)"
 
 
 def test_sparqlwrapper_json(served: ServerProcess) -> None:
@@ -150,6 +154,24 @@ def test_service_description(served: ServerProcess) -> None:
     page = httpx.get(served.url + "sparql", headers={"Accept": "text/html,*/*;q=0.8"})
     assert page.headers["content-type"].startswith("text/html")
     assert "<form" in page.text
+
+
+def test_health_names_the_engine_and_its_limits(served: ServerProcess) -> None:
+    engine = httpx.get(served.url + "health").json()["engine"]
+    if served.backend == "virtuoso":
+        assert engine["name"] == "Virtuoso"
+        assert served.virtuoso is not None
+        # What Parley reads from the store is what its virtuoso.ini says.
+        ini = (served.virtuoso.root / "virtuoso.ini").read_text()
+        rows = re.search(r"^ResultSetMaxRows\s*=\s*(\d+)", ini, re.MULTILINE)
+        seconds = re.search(r"^MaxQueryExecutionTime\s*=\s*(\d+)", ini, re.MULTILINE)
+        assert rows is not None
+        assert seconds is not None
+        assert (engine["max_rows"], engine["max_time_s"]) == (int(rows[1]), int(seconds[1]))
+        assert f"row cap {rows[1]}" in engine["about"]
+    else:
+        assert engine["name"] == "Oxigraph"
+        assert "max_rows" not in engine
 
 
 def test_void_has_live_statistics(served: ServerProcess) -> None:

@@ -345,8 +345,9 @@ def test_hostile_work_is_killed_at_the_limit_while_the_server_answers(
 ) -> None:
     services = guarded.services
     version, count = services.store.version(), services.store.count()
+    # The query copy is ready (``_ready``) a moment before its first query process is forked.
+    _until(lambda: bool(door.processes(services)), "a process for the work is running")
     workers = door.processes(services)
-    assert workers
     hostile = Hostile(guarded, lambda http: door.send(guarded, http))
     _until(lambda: services.guard.running() > 0, "the hostile request is admitted")
     # The process that took the work may be new (a query after an earlier test's write is

@@ -211,10 +211,12 @@ def type_chips(store: GraphStore, labels: Labels, desc: Description) -> list[Typ
     every = desc.types()
     if not every:
         return []
-    values = " ".join(str(t) for t in every)
+    # One path per type, each from a fixed start: Virtuoso walks a path only from a
+    # constant (``VALUES ?t {…} ?t rdfs:subClassOf+ ?super`` fails there, "transitive
+    # start not given").
+    each = " UNION ".join(f"{{ {t} rdfs:subClassOf+ ?super BIND({t} AS ?t) }}" for t in every)
     rows = store.select(
-        f"SELECT DISTINCT ?t ?super WHERE {{ VALUES ?t {{ {values} }} "
-        "?t rdfs:subClassOf+ ?super FILTER(isIRI(?super) && ?super != ?t) }"
+        f"SELECT DISTINCT ?t ?super WHERE {{ {each} FILTER(isIRI(?super) && ?super != ?t) }}"
     )
     supers: dict[NamedNode, set[NamedNode]] = {}
     for r in rows:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
 import shutil
 import socket
 import threading
@@ -49,8 +48,9 @@ from service.errors import (
 )
 from service.query._channel import Channel
 from service.query._copy import exports_folder
+from service.query._forkserver import forkserver_context
 from service.query._job import RETRY_AFTER_S, QueryJob, Streamed
-from service.query._messages import Answered, Gone, Retired
+from service.query._messages import Abandoned, Answered, Gone, Retired
 from service.query._procs import QueryProcess
 from service.query._runner import MAX_RETRIES, ProcessRunner
 from service.rdf import JSON
@@ -158,8 +158,7 @@ class CheckpointRunner(ProcessRunner):
         if self.workers:
             assert store.path is not None
             self.checkpoints = Checkpoints(store, exports_folder(store.path))
-            self._context = multiprocessing.get_context("forkserver")
-            self._context.set_forkserver_preload(["service.query._checkpoint_worker"])
+            self._context = forkserver_context(("service.query._checkpoint_worker",))
             self._warm_in_background()  # start the query process now, not on the first query
 
     def _warm(self) -> None:
@@ -215,7 +214,7 @@ class CheckpointRunner(ProcessRunner):
 
     # -- evaluation ------------------------------------------------------------
 
-    def _run_in_process(self, job: QueryJob) -> Streamed:
+    def _run_in_process(self, job: QueryJob, gone: threading.Event | None) -> Streamed:
         deadline = time.monotonic() + self.timeout_s
         wire = job.to_wire()
         attempts = 0
@@ -224,16 +223,20 @@ class CheckpointRunner(ProcessRunner):
             process = alone or self._current()
             path, serial = self.checkpoints.acquire()
             try:
-                self._take_slot(deadline)
+                self._take_slot_for(deadline, gone)
                 try:
-                    reply, channel = self._ask(process, (wire, str(path), serial), deadline)
+                    reply, channel = self._ask(process, (wire, str(path), serial), deadline, gone)
                 finally:
                     self._slots.release()  # evaluated (or stopped): the rest is only reading
             finally:
                 self.checkpoints.release(path)
-            if reply is None:  # past the limit: stop the work (and whatever shares its process)
+            if reply is None or isinstance(reply, Abandoned):
+                # Past the limit, or nobody waits for it: stop the work (and whatever
+                # shares its process, which runs again elsewhere).
                 process.stopped_at_limit = True
                 self._stop(process, channel)
+                if reply is not None:
+                    raise self._client_gone()
                 self.on_timeout()
                 raise self._timeout()
             if not isinstance(reply, Gone | Retired):  # retired: only ``kill`` retires it

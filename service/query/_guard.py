@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import shutil
 import socket
 import threading
@@ -67,6 +66,7 @@ from service.errors import (
 )
 from service.query._channel import Channel
 from service.query._copy import exports_folder
+from service.query._forkserver import forkserver_context
 from service.query._guard_worker import worker_main
 from service.query._isolation import network_isolation
 from service.query._job import RETRY_AFTER_S, Admission, QueryJob, QueryRunner, Streamed
@@ -137,25 +137,27 @@ class Guard:
         #: No process that evaluates clients' work has network (the runner's included).
         self.network_isolated = self._isolate_workers and queries.network_isolated
         if workers:  # the first job starts the first worker: an app that needs none has none
-            self._context = multiprocessing.get_context("forkserver")
+            # Its workers are forked with the preload imported (``service.query._forkserver``).
+            self._context = forkserver_context(self.preload)
 
     # -- the one interface -------------------------------------------------------
 
     @overload
-    def run(self, job: QueryJob) -> Streamed: ...
+    def run(self, job: QueryJob, gone: threading.Event | None = None) -> Streamed: ...
 
     @overload
-    def run(self, job: Job[T]) -> T: ...
+    def run(self, job: Job[T], gone: threading.Event | None = None) -> T: ...
 
-    def run(self, job: QueryJob | Job[T]) -> Streamed | T:
+    def run(self, job: QueryJob | Job[T], gone: threading.Event | None = None) -> Streamed | T:
         """Evaluate ``job`` within the time limit.
 
         :raises ParleyError: the job's own error; its ``timed_out`` error past the limit
             (the work was stopped); ``OverloadedError`` when too many jobs are admitted or
-            every worker stayed busy until the limit.
+            every worker stayed busy until the limit. ``gone`` (set when the client has
+            gone) stops a query (``ClientGoneError``); other jobs run on regardless.
         """
         if isinstance(job, QueryJob):
-            return self.queries.run(job)
+            return self.queries.run(job, gone)
         self._admission.enter()
         try:
             if not self.workers:

@@ -160,9 +160,12 @@ class QueryRunner(Protocol):
     #: The processes that evaluate the queries have no network (``service.query._isolation``).
     network_isolated: bool
 
-    def run(self, job: QueryJob) -> Streamed:
+    def run(self, job: QueryJob, gone: threading.Event | None = None) -> Streamed:
         """Evaluate ``job``; raises the query's error, ``QueryTimeoutError`` or
-        ``OverloadedError``. The returned chunks must be consumed or closed."""
+        ``OverloadedError``. The returned chunks must be consumed or closed.
+
+        ``gone``: set when the query's client has gone (``service.web._asgi``); a runner
+        that can stop the evaluation then does, and raises ``ClientGoneError``."""
 
     def running(self) -> int:
         """Queries admitted now."""
@@ -184,12 +187,12 @@ RETRY_AFTER_S = 2
 class Admission:
     """At most ``max_concurrent`` queries admitted at once; past that, 503 + Retry-After.
 
-    It can refuse only a request that reaches Python: ``service.web._server`` gives
-    Granian a thread beyond everything admission lets in, so an extra request is refused
-    at once instead of waiting in Granian's queue. Granian's WSGI interface shows the
-    application neither the client's connection nor its closing (no disconnect signal,
-    no client port), so a query whose client has gone cannot be told apart: once
-    admitted, it runs to its answer or its time limit.
+    It can refuse only a request that reaches the application: ``service.web._server``
+    gives it a thread beyond everything admission lets in, so an extra request is refused
+    at once instead of waiting for a thread. A query whose client has gone runs on to its
+    answer or its time limit, unless the server watches for it (``parley serve
+    --stop-abandoned-queries``): then it leaves the count when its evaluation is stopped
+    for it (``service.query._runner``).
 
     >>> gate = Admission(1)
     >>> gate.enter(); gate.running()

@@ -3,8 +3,9 @@
 Small ``NamedTuple``s: they pickle almost as cheaply as bare tuples (a class
 reference and the fields), and give the protocol types and names where it
 used to have string tags and positions. A reply is one of ``Answered``,
-``Chunk``, ``End`` and ``Failed``; ``Gone`` and ``Retired`` are what the web
-process tells itself when a process died or takes no more work.
+``Chunk``, ``End`` and ``Failed``; ``Gone``, ``Retired`` and ``Abandoned`` are what
+the web process tells itself when a process died or takes no more work, or when the
+query's client went.
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ class Gone(NamedTuple):
 
 class Retired(NamedTuple):
     """The process takes no more work (a newer version of the store is served)."""
+
+
+class Abandoned(NamedTuple):
+    """The query's client went before its answer came (``service.query._runner``)."""
 
 
 Reply = Answered | Chunk | End | Failed

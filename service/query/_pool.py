@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
 import shutil
 import threading
 import time
@@ -58,8 +57,9 @@ from service.errors import (
 )
 from service.query._channel import Channel
 from service.query._copy import export_checkpoint, exports_folder
+from service.query._forkserver import forkserver_context
 from service.query._job import RETRY_AFTER_S, QueryJob, Streamed
-from service.query._messages import Gone, Retired
+from service.query._messages import Abandoned, Gone, Retired
 from service.query._procs import QueryProcess, Zygote
 from service.query._runner import MAX_RETRIES, ProcessRunner
 from service.store import OxigraphStore
@@ -120,8 +120,7 @@ class QueryPool(ProcessRunner):
             store.keep_updates(update_log_chars)
             self._exports = exports_folder(store.path)
             self._export_ids = itertools.count(1)
-            self._context = multiprocessing.get_context("forkserver")
-            self._context.set_forkserver_preload(["service.query._worker"])
+            self._context = forkserver_context(("service.query._worker",))
             self._warm_in_background()  # load the copy now, not on the first query
 
     def _warm(self) -> None:
@@ -174,7 +173,7 @@ class QueryPool(ProcessRunner):
             retryAfter=RETRY_AFTER_S,
         )
 
-    def _run_in_process(self, job: QueryJob) -> Streamed:
+    def _run_in_process(self, job: QueryJob, gone: threading.Event | None) -> Streamed:
         deadline = time.monotonic() + self.timeout_s
         wire = job.to_wire()
         attempts = 0
@@ -185,14 +184,18 @@ class QueryPool(ProcessRunner):
             process = alone or self._current(deadline, attempts)
             if time.monotonic() >= deadline:  # this request loaded or caught the copy up
                 raise self._waited(attempts, deadline)
-            self._take_slot(deadline)
+            self._take_slot_for(deadline, gone)
             try:
-                reply, channel = self._ask(process, (wire,), deadline)
+                reply, channel = self._ask(process, (wire,), deadline, gone)
             finally:
                 self._slots.release()  # evaluated (or stopped): the rest is only reading
-            if reply is None:  # past the limit: stop the work (and whatever shares its process)
+            if reply is None or isinstance(reply, Abandoned):
+                # Past the limit, or nobody waits for it: stop the work (and whatever
+                # shares its process, which runs again elsewhere).
                 process.stopped_at_limit = True
                 self._stop(process, channel)
+                if reply is not None:
+                    raise self._client_gone()
                 self.on_timeout()
                 raise self._timeout()
             if isinstance(reply, Retired):

@@ -9,6 +9,7 @@ store adapter closes the connection at the deadline
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from service.errors import QueryTimeoutError, StoreAnswerError
@@ -30,7 +31,8 @@ class RemoteQueryRunner:
         self.on_timeout = on_timeout
         self._admission = Admission(limits.max_concurrent)
 
-    def run(self, job: QueryJob) -> Streamed:
+    def run(self, job: QueryJob, gone: threading.Event | None = None) -> Streamed:
+        # ``gone`` is not watched: the store's client waits for its answer, up to the limit.
         self._admission.enter()
         try:
             answer = job.answer_on(self.store, timeout_s=self.limits.timeout_s)

@@ -5,24 +5,36 @@ time limit, and the way an answer leaves the query process.
 ``CheckpointRunner`` (queries on hard-link checkpoints) differ only in how they
 get a query process that serves the store's current version; everything a
 client sees of the limits is decided here, once.
+
+A query whose client has gone (the web layer sets the request's ``gone`` event:
+``service.web._asgi``) is stopped as at its time limit: its process is killed, which
+frees its admission slot and its core at once (other queries on that process run again
+on a new one, as after a timeout). The request's thread looks at ``gone`` every
+``WATCH_S`` while it waits for the answer, so a query answered sooner is never stopped
+for it (killing it would cost more than finishing it); one whose client left while it
+waited for an evaluation slot is not sent at all.
 """
 
 from __future__ import annotations
 
+import math
+import select
 import threading
 import time
 from collections.abc import Callable
 
-from service.errors import QueryTimeoutError
+from service.errors import ClientGoneError, QueryTimeoutError
 from service.query._channel import Channel
 from service.query._isolation import network_isolation
 from service.query._job import RETRY_AFTER_S, Admission, QueryJob, Streamed
-from service.query._messages import Failed, Gone, Reply, Retired
+from service.query._messages import Abandoned, Failed, Gone, Reply, Retired
 from service.query._procs import QueryProcess, RetiredError, streamed
 from service.store import OxigraphStore
 
 #: Times a query is sent again after its process was stopped under it.
 MAX_RETRIES = 2
+#: Seconds between two looks at whether a query's client is still there.
+WATCH_S = 0.25
 
 
 class ProcessRunner:
@@ -70,9 +82,10 @@ class ProcessRunner:
     def running(self) -> int:
         return self._admission.running()
 
-    def run(self, job: QueryJob) -> Streamed:
-        """Evaluate ``job``; raises the query's error, ``QueryTimeoutError`` or
-        ``OverloadedError``. The returned chunks must be consumed or closed."""
+    def run(self, job: QueryJob, gone: threading.Event | None = None) -> Streamed:
+        """Evaluate ``job``; raises the query's error, ``QueryTimeoutError``,
+        ``OverloadedError``, or ``ClientGoneError`` once ``gone`` is set (the evaluation
+        stopped). The returned chunks must be consumed or closed."""
         self._admission.enter()
         if not self.workers:
             try:
@@ -81,7 +94,7 @@ class ProcessRunner:
                 self._admission.leave()
             return Streamed.whole(answered.format, answered.rows, answered.truncated, answered.body)
         try:
-            return self._run_in_process(job)
+            return self._run_in_process(job, gone)
         except BaseException:
             self._admission.leave()
             raise
@@ -93,7 +106,7 @@ class ProcessRunner:
 
     # -- for the runners ---------------------------------------------------
 
-    def _run_in_process(self, job: QueryJob) -> Streamed:
+    def _run_in_process(self, job: QueryJob, gone: threading.Event | None) -> Streamed:
         raise NotImplementedError
 
     def _warm(self) -> None:
@@ -125,6 +138,20 @@ class ProcessRunner:
                 retryAfter=RETRY_AFTER_S,
             )
 
+    @staticmethod
+    def _client_gone() -> ClientGoneError:
+        return ClientGoneError(
+            "the client closed its connection before the answer came; the query was stopped"
+        )
+
+    def _take_slot_for(self, deadline: float, gone: threading.Event | None) -> None:
+        """``_take_slot``, then 499 if the client went while the query waited for it (the
+        slot is given back: nothing was sent)."""
+        self._take_slot(deadline)
+        if gone is not None and gone.is_set():
+            self._slots.release()
+            raise self._client_gone()
+
     def _answered(self, process: QueryProcess, channel: Channel, reply: Reply) -> Streamed:
         """The answer whose first reply came: a failure raises its error (admission is
         given back on the way out, by ``run``)."""
@@ -137,17 +164,38 @@ class ProcessRunner:
 
     @staticmethod
     def _ask(
-        process: QueryProcess, message: tuple[object, ...], deadline: float
-    ) -> tuple[Reply | Gone | Retired | None, Channel | None]:
+        process: QueryProcess,
+        message: tuple[object, ...],
+        deadline: float,
+        gone: threading.Event | None = None,
+    ) -> tuple[Reply | Gone | Retired | Abandoned | None, Channel | None]:
         """Send the job's message and wait for the first reply: it, and the channel it came
         on; ``None`` past ``deadline``, ``Gone`` when the process is, ``Retired`` when it
-        takes no more work."""
+        takes no more work, ``Abandoned`` when ``gone`` was set first."""
         channel: Channel | None = None
         try:
             channel = process.checkout()
             channel.send(message)
+            if gone is not None and not _replied(channel, deadline, gone):
+                return Abandoned(), channel
             return channel.recv(deadline), channel
         except RetiredError:
             return Retired(), None
         except (OSError, EOFError):
             return Gone(), channel
+
+
+def _replied(channel: Channel, deadline: float, gone: threading.Event) -> bool:
+    """Wait for the reply to begin, until ``deadline``, looking at ``gone`` every
+    ``WATCH_S``: False when the client went first. (Waiting is done here, not in
+    ``Channel.recv``, which must not stop in the middle of a message.)"""
+    poller = select.poll()
+    poller.register(channel.fileno(), select.POLLIN)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True  # the deadline is ``recv``'s to see
+        if poller.poll(math.ceil(min(left, WATCH_S) * 1000)):
+            return True  # the reply (or the end of the process) has come
+        if gone.is_set():
+            return False

@@ -24,11 +24,13 @@ from service.rdf._formats import (
     rdf_format_for_content_type,
 )
 from service.rdf._io import (
+    Capped,
     capped_from_lines,
     from_rdflib,
     literals_verbatim,
     parse,
     parse_boolean,
+    parse_results,
     parse_solutions,
     quads_from_wire,
     quads_to_wire,
@@ -44,14 +46,17 @@ from service.rdf._prefixes import prefixes_for
 from service.rdf._skolem import skolemize
 from service.rdf._sparql_text import (
     Token,
+    boolean_bindings,
     has_codepoint_escapes,
     has_dataset_clause,
+    leading_base,
     query_form,
     star_in_written_order,
     tokens,
     unescape_codepoints,
     update_has_using_or_with,
     without_comments,
+    without_local_escapes,
 )
 from service.rdf._syntax_message import readable_syntax_error
 from service.rdf._terms import (
@@ -102,6 +107,7 @@ __all__ = [
     "TURTLE",
     "XSD",
     "BlankNode",
+    "Capped",
     "DefaultGraph",
     "Format",
     "GraphName",
@@ -114,15 +120,18 @@ __all__ = [
     "Token",
     "Triple",
     "Vocab",
+    "boolean_bindings",
     "by_suffix",
     "capped_from_lines",
     "from_rdflib",
     "has_codepoint_escapes",
     "has_dataset_clause",
+    "leading_base",
     "literals_verbatim",
     "negotiate",
     "parse",
     "parse_boolean",
+    "parse_results",
     "parse_solutions",
     "prefers_html",
     "prefixes_for",
@@ -144,4 +153,5 @@ __all__ = [
     "unescape_codepoints",
     "update_has_using_or_with",
     "without_comments",
+    "without_local_escapes",
 ]

@@ -380,30 +380,56 @@ def term_to_rdflib(term: Term) -> rdflib.term.Identifier:
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
-def parse_solutions(body: bytes) -> tuple[list[str], list[dict[str, Term]]]:
-    """Variables and rows of a TSV results document (a remote store's answer); unbound
-    variables are absent from a row."""
+#: The SPARQL results formats a remote store's answer is read in, by media type.
+_READ_RESULTS = {
+    "text/tab-separated-values": pyoxigraph.QueryResultsFormat.TSV,
+    "application/sparql-results+xml": pyoxigraph.QueryResultsFormat.XML,
+    "application/sparql-results+json": pyoxigraph.QueryResultsFormat.JSON,
+}
+
+
+def parse_solutions(
+    body: bytes | IO[bytes], media_type: str = "text/tab-separated-values"
+) -> tuple[list[str], list[dict[str, Term]]]:
+    """Variables and rows of a results document (a remote store's answer, TSV unless
+    ``media_type`` says otherwise); unbound variables are absent from a row."""
+    rows: list[dict[str, Term]] = []
     try:
-        parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.TSV)
+        parsed = pyoxigraph.parse_query_results(body, format=_READ_RESULTS[media_type])
+        if not isinstance(parsed, pyoxigraph.QuerySolutions):
+            raise StoreError("the store answered a SELECT query with a boolean")
+        names = [v.value for v in parsed.variables]
+        for solution in parsed:  # an XML or JSON answer is parsed as it is read
+            row: dict[str, Term] = {}
+            for name in names:
+                value = solution[name]
+                if value is not None and not isinstance(value, Triple):
+                    row[name] = value
+            rows.append(row)
     except SyntaxError as exc:
         raise StoreError(f"the store sent results that do not parse: {exc}") from exc
-    assert isinstance(parsed, pyoxigraph.QuerySolutions)
-    names = [v.value for v in parsed.variables]
-    rows: list[dict[str, Term]] = []
-    for solution in parsed:
-        row: dict[str, Term] = {}
-        for name in names:
-            value = solution[name]
-            if value is not None and not isinstance(value, Triple):
-                row[name] = value
-        rows.append(row)
     return names, rows
 
 
-def parse_boolean(body: bytes) -> pyoxigraph.QueryBoolean:
-    """A SPARQL JSON boolean answer (a remote store's), ready for ``serialize_capped``."""
+def parse_results(stream: IO[bytes], media_type: str) -> pyoxigraph.QuerySolutions:
+    """Solutions read from ``stream`` as they are iterated (a remote store's answer in a
+    format that is not one row per line), ready for ``serialize_capped``."""
     try:
-        parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
+        parsed = pyoxigraph.parse_query_results(stream, format=_READ_RESULTS[media_type])
+    except SyntaxError as exc:
+        raise StoreError(f"the store sent results that do not parse: {exc}") from exc
+    if not isinstance(parsed, pyoxigraph.QuerySolutions):
+        raise StoreError("the store answered a SELECT query with a boolean")
+    return parsed
+
+
+def parse_boolean(
+    body: bytes, media_type: str = "application/sparql-results+json"
+) -> pyoxigraph.QueryBoolean:
+    """A boolean answer (a remote store's, JSON unless ``media_type`` says otherwise),
+    ready for ``serialize_capped``."""
+    try:
+        parsed = pyoxigraph.parse_query_results(body, format=_READ_RESULTS[media_type])
     except SyntaxError as exc:
         raise StoreError(f"the store sent an answer that does not parse: {exc}") from exc
     if not isinstance(parsed, pyoxigraph.QueryBoolean):

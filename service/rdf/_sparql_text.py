@@ -28,7 +28,7 @@ _TOKEN = re.compile(
               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
   | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}()\[\];,]*)?|:[^\s{}()\[\];,]*)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::(?:\\.|[^\s{}()\[\];,\\])*)?|:(?:\\.|[^\s{}()\[\];,\\])*)
   | (?P<punct>[{}();,.\[\]])
   | (?P<space>\s+)
   | (?P<other>.)
@@ -146,6 +146,167 @@ def query_form(query: str) -> str | None:
         if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
             return word
     return None
+
+
+def leading_base(query: str) -> int:
+    """Where the ``BASE`` declarations that open a query end (0 when it opens with none):
+    a store whose parser wants every ``BASE`` before any ``PREFIX`` (Virtuoso) gets the
+    client's own first, then Parley's prefixes, then the rest of the query.
+
+    >>> q = "# c\\nBASE <http://a/> BASE <b/> PREFIX p: <x> SELECT * {}"
+    >>> q[: leading_base(q)]
+    '# c\\nBASE <http://a/> BASE <b/>'
+    >>> leading_base("PREFIX p: <x> BASE <y> SELECT * {}")
+    0
+    """
+    end, expect_iri = 0, False
+    for token in tokens(query):
+        if expect_iri:
+            if token.kind != "iri":
+                return end
+            end, expect_iri = token.position + len(token.text), False
+        elif token.kind == "word" and token.text.upper() == "BASE":
+            expect_iri = True
+        else:
+            break
+    return end
+
+
+#: A prefixed name (SPARQL 1.1 §19.8, PNAME_LN), its prefix and local part; letters and
+#: digits as Python's ``\w`` reads them.
+_PN_CHARS = r"[\w\-\u00b7\u0300-\u036f\u203f\u2040]"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PNAME = re.compile(
+    rf"(?P<prefix>(?:[^\W\d_](?:(?:{_PN_CHARS}|\.)*{_PN_CHARS})?)?):"
+    rf"(?P<local>(?:[\w:]|{_PLX})(?:(?:{_PN_CHARS}|[.:]|{_PLX})*(?:{_PN_CHARS}|:|{_PLX}))?)"
+)
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
+
+
+def without_local_escapes(text: str) -> str:
+    r"""``text`` with each prefixed name that holds a backslash escape (SPARQL's
+    ``PN_LOCAL_ESC``: ``id:source\/article``) written as the IRI it stands for, for a
+    store whose parser refuses those escapes (Virtuoso 7). The prefixes are the text's
+    own, each from its declaration on; a name of an undeclared prefix is left as it is,
+    and so are strings, IRIs and comments. Lines and the columns before a rewritten
+    name stay where they were.
+
+    >>> without_local_escapes(
+    ...     r"PREFIX id: <http://a/id/> SELECT * { id:s\/x id:p\(1\)/id:q 'id:a\/b' . }")
+    "PREFIX id: <http://a/id/> SELECT * { <http://a/id/s/x> <http://a/id/p(1)>/id:q 'id:a\\/b' . }"
+    >>> without_local_escapes(r"SELECT * { ?s ?p un:known\/x }")
+    'SELECT * { ?s ?p un:known\\/x }'
+    """
+    if "\\" not in text:
+        return text
+    prefixes: dict[str, str] = {}
+    found = list(tokens(text))
+    parts: list[str] = []
+    end = 0
+    for i, token in enumerate(found):
+        if token.kind != "word":
+            continue
+        if token.text.upper() == "PREFIX" and i + 2 < len(found):
+            name, iri = found[i + 1], found[i + 2]
+            if name.text.endswith(":") and iri.kind == "iri":
+                prefixes[name.text[:-1]] = iri.text[1:-1]
+            continue
+        if "\\" not in token.text:
+            continue
+        for match in _PNAME.finditer(token.text):
+            namespace = prefixes.get(match.group("prefix"))
+            if namespace is None or "\\" not in match.group("local"):
+                continue
+            local = _LOCAL_ESCAPE.sub(r"\1", match.group("local"))
+            parts += [text[end : token.position + match.start()], f"<{namespace}{local}>"]
+            end = token.position + match.end()
+    return "".join(parts) + text[end:] if parts else text
+
+
+#: SPARQL's functions whose value is a boolean (§17.4).
+_BOOLEAN_FUNCTIONS = frozenset(
+    {"BOUND", "ISIRI", "ISURI", "ISBLANK", "ISLITERAL", "ISNUMERIC", "SAMETERM", "REGEX"}
+    | {"CONTAINS", "STRSTARTS", "STRENDS", "LANGMATCHES", "ISTRIPLE"}
+)
+#: Operator characters whose expression is a boolean: comparisons, ``&&``, ``||``, ``!``.
+_BOOLEAN_OPERATORS = frozenset("=<>&|!")
+
+
+def boolean_bindings(query: str) -> set[str]:
+    """The variables a query binds (``BIND(e AS ?v)``, ``SELECT (e AS ?v)``) only to
+    expressions whose value is a boolean by their form: ``EXISTS``, a comparison, ``&&``,
+    ``||``, ``!``, ``IN``, a boolean function, ``true``/``false``. For a store that answers
+    such a value as the number 1 or 0 (Virtuoso 7): Parley gives it back as the boolean.
+
+    >>> sorted(boolean_bindings(
+    ...     "SELECT ?a (COUNT(?x) > 1 AS ?many) (IF(?a, 1, 0) AS ?n) WHERE { "
+    ...     "BIND(EXISTS { ?x a ?t } AS ?a) BIND(isIRI(?x) AS ?i) BIND(STRLEN(?s) AS ?l) }"))
+    ['a', 'i', 'many']
+    >>> boolean_bindings("SELECT * { { BIND(true AS ?v) } UNION { BIND(2 AS ?v) } }")
+    set()
+    """
+    if "as" not in query.lower():  # most queries: no tokenising at all
+        return set()
+    found = token_list(query)
+    verdicts: dict[str, bool] = {}
+    for i, token in enumerate(found):
+        if token.kind != "word" or token.text.upper() != "AS" or i + 1 >= len(found):
+            continue
+        target = found[i + 1]
+        if target.kind != "var":
+            continue
+        start = _open_paren(found, i)
+        boolean = start is not None and _is_boolean(found[start + 1 : i])
+        name = target.text[1:]
+        verdicts[name] = verdicts.get(name, True) and boolean
+    return {name for name, boolean in verdicts.items() if boolean}
+
+
+def _open_paren(found: tuple[Token, ...], end: int) -> int | None:
+    """Where the parenthesis that holds the expression before ``found[end]`` opens."""
+    depth = 0
+    for j in range(end - 1, -1, -1):
+        text = found[j].text if found[j].kind == "punct" else ""
+        if text in (")", "}"):
+            depth += 1
+        elif text in ("(", "{"):
+            if depth == 0:
+                return j if text == "(" else None
+            depth -= 1
+    return None
+
+
+def _is_boolean(expression: tuple[Token, ...]) -> bool:
+    """Whether an expression's value is a boolean by its outermost form."""
+    if not expression:
+        return False
+    first = expression[0].text.upper() if expression[0].kind == "word" else ""
+    if first in ("TRUE", "FALSE") and len(expression) == 1:
+        return True
+    if first in ("EXISTS", "NOT") or expression[0].text == "!":
+        return True
+    depth = 0
+    outer_calls = 0
+    for token in expression:
+        text = token.text if token.kind in ("punct", "other") else ""
+        if text in ("(", "{"):
+            depth += 1
+        elif text in (")", "}"):
+            depth -= 1
+            outer_calls += depth == 0
+        elif depth == 0 and (
+            text in _BOOLEAN_OPERATORS
+            or (token.kind == "word" and token.text.upper() in ("IN", "NOT"))
+        ):
+            return True
+    # One call of a boolean function, and nothing else.
+    return (
+        first in _BOOLEAN_FUNCTIONS
+        and outer_calls == 1
+        and expression[-1].text == ")"
+        and len(expression) > 2
+        and expression[1].text == "("
+    )
 
 
 def update_has_using_or_with(update: str) -> bool:

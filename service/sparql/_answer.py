@@ -8,6 +8,7 @@ on Flask.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from service.errors import NotAcceptableError
@@ -48,9 +49,14 @@ def _maybe(
 
 
 def answer_query(
-    op: Operation, accept: str | None, settings: Settings, runner: QueryRunner
+    op: Operation,
+    accept: str | None,
+    settings: Settings,
+    runner: QueryRunner,
+    gone: threading.Event | None = None,
 ) -> QueryAnswer:
-    """Evaluate ``op`` (a query) within the endpoint's limits, in the negotiated format.
+    """Evaluate ``op`` (a query) within the endpoint's limits, in the negotiated format;
+    stopped when ``gone`` is set (its client has gone: ``QueryRunner.run``).
 
     :raises ParleyError: the request's problem (406 when no format fits, 403 for an
         outbound request, the query's syntax error, a time limit, an overload).
@@ -64,7 +70,7 @@ def answer_query(
     if results_fmt is None and graph_fmt is None:
         candidates = RESULT_FORMATS if tables else RDF_FORMATS
         negotiate(accept, candidates, override=override)  # raises the 406 with the list
-    answer = run_query(op, results_fmt, graph_fmt, settings, runner)
+    answer = run_query(op, results_fmt, graph_fmt, settings, runner, gone)
     headers = [
         ("Content-Type", answer.format.content_type),
         ("Content-Length", str(answer.size)),
@@ -88,8 +94,10 @@ def run_query(
     graph_fmt: Format | None,
     settings: Settings,
     runner: QueryRunner,
+    gone: threading.Event | None = None,
 ) -> Streamed:
-    """Evaluate a client's query with the runner (time limit, caps, admission)."""
+    """Evaluate a client's query with the runner (time limit, caps, admission; stopped
+    when ``gone`` is set)."""
     job = QueryJob(
         text=op.text,
         dataset=op.dataset(),
@@ -100,4 +108,4 @@ def run_query(
         max_bytes=settings.max_response_bytes,
         base_iri=settings.base_iri + "sparql",
     )
-    return runner.run(job)
+    return runner.run(job, gone)

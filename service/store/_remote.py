@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 
+from service.errors import StoreAnswerError
 from service.rdf import (
     NTRIPLES,
     BlankNode,
@@ -41,13 +42,11 @@ from service.rdf import (
     Triple,
     Vocab,
     parse,
-    parse_boolean,
-    parse_solutions,
     serialize,
 )
 from service.settings import Settings
 from service.store._base import UNCAPPED, Answer, ChangeSet, DatasetSpec, GraphStore, Row
-from service.store._remote_answer import JSON_RESULTS, TSV_RESULTS, answer
+from service.store._remote_answer import answer
 from service.store._remote_cache import ReadCache
 from service.store._remote_commit import RemoteWrites
 from service.store._remote_graphs import StoreGraphs
@@ -57,6 +56,14 @@ from service.store._sparql_client import Endpoints, SparqlClient
 #: A graph no store holds: how an empty dataset is sent (an empty default graph and no
 #: named graphs).
 EMPTY_GRAPH = "urn:parley:no-graph"
+
+
+def _spelt_out(default: list[str], named: list[str]) -> tuple[list[str], list[str]]:
+    """Both graph lists of a query's dataset, an empty one sent as a graph no store holds.
+    The protocol empties the set a request does not name when it names the other (2.1.4),
+    and naming neither means the store's own dataset; Virtuoso 7.2 takes every graph for
+    a set not named, so ``GRAPH ?g`` would match Parley's hidden graphs."""
+    return default or [EMPTY_GRAPH], named or [EMPTY_GRAPH]
 
 
 class RemoteStore:
@@ -105,15 +112,13 @@ class RemoteStore:
                 named = [g.value for g in self.named_graphs()]
             else:
                 named = [g.value for g in dataset.named_graphs]
-            # Naming either set makes the other empty when it is not named (Protocol, 2.1.4);
-            # naming neither would mean the store's own dataset.
-            return (default, named) if default or named else ([EMPTY_GRAPH], [])
+            return _spelt_out(default, named)
         if query_has_dataset:
             return [], []
         graphs = self.named_graphs()
         default = [self.graphs.default.value]
         default += [g.value for g in graphs if self.vocab.in_union_default(g)]
-        return default, [g.value for g in graphs]
+        return _spelt_out(default, [g.value for g in graphs])
 
     def _query(self, query: str, accept: str, dataset: DatasetSpec | None) -> bytes:
         default, named = self.dataset_params(dataset)
@@ -127,15 +132,27 @@ class RemoteStore:
     def select_with_variables(
         self, query: str, *, dataset: DatasetSpec | None = None
     ) -> tuple[list[Row], list[str]]:
-        names, rows = parse_solutions(self._query(query, TSV_RESULTS, dataset))
+        default, named = self.dataset_params(dataset)
+        names, rows = self.client.select(
+            self.prologue() + query, default_graphs=default, named_graphs=named
+        )
         return rows, names
 
     def ask(self, query: str, *, dataset: DatasetSpec | None = None) -> bool:
-        return bool(parse_boolean(self._query(query, JSON_RESULTS, dataset)))
+        default, named = self.dataset_params(dataset)
+        return self.client.ask(self.prologue() + query, default_graphs=default, named_graphs=named)
 
     def construct(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Triple]:
         body = self._query(query, NTRIPLES.media_type, dataset)
-        return [q.triple for q in parse(body, NTRIPLES, what="the store's answer")]
+        triples = [q.triple for q in parse(body, NTRIPLES, what="the store's answer")]
+        engine = self.client.engine
+        if engine.cut_at_cap(len(triples)):
+            raise StoreAnswerError(
+                f"the store cut an answer at its row cap of {engine.max_rows} ({engine.name}); "
+                "Parley needs whole answers: raise the store's cap (Virtuoso: "
+                "ResultSetMaxRows in virtuoso.ini)"
+            )
+        return triples
 
     def answer(
         self,
@@ -213,7 +230,7 @@ class RemoteStore:
         blank = [f"isBlank({v})" for v in (s, o) if v in ("?bs", "?bo")]
         only = f"FILTER({' && '.join(blank)})" if blank else ""
         text = f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} {only} }} }}"
-        _names, rows = parse_solutions(self.client.query(text, accept=TSV_RESULTS))
+        _names, rows = self.client.select(text)
         for row in rows:
             got_s, got_p = row.get("s", subject), row.get("p", predicate)
             got_o = row.get("o", obj)
@@ -229,11 +246,12 @@ class RemoteStore:
         return self._reads.graphs(self._named_graphs)
 
     def _named_graphs(self) -> list[NamedNode | BlankNode]:
-        _names, rows = parse_solutions(
-            self.client.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", accept=TSV_RESULTS)
-        )
+        _names, rows = self.client.select(self.client.engine.graphs_query)
         found = [r["g"] for r in rows if isinstance(r.get("g"), (NamedNode, BlankNode))]
-        graphs = [g for g in found if g not in self.graphs.hidden]
+        engine = self.client.engine
+        graphs = [
+            g for g in found if g not in self.graphs.hidden and not engine.is_system_graph(g.value)
+        ]
         return sorted(graphs, key=str)  # type: ignore[arg-type]
 
     def graph_exists(self, graph: GraphName) -> bool:
@@ -245,7 +263,7 @@ class RemoteStore:
         g = "?g" if graph is None else str(self.graphs.to_store(graph))
         hide = f"FILTER(?g != {self.graphs.state})" if graph is None else ""
         text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} {hide} }}"
-        _names, rows = parse_solutions(self.client.query(text, accept=TSV_RESULTS))
+        _names, rows = self.client.select(text)
         value = rows[0].get("n") if rows else None
         return int(value.value) if isinstance(value, Literal) else 0
 

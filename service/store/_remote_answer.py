@@ -10,31 +10,36 @@ so the caps cut it while it streams in and the rest is never read.
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Iterable, Iterator
+from typing import IO, Any, cast
 
-from service.errors import (
-    NotAcceptableError,
-    QuerySyntaxError,
-)
+import pyoxigraph
+
+from service.errors import NotAcceptableError, QuerySyntaxError, StoreAnswerError
 from service.rdf import (
     NTRIPLES,
+    Capped,
     Format,
+    boolean_bindings,
     capped_from_lines,
+    leading_base,
     parse_boolean,
+    parse_results,
     query_form,
     readable_syntax_error,
     serialize_capped,
     syntax_position,
+    tokens,
 )
 from service.store._base import Answer, ResultKind
+from service.store._engines import XML, standard_boolean
 from service.store._sparql_client import SparqlClient, query_timeout, read_chunks
 
-TSV_RESULTS = "text/tab-separated-values"
 #: Oxigraph's own message, as an Oxigraph store sends it back: "error at L:C: expected …".
 _ENGINE_MESSAGE = re.compile(r"error at \d+:\d+: .*", re.DOTALL)
-JSON_RESULTS = "application/sparql-results+json"
 
 
 def answer(
@@ -68,11 +73,14 @@ def answer(
         raise NotAcceptableError(
             f"the query's answer is {kind}, which needs {family}; none of them is acceptable"
         )
-    # One item per line (TSV, N-Triples), so the caps cut the answer while it streams in.
-    accept = {"boolean": JSON_RESULTS, "graph": NTRIPLES.media_type}.get(kind, TSV_RESULTS)
+    engine = client.engine
+    # One item per line (TSV, N-Triples) where the engine writes it exactly, so the caps
+    # cut the answer while it streams in; otherwise XML, parsed as it streams in.
+    accept = {"boolean": XML, "graph": NTRIPLES.media_type}.get(kind, engine.solutions)
+    sent, shift = _with_prologue(prologue, text)
     try:
         with client.stream_query(
-            prologue + text,
+            sent,
             accept=accept,
             default_graphs=default_graphs,
             named_graphs=named_graphs,
@@ -80,15 +88,71 @@ def answer(
         ) as response:
             chunks = _until(read_chunks(response, timeout_s), timeout_s)
             if kind == "boolean":
-                boolean = parse_boolean(b"".join(chunks))
+                boolean = parse_boolean(standard_boolean(engine, b"".join(chunks)), XML)
                 capped = serialize_capped(boolean, fmt, max_rows=1, max_bytes=max_bytes)
-            else:
+            elif kind == "graph" or engine.streams_lines:
                 capped = capped_from_lines(
                     chunks, fmt, graph=kind == "graph", max_rows=max_rows, max_bytes=max_bytes
                 )
-            return Answer(kind, fmt, capped.body, capped.rows, capped.truncated)
+            else:
+                booleans = engine.boolean_rewrites(boolean_bindings(text))
+                capped = _capped_from_stream(
+                    engine.rewritten(chunks, booleans), accept, fmt, max_rows, max_bytes
+                )
     except QuerySyntaxError as exc:
-        raise client_position(exc, prologue, text) from exc
+        raise client_position(exc, shift, text, sent) from exc
+    truncated = capped.truncated
+    if truncated is None and kind != "boolean" and engine.cut_at_cap(capped.rows):
+        # The store's own cap cut the answer (or it is exactly that long: no way to tell);
+        # the cap is said, since it is not Parley's ``max-rows``.
+        truncated = f"store-rows; store-max-rows={engine.max_rows}"
+    return Answer(kind, fmt, capped.body, capped.rows, truncated)
+
+
+def _capped_from_stream(
+    chunks: Iterator[bytes], media_type: str, fmt: Format, max_rows: int, max_bytes: int
+) -> Capped:
+    """Solutions in a results format that is not one per line, parsed as the chunks come
+    in and held to the caps (reading stops at a cap)."""
+    try:
+        solutions = parse_results(cast(IO[bytes], _ChunkReader(chunks)), media_type)
+        return serialize_capped(solutions, fmt, max_rows=max_rows, max_bytes=max_bytes)
+    except SyntaxError as exc:  # e.g. a store that stops a query writes a message mid-answer
+        raise StoreAnswerError(f"the store's answer broke off: {exc}") from exc
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable file over an iterator of chunks (what pyoxigraph's parsers read)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = chunk
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def _with_prologue(prologue: str, text: str) -> tuple[str, int]:
+    """The query as sent: Parley's ``prologue`` (a ``BASE`` line, then its prefixes) before
+    the client's ``text``, and how many lines it adds. A query that opens with its own
+    ``BASE`` keeps it first, with Parley's prefixes after it: SPARQL allows a ``BASE``
+    after a ``PREFIX``, but Virtuoso's parser does not."""
+    split = leading_base(text)
+    if not split:
+        return prologue + text, prologue.count("\n")
+    prefixes = "\n" + prologue.split("\n", 1)[1]
+    return text[:split] + prefixes + text[split:], prefixes.count("\n")
 
 
 def _until(chunks: Iterable[bytes], limit_s: float | None) -> Iterator[bytes]:
@@ -101,12 +165,57 @@ def _until(chunks: Iterable[bytes], limit_s: float | None) -> Iterator[bytes]:
         yield chunk
 
 
-def client_position(error: QuerySyntaxError, prologue: str, text: str) -> QuerySyntaxError:
+#: What stands for an ASK keyword while Oxigraph's parser looks for an error (a SELECT's
+#: solutions are not evaluated until read; an ASK's answer is, at once).
+_ASK_STAND_IN = "SELECT (1 AS ?__parley_ask)"
+
+
+def oxigraph_error(sent: str) -> str | None:
+    """Oxigraph's syntax error for the query text ``sent`` ("error at 3:22: …"), or
+    ``None`` when it reads it: where a store's message gives no position in the query
+    (Virtuoso: "SPARQL compiler, line 0: …"), Parley's own parser says where. Nothing is
+    evaluated: an ASK is read as a SELECT (whose solutions are lazy), and the column of
+    an error after its keyword is given back as written."""
+    ask = next((t for t in tokens(sent) if t.text.upper() == "ASK"), None)
+    probe = sent
+    if ask is not None and query_form(sent) == "ASK":
+        probe = sent[: ask.position] + _ASK_STAND_IN + sent[ask.position + len(ask.text) :]
+    try:
+        pyoxigraph.Store().query(probe)
+    except SyntaxError as exc:
+        found = _ENGINE_MESSAGE.search(str(exc))
+        where = syntax_position(str(exc))
+        if found is None or not where:
+            return None
+        own = found.group(0)
+        if ask is not None and probe is not sent:
+            line = sent.count("\n", 0, ask.position) + 1
+            column = ask.position - (sent.rfind("\n", 0, ask.position) + 1) + 1
+            if where["line"] == line and where["column"] > column:
+                moved = where["column"] - len(_ASK_STAND_IN) + len(ask.text)
+                own = own.replace(f"{line}:{where['column']}", f"{line}:{moved}", 1)
+        return own
+    return None
+
+
+def client_position(
+    error: QuerySyntaxError, shift: int, text: str, sent: str | None = None
+) -> QuerySyntaxError:
     """The store's syntax error, with its line counted in the client's query ``text``
-    (Parley put ``prologue`` before it); an Oxigraph store's message is put in words as
-    the embedded store's is (``readable_syntax_error``), not left as its grammar's dump."""
+    (Parley put ``shift`` lines of its own before it, and sent ``sent``); an Oxigraph
+    store's message is put in words as the embedded store's is (``readable_syntax_error``),
+    not left as its grammar's dump. A message with no position in the query (Virtuoso's
+    "line 0") is located by Oxigraph's parser when it finds the error too, the store's
+    own words kept after it."""
     position = syntax_position(error.detail)
-    shift = prologue.count("\n")
+    store_words = ""
+    if (not position or position["line"] == 0) and sent is not None:
+        located = oxigraph_error(sent)
+        if located is None:
+            return error
+        store_words = f" ({error.detail})"
+        error = QuerySyntaxError(located)
+        position = syntax_position(located)
     if not position or position["line"] <= shift:
         return error
     line = position["line"] - shift
@@ -116,7 +225,7 @@ def client_position(error: QuerySyntaxError, prologue: str, text: str) -> QueryS
             f"{position['line']}:{position['column']}", f"{line}:{position['column']}", 1
         )
         message, where = readable_syntax_error(own, text)
-        return QuerySyntaxError(message, **where)
+        return QuerySyntaxError(message + store_words, **where)
     detail = error.detail.replace(
         f"{position['line']}:{position['column']}", f"{line}:{position['column']}", 1
     )

@@ -5,10 +5,13 @@ shapes, premises for the reasoner) and then commits a change computed from what
 it read. The **lease** (``service.store._remote_lease``) keeps other processes
 from committing in between, so writes from several replicas are serialised the
 way one process's writes are. The **compare-and-swap** (``RemoteWrites.commit``) makes that safe
-even when a lease lapses (a holder stalled past ``LEASE_TTL_S``): every data
-operation of the commit is conditioned on the store version the change was
-computed against, and the last operation moves the version on, all in one
-update request, which the store applies atomically. A commit that was not
+even when a lease lapses (a holder stalled past ``LEASE_TTL_S``): the commit
+claims the store at the version the change was computed against, every data
+operation is conditioned on that claim, and the last one moves the version on
+(``service.store._remote_steps``: stores neither isolate an update's condition
+from its changes nor, on Virtuoso, apply a request all or nothing). On an engine
+whose profile says its updates are isolated, one request whose every operation is
+conditioned on the version does it (``update_text``). A commit that was not
 applied raises ``WriteConflictError`` and nothing of it is stored.
 
 All state lives in a graph of its own (``{base}.well-known/parley/store-state``,
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 from service.errors import RemoteStoreLimitError
 from service.rdf import (
@@ -34,14 +38,16 @@ from service.rdf import (
     NamedNode,
     Quad,
     Vocab,
-    parse_boolean,
-    parse_solutions,
     serialize,
 )
 from service.store._base import ChangeSet, Row, has_blank_node, quad_block
 from service.store._remote_graphs import StoreGraphs
-from service.store._remote_lease import TSV, Lease, conflict, int_of
+from service.store._remote_lease import Lease, conflict, int_of
+from service.store._remote_steps import StepCommits, Steps
+from service.store._remote_values import refuse_collapsing, refuse_strings_of_iris
 from service.store._sparql_client import SparqlClient
+
+_T = TypeVar("_T")
 
 #: Triples per request when loading without the Graph Store Protocol.
 LOAD_BATCH = 5000
@@ -64,9 +70,13 @@ class RemoteWrites:
         self.change_c = vocab.parley.StoreChange
         self.touched_p = vocab.parley.touched
         self.dropped_p = vocab.parley.droppedGraph
+        self.steps = StepCommits(client, vocab, graphs)
+
+    def _block(self, quads: list[Quad]) -> str:
+        return quad_block(quads)
 
     def _select(self, text: str) -> list[Row]:
-        return parse_solutions(self.client.query(text, accept=TSV))[1]
+        return self.client.select(text)[1]
 
     def read_version(self) -> int:
         rows = self._select(
@@ -83,19 +93,115 @@ class RemoteWrites:
             return
         lease = self.lease
         version = lease.version if lease.mine() else self.read_version()
-        commit_id = uuid.uuid4().hex
-        self.client.update(self.update_text(changes, version, commit_id))
-        applied = self.client.query(
-            f'ASK {{ GRAPH {self.graph} {{ {self.head} {self.commit_p} "{commit_id}" }} }}',
-            accept="application/sparql-results+json",
-        )
-        if not parse_boolean(applied):
-            raise conflict(
-                "another Parley process wrote to the store while this write was computed; "
-                "nothing was written"
-            )
+        self.commit_at(changes, version, uuid.uuid4().hex)
         if lease.mine():
             lease.version = version + 1
+
+    def commit_at(self, changes: ChangeSet, version: int, commit_id: str) -> None:
+        """Commit ``changes``, computed against ``version``, as ``commit_id``: applied
+        whole, or ``WriteConflictError`` and nothing of it stored."""
+        engine = self.client.engine
+        if not engine.keeps_equal_values:
+            inserted = [self.graphs.store_quad(q) for q in changes.insert]
+            refuse_collapsing(self.client, inserted, engine.name)
+        if engine.strings_become_iris:
+            inserted = [self.graphs.store_quad(q) for q in changes.insert]
+            refuse_strings_of_iris(self.client, inserted, engine.name)
+        if not engine.isolated_updates:
+            self.steps.commit(
+                self.steps_of(changes, version, commit_id), self.applied_query(commit_id)
+            )
+            return
+        self.client.update(self.update_text(changes, version, commit_id))
+        if not self.client.ask(self.applied_query(commit_id)):
+            raise conflict(
+                "another Parley process wrote to the store while this write was "
+                "computed; nothing was written"
+            )
+
+    def applied_query(self, commit_id: str) -> str:
+        """Whether the commit ``commit_id`` applied: the last commit, or logged as one."""
+        return f'ASK {{ GRAPH {self.graph} {{ ?n {self.commit_p} "{commit_id}" }} }}'
+
+    def steps_of(self, changes: ChangeSet, version: int, commit_id: str) -> Steps:
+        """The commit in steps, for an engine whose update requests are neither all or
+        nothing nor isolated (``service.store._remote_steps``)."""
+        graphs, steps = self.graphs, self.steps
+        g, head, v = self.graph, self.head, self.version_p
+        claimed = steps.claimed(commit_id)
+        dropped = [graphs.to_store(d) for d in changes.drop_graphs]
+        atomic = self.client.engine.atomic_updates
+        # Where a request may be applied in part, a dropped graph is emptied by pattern,
+        # conditioned on the claim (a DROP cannot be), so every step is idempotent while
+        # the commit is pending and a repair may send them all again. In one atomic
+        # request, DROP (which also forgets the empty graph): it is sent right after
+        # the claim is read back, and a claim lapses only after a lease's time.
+        empty = "DELETE {{ GRAPH {0} {{ ?s ?p ?o }} }} WHERE {{ {1} GRAPH {0} {{ ?s ?p ?o }} }}"
+        before = [f"DROP SILENT GRAPH {d}" if atomic else empty.format(d, claimed) for d in dropped]
+        stored = (graphs.store_quad(q) for q in changes.delete)
+        delete = [q for q in stored if q.graph_name not in dropped]
+        blank = "FILTER(isBlank(?s) || isBlank(?o))"
+        emptied = self._blank_node_graphs(delete)
+        before += [
+            f"DELETE {{ GRAPH {e} {{ ?s ?p ?o }} }} "
+            f"WHERE {{ {claimed} GRAPH {e} {{ ?s ?p ?o {blank} }} }}"
+            for e in emptied
+        ]
+        before += [f"CREATE SILENT GRAPH {graphs.to_store(c)}" for c in changes.create_graphs]
+        delete = [q for q in delete if not has_blank_node(q)]
+        insert = [graphs.store_quad(q) for q in changes.insert]
+        new = version + 1
+        entry = graphs.state_node(f"change-{new}")
+        old = [f"GRAPH {g} {{ {head} {v} {version} }}"] if version else []
+        old.append(f"GRAPH {g} {{ {head} {steps.pending_p} {steps.node(commit_id)} }}")
+        log = self._log(changes, entry, new, emptied)
+        limit = self.client.engine.max_update_triples
+        if limit is not None and len(delete) + len(insert) + len(log) > limit:
+            # Too much for one operation: the ground statements go before the finish in
+            # batches, each conditioned on the claim and idempotent while it holds (a
+            # repair sends them all again); blank nodes stay in the finish (one
+            # operation keeps one blank node one node).
+            before += [
+                f"DELETE {{ {self._block(batch)} }} WHERE {{ {claimed} }}"
+                for batch in _chunks(delete, limit)
+            ]
+            ground = [q for q in insert if not has_blank_node(q)]
+            before += [
+                f"INSERT {{ {self._block(batch)} }} WHERE {{ {claimed} }}"
+                for batch in _chunks(ground, limit)
+            ]
+            before += [
+                f"INSERT {{ GRAPH {g} {{ {' . '.join(batch)} }} }} WHERE {{ {claimed} }}"
+                for batch in _chunks(log[1:], limit)
+            ]
+            delete, insert, log = [], [q for q in insert if has_blank_node(q)], log[:1]
+            if len(insert) > limit:
+                raise RemoteStoreLimitError(
+                    f"the change adds {len(insert)} statements with blank nodes; "
+                    f"{self.client.engine.name} takes at most {limit} statements in one "
+                    "update operation, and a blank node cannot span two: name the nodes "
+                    "(IRIs) or write them in smaller parts",
+                    limit=limit,
+                )
+        log.append(f'{entry} {self.commit_p} "{commit_id}"')
+        finish = (
+            f"DELETE {{ {self._block(delete)} {' '.join(old)} }} "
+            f"INSERT {{ {self._block(insert)} GRAPH {g} {{ {head} {v} {new} . "
+            + " . ".join(log)
+            + f" }} }} WHERE {{ {claimed} {steps.version_condition(version)} }}"
+        )
+        return Steps(commit_id, version, before, finish, atomic=atomic)
+
+    def _log(
+        self, changes: ChangeSet, entry: NamedNode, new: int, emptied: list[NamedNode]
+    ) -> list[str]:
+        """The change-log entry ``entry`` of the commit making version ``new``."""
+        graphs, v = self.graphs, self.version_p
+        log = [f"{entry} a {self.change_c} ; {v} {new}"]
+        log += [f"{entry} {self.touched_p} {n}" for n in _touched(changes, self.provenance)]
+        log += [f"{entry} {self.dropped_p} {graphs.to_store(d)}" for d in changes.drop_graphs]
+        log += [f"{entry} {self.dropped_p} {graph}" for graph in emptied]
+        return log
 
     def update_text(self, changes: ChangeSet, version: int, commit_id: str) -> str:
         """One update request: the change, each data operation conditioned on ``version``,
@@ -119,23 +225,23 @@ class RemoteWrites:
             )
         delete = [q for q in delete if not has_blank_node(q)]
         if delete:
-            ops.append(f"DELETE {{ {quad_block(delete)} }} WHERE {{ {cond} }}")
+            ops.append(f"DELETE {{ {self._block(delete)} }} WHERE {{ {cond} }}")
         insert = [graphs.store_quad(q) for q in changes.insert]
         if insert:
-            ops.append(f"INSERT {{ {quad_block(insert)} }} WHERE {{ {cond} }}")
+            ops.append(f"INSERT {{ {self._block(insert)} }} WHERE {{ {cond} }}")
         ops += [f"CREATE SILENT GRAPH {graphs.to_store(c)}" for c in changes.create_graphs]
         new = version + 1
         entry = graphs.state_node(f"change-{new}")
-        log = [f"{entry} a {self.change_c} ; {v} {new}"]
-        log += [f"{entry} {self.touched_p} {n}" for n in _touched(changes, self.provenance)]
-        log += [f"{entry} {self.dropped_p} {graphs.to_store(d)}" for d in changes.drop_graphs]
-        log += [f"{entry} {self.dropped_p} {graph}" for graph in emptied]
-        old = f"{head} {v} {version} . " if version else ""
+        log = self._log(changes, entry, new, emptied)
+        # The last commit's identifier goes first, in an operation of its own: every
+        # variable of a DELETE template is bound (Virtuoso drops a whole solution, its
+        # INSERT too, when one is not), and the version moves on last.
+        last = f"{head} {self.commit_p} ?c"
+        ops.append(f"DELETE {{ GRAPH {g} {{ {last} }} }} WHERE {{ {cond} GRAPH {g} {{ {last} }} }}")
+        old = f"DELETE {{ GRAPH {g} {{ {head} {v} {version} }} }} " if version else ""
+        moved = f'{head} {v} {new} . {head} {self.commit_p} "{commit_id}" . '
         ops.append(
-            f"DELETE {{ GRAPH {g} {{ {old}{head} {self.commit_p} ?c }} }} "
-            f'INSERT {{ GRAPH {g} {{ {head} {v} {new} . {head} {self.commit_p} "{commit_id}" . '
-            + " . ".join(log)
-            + f" }} }} WHERE {{ {cond} OPTIONAL {{ GRAPH {g} {{ {head} {self.commit_p} ?c }} }} }}"
+            f"{old}INSERT {{ GRAPH {g} {{ {moved}" + " . ".join(log) + f" }} }} WHERE {{ {cond} }}"
         )
         return " ;\n".join(ops)
 
@@ -193,6 +299,13 @@ class RemoteWrites:
         before = self.read_version()
         client = self.client
         client.update("DROP SILENT ALL")
+        engine = client.engine
+        if not engine.drops_all:  # Virtuoso answers 200 and keeps every graph
+            rows = self._select(engine.graphs_query)
+            for row in rows:
+                graph = row.get("g")
+                if isinstance(graph, NamedNode) and not engine.is_system_graph(graph.value):
+                    client.update(f"DROP SILENT GRAPH {graph}")
         by_graph: dict[NamedNode, list[Quad]] = {}
         for q in quads:
             stored = self.graphs.store_quad(q)
@@ -200,13 +313,18 @@ class RemoteWrites:
             by_graph.setdefault(stored.graph_name, []).append(stored)
         loaded = 0
         for graph, in_graph in by_graph.items():
-            for batch in _batches(in_graph):
+            size = min(LOAD_BATCH, engine.max_update_triples or LOAD_BATCH)
+            for batch in _batches(in_graph, LOAD_BATCH if client.endpoints.gsp_url else size):
                 if client.endpoints.gsp_url:
                     client.post_graph(
                         graph.value, serialize(batch, NTRIPLES), "application/n-triples"
                     )
+                elif any(has_blank_node(q) for q in batch):
+                    # A template, not INSERT DATA: the standard allows blank nodes in
+                    # both, Virtuoso only in a template (one solution: one node a label).
+                    client.update(f"INSERT {{ {self._block(batch)} }} WHERE {{}}")
                 else:
-                    client.update(f"INSERT DATA {{ {quad_block(batch)} }}")
+                    client.update(f"INSERT DATA {{ {self._block(batch)} }}")
                 loaded += len(batch)
                 if progress is not None:
                     progress(loaded)
@@ -229,12 +347,16 @@ def _touched(changes: ChangeSet, provenance: NamedNode) -> list[NamedNode]:
     return list(found)
 
 
-def _batches(quads: list[Quad]) -> Iterator[list[Quad]]:
+def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _batches(quads: list[Quad], size: int = LOAD_BATCH) -> Iterator[list[Quad]]:
     """Ground quads in batches; quads with blank nodes all in the last (one request keeps
     one blank node one node)."""
     ground = [q for q in quads if not has_blank_node(q)]
-    for start in range(0, len(ground), LOAD_BATCH):
-        yield ground[start : start + LOAD_BATCH]
+    yield from _chunks(ground, size)
     blank = [q for q in quads if has_blank_node(q)]
     if blank:
         yield blank

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from service.errors import StoreUnavailableError, WriteConflictError
-from service.rdf import XSD, Literal, Vocab, parse_solutions
+from service.rdf import XSD, Literal, Vocab
 from service.store._remote_graphs import StoreGraphs
 from service.store._sparql_client import SparqlClient
 
@@ -35,7 +35,6 @@ LEASE_TTL_S = 30.0
 LEASE_WAIT_S = 20.0
 #: Seconds a client is told to wait after a write conflict.
 RETRY_AFTER_S = 2
-TSV = "text/tab-separated-values"
 
 
 def conflict(detail: str) -> WriteConflictError:
@@ -104,18 +103,18 @@ class Lease:
             now = datetime.now(UTC)
             expires = _datetime(now + timedelta(seconds=LEASE_TTL_S))
             held_by, until = f"{node} {p.leaseHolder}", f"{node} {p.leaseExpires}"
+            # Two operations, each with every template variable bound: Virtuoso drops a
+            # whole solution (its INSERT too) when a DELETE template variable is unbound.
             self.client.update(
                 f"DELETE {{ GRAPH {g} {{ {held_by} ?h . {until} ?e }} }} "
+                f"WHERE {{ GRAPH {g} {{ {held_by} ?h . {until} ?e }} "
+                f"FILTER(?e < {_datetime(now)}) }} ;\n"
                 f'INSERT {{ GRAPH {g} {{ {held_by} "{holder}" . {until} {expires} }} }} '
-                f"WHERE {{ OPTIONAL {{ GRAPH {g} {{ {held_by} ?h . {until} ?e }} }} "
-                f"FILTER(!BOUND(?e) || ?e < {_datetime(now)}) }}"
+                f"WHERE {{ FILTER NOT EXISTS {{ GRAPH {g} {{ {until} ?e }} }} }}"
             )
-            rows = parse_solutions(
-                self.client.query(
-                    f"SELECT ?h ?v WHERE {{ {{ GRAPH {g} {{ {node} {p.leaseHolder} ?h }} }} UNION "
-                    f"{{ GRAPH {g} {{ {head} {p.storeVersion} ?v }} }} }}",
-                    accept=TSV,
-                )
+            rows = self.client.select(
+                f"SELECT ?h ?v WHERE {{ {{ GRAPH {g} {{ {node} {p.leaseHolder} ?h }} }} UNION "
+                f"{{ GRAPH {g} {{ {head} {p.storeVersion} ?v }} }} }}"
             )[1]
             holders = {r["h"].value for r in rows if isinstance(r.get("h"), Literal)}
             if holders == {holder}:

@@ -8,16 +8,39 @@ store refusing a query is a 400 with the store's own message.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import httpx
 
-from service.errors import QuerySyntaxError, QueryTimeoutError, StoreError, StoreUnavailableError
+from service.errors import (
+    QuerySyntaxError,
+    QueryTimeoutError,
+    StoreAnswerError,
+    StoreError,
+    StoreUnavailableError,
+)
+from service.rdf import Term, parse_boolean, parse_solutions, without_local_escapes
+from service.store._engines import (
+    VIRTUOSO,
+    VIRTUOSO_LIMITS_QUERY,
+    XML,
+    Engine,
+    engine_for,
+    standard_boolean,
+    with_limits,
+)
 
 #: Seconds to wait for a connection to the store before calling it unavailable.
 CONNECT_TIMEOUT_S = 5.0
+#: What to check when the store refuses Parley (401, 403).
+CREDENTIALS = (
+    "set PARLEY_STORE_USER and PARLEY_STORE_PASSWORD (HTTP basic or digest, as the store "
+    "asks) or PARLEY_STORE_TOKEN, for a user the store lets query and update"
+)
 #: Seconds a request Parley makes for itself (not a client's query) may take.
 INTERNAL_TIMEOUT_S = 120.0
 
@@ -37,6 +60,48 @@ class Endpoints:
     timeout_param: str | None = None
 
 
+class StoreAuth(httpx.Auth):
+    """HTTP basic or digest authentication, whichever the store's challenge asks for.
+
+    Virtuoso's ``/sparql-auth`` wants digest and answers basic credentials with a bare
+    401 (no challenge), so the scheme cannot be learnt from a refusal: until the store has
+    challenged once, a request goes without credentials, and the challenge
+    (``WWW-Authenticate``) says which scheme every later request uses. No password is
+    sent before the store asks for one, and none in basic form to a digest endpoint.
+    """
+
+    requires_request_body = True
+
+    def __init__(self, username: str, password: str) -> None:
+        self._basic = httpx.BasicAuth(username, password)
+        self._digest = httpx.DigestAuth(username, password)
+        #: "basic" or "digest" once the store has challenged; ``None`` before.
+        self.scheme: str | None = None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.scheme == "digest":
+            yield from self._digest.auth_flow(request)
+            return
+        if self.scheme == "basic":
+            yield from self._basic.auth_flow(request)
+            return
+        digest = self._digest.auth_flow(request)
+        response = yield next(digest)  # no credentials yet (no challenge seen)
+        if response.status_code != 401:
+            return
+        challenges = response.headers.get_list("www-authenticate")
+        if any(c.lower().startswith("digest ") for c in challenges):
+            self.scheme = "digest"
+            try:
+                response = yield digest.send(response)  # answered with the challenge in hand
+                digest.send(response)
+            except StopIteration:
+                pass
+            return
+        self.scheme = "basic"
+        yield from self._basic.auth_flow(request)
+
+
 class SparqlClient:
     """Thread-safe: one pooled ``httpx.Client`` shared by every request thread."""
 
@@ -45,9 +110,11 @@ class SparqlClient:
         auth: httpx.Auth | None = None
         headers = {"User-Agent": "parley"}
         if endpoints.username is not None:
-            auth = httpx.BasicAuth(endpoints.username, endpoints.password or "")
+            auth = StoreAuth(endpoints.username, endpoints.password or "")
         elif endpoints.token is not None:
             headers["Authorization"] = f"Bearer {endpoints.token}"
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
         self._client = httpx.Client(
             auth=auth,
             headers=headers,
@@ -71,6 +138,72 @@ class SparqlClient:
         ) as response:
             return b"".join(read_chunks(response))
 
+    @property
+    def engine(self) -> Engine:
+        """The store's engine profile, learnt from its first answer (``_engines``)."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = self._detect_engine()
+        return self._engine
+
+    def _detect_engine(self) -> Engine:
+        with self._post_query("ASK {}", accept=XML) as response:
+            response.read()
+            engine = engine_for(response.headers.get("server"))
+        if engine.name == VIRTUOSO.name:
+            with self._post_query(VIRTUOSO_LIMITS_QUERY, accept=XML) as response:
+                rows = parse_solutions(response.read(), XML)[1]
+            found = rows[0] if rows else {}
+            rows_cap, time_s = found.get("rows"), found.get("time")
+            engine = with_limits(
+                engine,
+                None if rows_cap is None else rows_cap.value,
+                None if time_s is None else time_s.value,
+            )
+        return engine
+
+    def select(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> tuple[list[str], list[dict[str, Term]]]:
+        """The variables and rows of a SELECT query Parley asks for itself, whole: an
+        answer the store cut (at its row cap or its time limit) is an error, never read
+        as complete."""
+        engine = self.engine
+        with self.stream_query(
+            text,
+            accept=engine.solutions,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+        ) as response:
+            body = b"".join(engine.rewritten(read_chunks(response)))
+            names, rows = parse_solutions(body, engine.solutions)
+        if engine.cut_at_cap(len(rows)):
+            raise StoreAnswerError(
+                f"the store cut an answer at its row cap of {engine.max_rows} "
+                f"({engine.name}); Parley needs whole answers: raise the store's cap "
+                "(Virtuoso: ResultSetMaxRows in virtuoso.ini)"
+            )
+        return names, rows
+
+    def ask(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> bool:
+        """An ASK query's answer (read as XML, which every engine writes exactly)."""
+        with self.stream_query(
+            text, accept=XML, default_graphs=default_graphs, named_graphs=named_graphs
+        ) as response:
+            body = b"".join(read_chunks(response))
+        return bool(parse_boolean(standard_boolean(self.engine, body), XML))
+
     @contextmanager
     def stream_query(
         self,
@@ -81,32 +214,70 @@ class SparqlClient:
         named_graphs: Sequence[str] = (),
         timeout_s: float | None = None,
     ) -> Iterator[httpx.Response]:
+        """The open response to a query (``_post_query``), refused when the store says it
+        stopped the query at its own time limit and sent a partial answer."""
+        partial = self.engine.partial_header
+        if not self.engine.local_escapes:
+            text = without_local_escapes(text)
+        with self._post_query(
+            text,
+            accept=accept,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            timeout_s=timeout_s,
+        ) as response:
+            if partial is not None and partial in response.headers:
+                limit = self.engine.max_time_s or timeout_s or 0
+                raise QueryTimeoutError(
+                    f"the store ({self.engine.name}) stopped the query at its own time limit"
+                    f"{f' of {limit:g} s' if limit else ''} and sent a partial answer "
+                    f"({partial}: {response.headers[partial]}), which Parley does not pass on",
+                    timeoutSeconds=limit,
+                )
+            yield response
+
+    @contextmanager
+    def _post_query(
+        self,
+        text: str,
+        *,
+        accept: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        timeout_s: float | None = None,
+    ) -> Iterator[httpx.Response]:
         """Send a query by POST (no URL length limit) and yield the open response.
+
+        The query goes as an HTML form (``query=``, the protocol's first POST binding),
+        not as a bare ``application/sparql-query`` body: every store reads the form, and
+        Virtuoso 7.2 answers a bare body with a wrong ``Content-Length`` (the client then
+        waits for bytes that never come).
 
         Leaving the block closes the connection, which is how a client's query is
         stopped at its time limit on a store without a per-request limit.
         """
-        params: list[tuple[str, str | int | float | bool | None]]
-        params = [("default-graph-uri", g) for g in default_graphs]
-        params += [("named-graph-uri", g) for g in named_graphs]
-        if timeout_s is not None and self.endpoints.timeout_param:
-            params.append((self.endpoints.timeout_param, f"{timeout_s:g}"))
+        fields = [("query", text)]
+        fields += [("default-graph-uri", g) for g in default_graphs]
+        fields += [("named-graph-uri", g) for g in named_graphs]
+        engine = self._engine  # None only while it is being learnt (no time limit then)
+        sends_limit = engine is None or engine.per_request_timeout
+        if timeout_s is not None and self.endpoints.timeout_param and sends_limit:
+            fields.append((self.endpoints.timeout_param, f"{timeout_s:g}"))
         timeout = (
             httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S) if timeout_s is not None else None
         )
         request = self._client.build_request(
             "POST",
             self.endpoints.query_url,
-            params=params,
-            content=text.encode(),
-            headers={"Content-Type": "application/sparql-query", "Accept": accept},
+            content=urlencode(fields).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
             timeout=timeout,
         )
         response = self._send(request, stream=True, query_timeout_s=timeout_s)
         try:
             if response.status_code >= 400:
                 response.read()
-                _raise_for_query(response)
+                _raise_for_query(response, engine, timeout_s)
             yield response
         finally:
             response.close()
@@ -122,9 +293,14 @@ class SparqlClient:
             headers={"Content-Type": "application/sparql-update"},
         )
         response = self._send(request)
+        if response.status_code in (401, 403):
+            raise StoreError(
+                f"the store refused Parley's credentials ({response.status_code}): {CREDENTIALS}"
+            )
         if response.status_code >= 400:
             raise StoreError(
-                f"the store refused an update ({response.status_code}): {_excerpt(response)}"
+                f"the store refused an update ({response.status_code}): "
+                f"{_excerpt(response, self._engine)}"
             )
 
     def post_graph(self, graph: str, body: bytes, media_type: str) -> None:
@@ -187,15 +363,30 @@ def query_timeout(limit_s: float) -> QueryTimeoutError:
     )
 
 
-def _raise_for_query(response: httpx.Response) -> None:
+def _raise_for_query(
+    response: httpx.Response, engine: Engine | None, timeout_s: float | None
+) -> None:
     status = response.status_code
+    if engine is not None and engine.timed_out(response.text):
+        limit = engine.max_time_s or timeout_s or 0
+        raise QueryTimeoutError(
+            f"the store ({engine.name}) stopped the query at its time limit, or refused it "
+            f"for its estimated time: {_excerpt(response, engine)}",
+            timeoutSeconds=limit,
+        )
+    excerpt = _excerpt(response, engine)
+    if status in (401, 403):
+        raise StoreError(f"the store refused Parley's credentials ({status}): {CREDENTIALS}")
     if status in (400, 422):
-        raise QuerySyntaxError(f"the store refused the query: {_excerpt(response)}")
+        raise QuerySyntaxError(f"the store refused the query: {excerpt}")
     if status in (502, 503, 504):
-        raise StoreUnavailableError(f"the store is unavailable ({status}): {_excerpt(response)}")
-    raise StoreError(f"the store failed on a query ({status}): {_excerpt(response)}")
+        raise StoreUnavailableError(f"the store is unavailable ({status}): {excerpt}")
+    raise StoreError(f"the store failed on a query ({status}): {excerpt}")
 
 
-def _excerpt(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")
+def _excerpt(response: httpx.Response, engine: Engine | None = None) -> str:
+    text = response.text
+    if engine is not None and engine.error_echo is not None:
+        text = text.split(engine.error_echo, 1)[0]  # the store repeating the query
+    text = text.strip().replace("\n", " ")
     return text[:500] or response.reason_phrase

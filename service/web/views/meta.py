@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, abort, current_app, render_template
 
 from service.errors import ParleyError
+from service.store import GraphStore, RemoteStore
 from service.web._services import services
 from service.web._worker_life import CONFIG_KEY as WORKER_KEY
 
@@ -36,6 +37,7 @@ def health() -> dict[str, Any]:
         "base_iri": svc.settings.base_iri,
         "store": "embedded" if svc.settings.store_url is None else "remote",
         "version": svc.store.version(),
+        "engine": _engine(svc.store),
         # Clients' queries and updates run in processes with no network at all
         # (``service.query._isolation``); false: the text check alone keeps them in.
         "network_isolated": svc.guard.network_isolated,
@@ -48,6 +50,23 @@ def health() -> dict[str, Any]:
         # A worker died (killed, out of memory) and a new one took over.
         answer["recovered"] = worker["restarts"] > 0
     return answer
+
+
+def _engine(store: GraphStore) -> dict[str, Any]:
+    """The engine that evaluates queries, with the limits it applies by itself (a remote
+    store's row cap and time limit, learnt from its first answer): what a client reading a
+    cut or stopped answer needs to know."""
+    if not isinstance(store, RemoteStore):
+        return {"name": "Oxigraph", "about": "Oxigraph, embedded in Parley"}
+    engine = store.client.engine
+    found: dict[str, Any] = {"name": engine.name, "about": engine.describe()}
+    if engine.version is not None:
+        found["version"] = engine.version
+    if engine.max_rows is not None:
+        found["max_rows"] = engine.max_rows
+    if engine.max_time_s is not None:
+        found["max_time_s"] = engine.max_time_s
+    return found
 
 
 def metrics() -> Response:

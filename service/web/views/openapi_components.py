@@ -193,7 +193,10 @@ def _schemas(base_iri: str) -> JSONDoc:
         },
         "Health": {
             "type": "object",
-            "required": ["status", "ready", "queries", "search", "base_iri", "store", "version"],
+            "required": [
+                *("status", "ready", "queries", "search"),
+                *("base_iri", "store", "version", "engine"),
+            ],
             "properties": {
                 "status": {"enum": ["ok", "degraded"]},
                 "ready": {"type": "boolean", "description": "Queries and search are ready."},
@@ -204,6 +207,21 @@ def _schemas(base_iri: str) -> JSONDoc:
                 "base_iri": {"const": base_iri},
                 "store": {"enum": ["embedded", "remote"]},
                 "version": {"type": "integer"},
+                "engine": {
+                    "type": "object",
+                    "description": "The engine that evaluates queries, and the limits it "
+                    "applies by itself: a remote store's row cap (an answer that reaches it "
+                    "is marked cut) and time limit.",
+                    "required": ["name", "about"],
+                    "properties": {
+                        "name": {"type": "string", "examples": ["Oxigraph", "Virtuoso"]},
+                        "about": {"type": "string", "description": "The engine in words."},
+                        "version": {"type": "string"},
+                        "max_rows": {"type": "integer"},
+                        "max_time_s": {"type": "number"},
+                    },
+                    "additionalProperties": False,
+                },
                 "network_isolated": {
                     "type": "boolean",
                     "description": "Clients' queries run in processes without a network.",

@@ -24,6 +24,7 @@ from service.sparql import (
     run_query,
     service_description,
 )
+from service.web._asgi import CLIENT_GONE
 from service.web._auth import require_writer
 from service.web._problems import log_error
 from service.web._services import services
@@ -58,6 +59,9 @@ def _description() -> Response:
 def _query(op: Operation) -> Response | str:
     settings = services().settings
     runner = services().queries
+    # Set when the client hangs up (``parley serve``: ``service.web._asgi``): the query
+    # is then stopped, not run to its time limit for nobody.
+    gone = request.environ.get(CLIENT_GONE)
     accept = request.headers.get("Accept")
     if op.options.get("format") is None and prefers_html(accept):
         # A person at the query page: a table, evaluated under the same limits. A query
@@ -66,12 +70,12 @@ def _query(op: Operation) -> Response | str:
             check_outbound(op.text, settings.outbound_allow)
             graphs = query_form(op.text) in ("CONSTRUCT", "DESCRIBE")
             results_fmt, graph_fmt = (None, NTRIPLES) if graphs else (JSON, None)
-            page = run_query(op, results_fmt, graph_fmt, settings, runner)
+            page = run_query(op, results_fmt, graph_fmt, settings, runner, gone)
             return render_answer(op, body=b"".join(page.chunks))
         except ParleyError as error:
             log_error(error)
             return render_failure(op.text, error)
-    answered = answer_query(op, accept, settings, runner)
+    answered = answer_query(op, accept, settings, runner, gone)
     answer = answered.answer
     # A whole answer is sent as it is; a large one as its chunks arrive (closed with the
     # response, which gives its query process back).
