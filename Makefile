@@ -57,35 +57,31 @@ unit: $(STAMP) chromium virtuoso axe yasgui
 
 test: lint typecheck unit
 
-# The browser tests drive Debian's Chromium (never a browser that Playwright downloads).
-# When it is missing it is installed as .ci/run did: with apt-get, as root or through sudo
-# (without a password prompt); otherwise make stops and says what to run.
-chromium:
-	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+# $(call apt_install,PRESENT,PACKAGE,WHAT): when the shell test PRESENT fails, install
+# Debian's PACKAGE with apt-get, as root or through sudo (without a password prompt), as
+# .ci/run did; otherwise make stops and says what to run. WHAT says who needs it.
+define apt_install
+	@if ! { $(1); } >/dev/null 2>&1; then \
 	  if ! command -v apt-get >/dev/null 2>&1; then \
-	    echo "Chromium is missing (the browser tests need it) and there is no apt-get: install it, then run make test again"; exit 1; \
+	    echo "$(2) is missing ($(3) need it) and there is no apt-get: install it, then run make test again"; exit 1; \
 	  elif [ "$$(id -u)" -eq 0 ]; then as_root=""; \
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
-	  else echo "Chromium is missing (the browser tests need it): run 'sudo apt-get install chromium', then make test again"; exit 1; fi; \
-	  echo "Installing Chromium for the browser tests (apt-get)"; \
+	  else echo "$(2) is missing ($(3) need it): run 'sudo apt-get install $(2)', then make test again"; exit 1; fi; \
+	  echo "Installing $(2) for $(3) (apt-get)"; \
 	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
 	fi
+endef
+
+# The browser tests drive Debian's Chromium (never a browser that Playwright downloads).
+chromium:
+	$(call apt_install,command -v chromium || command -v chromium-browser,chromium,the browser tests)
 
 # Virtuoso, the second remote engine the HTTP suites run Parley on (tests/virtuoso.py):
 # Debian's binaries only (virtuoso-opensource-7-bin; the full package would start a system
-# service). Installed as Chromium is, when `virtuoso-t` is missing.
+# service).
 virtuoso:
-	@if ! command -v virtuoso-t >/dev/null 2>&1 || ! command -v isql-vt >/dev/null 2>&1; then \
-	  if ! command -v apt-get >/dev/null 2>&1; then \
-	    echo "Virtuoso is missing (the Virtuoso backend's tests need it) and there is no apt-get: install virtuoso-opensource-7-bin, then run make test again"; exit 1; \
-	  elif [ "$$(id -u)" -eq 0 ]; then as_root=""; \
-	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
-	  else echo "Virtuoso is missing (the Virtuoso backend's tests need it): run 'sudo apt-get install virtuoso-opensource-7-bin', then make test again"; exit 1; fi; \
-	  echo "Installing Virtuoso for the remote-store tests (apt-get)"; \
-	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource-7-bin; \
-	fi
+	$(call apt_install,command -v virtuoso-t && command -v isql-vt,virtuoso-opensource-7-bin,the Virtuoso backend's tests)
 
 # axe-core, the accessibility checker the page tests inject into each page (never from a
 # CDN): from the npm registry at a pinned version, into a git-ignored folder. When that

@@ -87,6 +87,33 @@ def _may_start(what: str) -> None:
         )
 
 
+def descendant_ticks(pid: int) -> dict[int, int]:
+    """The living processes under ``pid`` (recursively; zombies are dead already) and the
+    CPU ticks each has used: which of a server's processes is evaluating a query."""
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] == "Z":
+            continue
+        child = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(child)
+        ticks[child] = int(fields[11]) + int(fields[12])
+    found: dict[int, int] = {}
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found[child] = ticks[child]
+            pending.append(child)
+    return found
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ import pytest
 from tests.support import (
     CROSS_PRODUCT,
     ServerProcess,
+    descendant_ticks,
     free_port,
     insert_test_triples,
     start_server,
@@ -70,37 +70,12 @@ def _gone_requests(server: ServerProcess) -> float:
     return _metric(server, r'^parley_http_requests_total\{.*route="/sparql".*status="499"')
 
 
-def _children(pid: int) -> dict[int, int]:
-    """Descendant processes of ``pid`` and the CPU ticks each has used."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents[int(entry.name)] = int(fields[1])
-            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
-    found: dict[int, int] = {}
-    pending = [pid]
-    while pending:
-        parent = pending.pop()
-        for child, its_parent in parents.items():
-            if its_parent == parent and child not in found:
-                found[child] = ticks[child]
-                pending.append(child)
-    return found
-
-
 def _busy(server: ServerProcess, before: dict[int, int], within_s: float) -> int:
     """The server's process whose CPU time climbs (the one evaluating the query), or 0."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         time.sleep(0.05)
-        now = _children(server.process.pid)
+        now = descendant_ticks(server.process.pid)
         grown = {p: t - before.get(p, 0) for p, t in now.items() if t - before.get(p, 0) >= 5}
         if grown:
             return max(grown, key=lambda p: grown[p])
@@ -127,7 +102,7 @@ def test_a_query_whose_client_hangs_up_is_stopped(served: ServerProcess) -> None
             http.get("/sparql", params={"query": "ASK {}"}, headers=JSON_RESULTS)
     time.sleep(0.3)
     before_gone = _gone_requests(served)
-    before = _children(served.process.pid)
+    before = descendant_ticks(served.process.pid)
     started = time.monotonic()
 
     busy: dict[str, int] = {}
@@ -152,10 +127,10 @@ def test_a_query_whose_client_hangs_up_is_stopped(served: ServerProcess) -> None
 
     # Its evaluation stopped: the query process that ran it was killed, and nothing burns
     # CPU any more.
-    assert busy["pid"] not in _children(served.process.pid)
-    first = _children(served.process.pid)
+    assert busy["pid"] not in descendant_ticks(served.process.pid)
+    first = descendant_ticks(served.process.pid)
     time.sleep(0.5)
-    second = _children(served.process.pid)
+    second = descendant_ticks(served.process.pid)
     burnt = sum(second[p] - first[p] for p in second if p in first)
     assert burnt <= 10, f"the server's processes still used {burnt} CPU ticks"
 

@@ -27,6 +27,7 @@ from tests.support import (
     ServerProcess,
     Site,
     base_for,
+    descendant_ticks,
     free_port,
     insert_test_triples,
     open_app,
@@ -73,32 +74,6 @@ def _problem(response: httpx.Response, status: int) -> dict[str, object]:
     return dict(doc)
 
 
-def _descendants(pid: int) -> dict[int, int]:
-    """Child processes of ``pid`` (recursively) and the CPU ticks each has used."""
-    children: dict[int, list[int]] = {}
-    ticks: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] == "Z":
-            continue
-        child = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(child)
-        ticks[child] = int(fields[11]) + int(fields[12])
-    found: dict[int, int] = {}
-    pending = [pid]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found[child] = ticks[child]
-            pending.append(child)
-    return found
-
-
 def _parley_pid(site: Site) -> int:
     """The process Parley's query processes descend from: the server's, or this one (a site
     in-process)."""
@@ -114,7 +89,7 @@ def _evaluators(site: Site) -> dict[int, int]:
     if isinstance(site, ServerProcess) and site.virtuoso is not None:
         pid = site.virtuoso.process.pid
         return {pid: _ticks(pid)}
-    return _descendants(_parley_pid(site))
+    return descendant_ticks(_parley_pid(site))
 
 
 def _ticks(pid: int) -> int:
@@ -159,7 +134,9 @@ def test_timeout_stops_the_query_and_others_are_served(guarded: Site) -> None:
     time.sleep(1.0)
     if guarded.backend == "embedded":
         # Parley stops its own evaluation: the query process is killed, at once.
-        assert not Path(f"/proc/{busy}").exists() or busy not in _descendants(_parley_pid(guarded))
+        assert not Path(f"/proc/{busy}").exists() or busy not in descendant_ticks(
+            _parley_pid(guarded)
+        )
         settle_s = 0.0
     else:
         # Only the store can stop its evaluation: at its own limit (STORE_TIMEOUT), which
@@ -167,9 +144,9 @@ def test_timeout_stops_the_query_and_others_are_served(guarded: Site) -> None:
         settle_s = 8.0
     burnt, deadline = 0, time.monotonic() + settle_s
     while True:
-        first = {**_descendants(_parley_pid(guarded)), **_evaluators(guarded)}
+        first = {**descendant_ticks(_parley_pid(guarded)), **_evaluators(guarded)}
         time.sleep(0.5)
-        second = {**_descendants(_parley_pid(guarded)), **_evaluators(guarded)}
+        second = {**descendant_ticks(_parley_pid(guarded)), **_evaluators(guarded)}
         burnt = sum(second[p] - first[p] for p in second if p in first)
         if burnt <= 10 or time.monotonic() > deadline:
             break
@@ -200,13 +177,13 @@ def test_queries_sharing_a_stopped_process_are_answered_on_its_replacement(
                     "/sparql", content=four_way, headers={**QUERY, **JSON_RESULTS}
                 )
 
-        before = _descendants(os.getpid())
+        before = descendant_ticks(os.getpid())
         thread = threading.Thread(target=slow)
         thread.start()
         busy, deadline = 0, time.monotonic() + 5
         while time.monotonic() < deadline and not busy:
             time.sleep(0.05)
-            during = _descendants(os.getpid())
+            during = descendant_ticks(os.getpid())
             grown = {
                 p: t - before.get(p, 0) for p, t in during.items() if t - before.get(p, 0) >= 5
             }
@@ -217,7 +194,7 @@ def test_queries_sharing_a_stopped_process_are_answered_on_its_replacement(
         answer = outcome["slow"]
         assert answer.status_code == 200, answer.text
         assert answer.json()["results"]["bindings"][0]["n"]["value"] == str(60**4)
-        assert busy not in _descendants(os.getpid())
+        assert busy not in descendant_ticks(os.getpid())
     finally:
         site.stop()
 

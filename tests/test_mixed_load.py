@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import ServerProcess, copy_store, free_port, start_server
+from tests.support import ServerProcess, copy_store, descendant_ticks, free_port, start_server
 
 pytestmark = pytest.mark.server
 
@@ -34,26 +34,6 @@ QUERIES = (
 PAGES = ("/", "/id/Putin", "/search?q=Istanbul", "/timeline", "/id/c17", "/ontology")
 QUERY_CLIENTS, PAGE_CLIENTS, REQUESTS_EACH, WRITES = 5, 2, 20, 25
 SCRATCH = "store/mixed-load"
-
-
-def _descendants(pid: int) -> set[int]:
-    """Living processes under ``pid``, recursively (zombies are dead already)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, pending = set(), [pid]
-    while pending:
-        for child in parents.get(pending.pop(), []):
-            found.add(child)
-            pending.append(child)
-    return found
 
 
 @pytest.fixture
@@ -110,7 +90,7 @@ def test_mixed_load_fails_nothing_and_loses_no_write(loaded: ServerProcess, base
         asked = [pool.submit(_ask, loaded, n) for n in range(QUERY_CLIENTS)]
         browsed = [pool.submit(_browse, loaded, n) for n in range(PAGE_CLIENTS)]
         written = pool.submit(_write, loaded, graph)
-        server_tree = _descendants(loaded.process.pid)
+        server_tree = set(descendant_ticks(loaded.process.pid))
         responses = [r for f in asked + browsed for r in f.result()]
         writes, acknowledged = written.result()
     statuses = Counter(r.status_code for r in [*responses, *writes])
@@ -130,7 +110,7 @@ def test_mixed_load_fails_nothing_and_loses_no_write(loaded: ServerProcess, base
     assert numbers == acknowledged
 
     # A stop leaves nothing of the server behind (its worker and query processes).
-    server_tree |= _descendants(loaded.process.pid)
+    server_tree |= set(descendant_ticks(loaded.process.pid))
     assert server_tree, "the server runs its work in child processes"
     os.kill(loaded.process.pid, signal.SIGTERM)
     loaded.process.wait(timeout=30)

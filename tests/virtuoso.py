@@ -26,6 +26,7 @@ import httpx
 
 from service.rdf import NQUADS, Vocab, serialize
 from service.store import OxigraphStore
+from tests.support import _may_start, free_port
 
 #: Debian's binaries (``virtuoso-opensource-7-bin``).
 VIRTUOSO = "virtuoso-t"
@@ -88,12 +89,6 @@ DefaultQuery = ASK {{}}
 
 def installed() -> bool:
     return shutil.which(VIRTUOSO) is not None and shutil.which(ISQL) is not None
-
-
-def _free_port() -> int:
-    from tests.support import free_port
-
-    return free_port()
 
 
 @dataclass
@@ -237,8 +232,6 @@ atexit.register(_kill_leftovers)
 
 
 def _spawn(root: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    from tests.support import _may_start
-
     _may_start("Virtuoso")
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -297,7 +290,7 @@ def _start_on(
     root: Path, *, max_rows: int, timeout_s: int, buffers: int = BUFFERS
 ) -> VirtuosoProcess:
     root.mkdir(parents=True, exist_ok=True)
-    http_port, sql_port = _free_port(), _free_port()
+    http_port, sql_port = free_port(), free_port()
     _write_ini(root, http_port, sql_port, max_rows, timeout_s, buffers)
     log_path = root / "virtuoso.out"
     server = VirtuosoProcess(root, http_port, sql_port, _spawn(root, log_path), log_path)

@@ -78,11 +78,10 @@ class Engine:
     #: and graph stay two triples. Virtuoso stores numbers and booleans by value:
     #: ``true`` and ``1``, ``1`` and ``1.0``, ``1.0`` and ``1e0`` collapse into one
     #: triple (of either type), and deleting ``true`` deletes a stored ``1``; Parley
-    #: refuses a write that would collapse (``service.store._remote_values``).
+    #: refuses a write that would collapse (``service.store._remote_values``). Such a
+    #: store keeps the value, not the spelling: "01" reads back "1", 1e3 "1000.0" (the
+    #: README says so; nothing for Parley to do).
     keeps_equal_values: bool = True
-    #: Whether literals keep their lexical form (Virtuoso stores numbers and times by
-    #: value: "01" reads back "1", 1e3 "1000.0"; the value is kept, not the spelling).
-    keeps_lexical_forms: bool = True
     #: The query that lists the store's graphs (``?g``): the standard's ``GRAPH ?g {}``
     #: lists empty graphs too; Virtuoso answers it with one unbound row, and its
     #: ``DISTINCT`` over every quad takes seconds where ``GROUP BY`` takes milliseconds.
@@ -227,7 +226,6 @@ VIRTUOSO = Engine(
     max_update_triples=500,
     drops_all=False,
     keeps_equal_values=False,
-    keeps_lexical_forms=False,
     graphs_query="SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
     rewrite=(b"<bnode>nodeID://", b"<bnode>"),
     ask_variable="__ASK_RETVAL",

@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 
-from service.errors import StoreAnswerError
 from service.rdf import (
     NTRIPLES,
     BlankNode,
@@ -145,13 +144,7 @@ class RemoteStore:
     def construct(self, query: str, *, dataset: DatasetSpec | None = None) -> list[Triple]:
         body = self._query(query, NTRIPLES.media_type, dataset)
         triples = [q.triple for q in parse(body, NTRIPLES, what="the store's answer")]
-        engine = self.client.engine
-        if engine.cut_at_cap(len(triples)):
-            raise StoreAnswerError(
-                f"the store cut an answer at its row cap of {engine.max_rows} ({engine.name}); "
-                "Parley needs whole answers: raise the store's cap (Virtuoso: "
-                "ResultSetMaxRows in virtuoso.ini)"
-            )
+        self.client.check_whole(len(triples))
         return triples
 
     def answer(

@@ -174,21 +174,28 @@ class SparqlClient:
         answer the store cut (at its row cap or its time limit) is an error, never read
         as complete."""
         engine = self.engine
-        with self.stream_query(
+        body = self.query(
             text,
             accept=engine.solutions,
             default_graphs=default_graphs,
             named_graphs=named_graphs,
-        ) as response:
-            body = b"".join(engine.rewritten(read_chunks(response)))
-            names, rows = parse_solutions(body, engine.solutions)
-        if engine.cut_at_cap(len(rows)):
+        )
+        names, rows = parse_solutions(b"".join(engine.rewritten([body])), engine.solutions)
+        self.check_whole(len(rows))
+        return names, rows
+
+    def check_whole(self, rows: int) -> None:
+        """Refuse an answer of Parley's own that the store may have cut at its row cap.
+
+        :raises StoreAnswerError: the answer has as many rows (or triples) as the cap.
+        """
+        engine = self.engine
+        if engine.cut_at_cap(rows):
             raise StoreAnswerError(
                 f"the store cut an answer at its row cap of {engine.max_rows} "
                 f"({engine.name}); Parley needs whole answers: raise the store's cap "
                 "(Virtuoso: ResultSetMaxRows in virtuoso.ini)"
             )
-        return names, rows
 
     def ask(
         self,
@@ -198,10 +205,9 @@ class SparqlClient:
         named_graphs: Sequence[str] = (),
     ) -> bool:
         """An ASK query's answer (read as XML, which every engine writes exactly)."""
-        with self.stream_query(
+        body = self.query(
             text, accept=XML, default_graphs=default_graphs, named_graphs=named_graphs
-        ) as response:
-            body = b"".join(read_chunks(response))
+        )
         return bool(parse_boolean(standard_boolean(self.engine, body), XML))
 
     @contextmanager
