@@ -86,7 +86,6 @@ def test_the_engine_profile_says_so(store: RemoteStore) -> None:
     engine = store.client.engine
     assert engine.name == VIRTUOSO.name
     assert not engine.atomic_updates
-    assert not engine.isolated_updates
     assert engine.max_update_triples is not None
 
 

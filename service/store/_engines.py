@@ -61,12 +61,6 @@ class Engine:
     system_graphs: tuple[str, ...] = ()
     #: Whether the operations of one update request are applied all or none.
     atomic_updates: bool = True
-    #: Whether an update's condition (its WHERE) and its changes are one isolated step,
-    #: so that two requests conditioned on one version cannot both pass it. Measured
-    #: false on Virtuoso 7.2 and on ``oxigraph serve`` 0.5 (eight writers on one
-    #: version: two won), and not known of a store Parley has no profile for: then the
-    #: commit claims the store first (``service.store._remote_steps``).
-    isolated_updates: bool = False
     #: The most triples one update operation may carry (``None``: no known limit).
     #: Virtuoso 7.2 compiles an operation to SQL and refuses one whose SQL runs past
     #: 10,000 lines: an INSERT DATA of 1,500 triples, a DELETE/INSERT of 1,000 and 1,000.

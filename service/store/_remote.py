@@ -1,7 +1,7 @@
 """The remote store: a SPARQL 1.1 service (Oxigraph server, Fuseki, GraphDB, ...) over HTTP.
 
 Parley talks to it only through the standard protocols (``service.store._sparql_client``),
-so several Parley processes can share one store. Three design points (README,
+so several Parley processes can share one store. The design points (README,
 "Deployment"):
 
 - **Parley's default graph** is kept in the named graph ``{base}graph/default``:
@@ -13,10 +13,15 @@ so several Parley processes can share one store. Three design points (README,
 - **Writes from several processes** (``service.store._remote_commit``): a write
   holds a lease (``service.store._remote_lease``: a lock statement with an expiry,
   taken by a conditional update) while it reads the store and computes its
-  change, and commits the change as ONE SPARQL Update request whose every data
-  operation is conditioned on the store version it was computed against, and
-  which bumps that version. A commit that finds another version writes nothing
-  and raises ``WriteConflictError``.
+  change. No engine Parley has measured isolates one update request from another,
+  and Virtuoso's are not even all or nothing, so the commit first claims the store
+  (one conditional operation, read back), then applies the change in operations
+  conditioned on that claim, the last of which moves the version on
+  (``service.store._remote_steps``; a half-applied commit is completed by sending
+  its steps again). A commit that finds another version or another claim writes
+  nothing and raises ``WriteConflictError``.
+- **Each engine's differences** (Virtuoso's above all) live in one profile,
+  ``service.store._engines``, learnt from the store's first answer.
 - **Replicas catch up**: each commit leaves a change-log entry (the version and
   the IRIs it touched) next to the version, so each process's search index can
   re-read what other processes changed (``changes_since``).

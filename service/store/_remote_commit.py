@@ -9,10 +9,10 @@ even when a lease lapses (a holder stalled past ``LEASE_TTL_S``): the commit
 claims the store at the version the change was computed against, every data
 operation is conditioned on that claim, and the last one moves the version on
 (``service.store._remote_steps``: stores neither isolate an update's condition
-from its changes nor, on Virtuoso, apply a request all or nothing). On an engine
-whose profile says its updates are isolated, one request whose every operation is
-conditioned on the version does it (``update_text``). A commit that was not
-applied raises ``WriteConflictError`` and nothing of it is stored.
+from its changes nor, on Virtuoso, apply a request all or nothing: measured, eight
+writers on one version of ``oxigraph serve`` with one conditioned request each, two
+won). A commit that was not applied raises ``WriteConflictError`` and nothing of it
+is stored.
 
 All state lives in a graph of its own (``{base}.well-known/parley/store-state``,
 outside Parley's graphs, so queries, graph listings and ``DROP ALL`` never see
@@ -42,7 +42,7 @@ from service.rdf import (
 )
 from service.store._base import ChangeSet, Row, has_blank_node, quad_block
 from service.store._remote_graphs import StoreGraphs
-from service.store._remote_lease import Lease, conflict, int_of
+from service.store._remote_lease import Lease, int_of
 from service.store._remote_steps import StepCommits, Steps
 from service.store._remote_values import refuse_collapsing, refuse_strings_of_iris
 from service.store._sparql_client import SparqlClient
@@ -72,9 +72,6 @@ class RemoteWrites:
         self.dropped_p = vocab.parley.droppedGraph
         self.steps = StepCommits(client, vocab, graphs)
 
-    def _block(self, quads: list[Quad]) -> str:
-        return quad_block(quads)
-
     def _select(self, text: str) -> list[Row]:
         return self.client.select(text)[1]
 
@@ -101,23 +98,12 @@ class RemoteWrites:
         """Commit ``changes``, computed against ``version``, as ``commit_id``: applied
         whole, or ``WriteConflictError`` and nothing of it stored."""
         engine = self.client.engine
+        inserted = [self.graphs.store_quad(q) for q in changes.insert]
         if not engine.keeps_equal_values:
-            inserted = [self.graphs.store_quad(q) for q in changes.insert]
             refuse_collapsing(self.client, inserted, engine.name)
         if engine.strings_become_iris:
-            inserted = [self.graphs.store_quad(q) for q in changes.insert]
             refuse_strings_of_iris(self.client, inserted, engine.name)
-        if not engine.isolated_updates:
-            self.steps.commit(
-                self.steps_of(changes, version, commit_id), self.applied_query(commit_id)
-            )
-            return
-        self.client.update(self.update_text(changes, version, commit_id))
-        if not self.client.ask(self.applied_query(commit_id)):
-            raise conflict(
-                "another Parley process wrote to the store while this write was "
-                "computed; nothing was written"
-            )
+        self.steps.commit(self.steps_of(changes, version, commit_id), self.applied_query(commit_id))
 
     def applied_query(self, commit_id: str) -> str:
         """Whether the commit ``commit_id`` applied: the last commit, or logged as one."""
@@ -162,12 +148,12 @@ class RemoteWrites:
             # repair sends them all again); blank nodes stay in the finish (one
             # operation keeps one blank node one node).
             before += [
-                f"DELETE {{ {self._block(batch)} }} WHERE {{ {claimed} }}"
+                f"DELETE {{ {quad_block(batch)} }} WHERE {{ {claimed} }}"
                 for batch in _chunks(delete, limit)
             ]
             ground = [q for q in insert if not has_blank_node(q)]
             before += [
-                f"INSERT {{ {self._block(batch)} }} WHERE {{ {claimed} }}"
+                f"INSERT {{ {quad_block(batch)} }} WHERE {{ {claimed} }}"
                 for batch in _chunks(ground, limit)
             ]
             before += [
@@ -185,8 +171,8 @@ class RemoteWrites:
                 )
         log.append(f'{entry} {self.commit_p} "{commit_id}"')
         finish = (
-            f"DELETE {{ {self._block(delete)} {' '.join(old)} }} "
-            f"INSERT {{ {self._block(insert)} GRAPH {g} {{ {head} {v} {new} . "
+            f"DELETE {{ {quad_block(delete)} {' '.join(old)} }} "
+            f"INSERT {{ {quad_block(insert)} GRAPH {g} {{ {head} {v} {new} . "
             + " . ".join(log)
             + f" }} }} WHERE {{ {claimed} {steps.version_condition(version)} }}"
         )
@@ -202,48 +188,6 @@ class RemoteWrites:
         log += [f"{entry} {self.dropped_p} {graphs.to_store(d)}" for d in changes.drop_graphs]
         log += [f"{entry} {self.dropped_p} {graph}" for graph in emptied]
         return log
-
-    def update_text(self, changes: ChangeSet, version: int, commit_id: str) -> str:
-        """One update request: the change, each data operation conditioned on ``version``,
-        then the version moved on and the change logged."""
-        graphs = self.graphs
-        g, head, v = self.graph, self.head, self.version_p
-        cond = (
-            f"GRAPH {g} {{ {head} {v} {version} }}"
-            if version
-            else f"FILTER NOT EXISTS {{ GRAPH {g} {{ {head} {v} ?any }} }}"
-        )
-        dropped = set(changes.drop_graphs)
-        ops = [f"DROP SILENT GRAPH {graphs.to_store(d)}" for d in changes.drop_graphs]
-        delete = [graphs.store_quad(q) for q in changes.delete if q.graph_name not in dropped]
-        blank = "FILTER(isBlank(?s) || isBlank(?o))"
-        emptied = self._blank_node_graphs(delete)
-        for graph in emptied:
-            ops.append(
-                f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} "
-                f"WHERE {{ {cond} GRAPH {graph} {{ ?s ?p ?o {blank} }} }}"
-            )
-        delete = [q for q in delete if not has_blank_node(q)]
-        if delete:
-            ops.append(f"DELETE {{ {self._block(delete)} }} WHERE {{ {cond} }}")
-        insert = [graphs.store_quad(q) for q in changes.insert]
-        if insert:
-            ops.append(f"INSERT {{ {self._block(insert)} }} WHERE {{ {cond} }}")
-        ops += [f"CREATE SILENT GRAPH {graphs.to_store(c)}" for c in changes.create_graphs]
-        new = version + 1
-        entry = graphs.state_node(f"change-{new}")
-        log = self._log(changes, entry, new, emptied)
-        # The last commit's identifier goes first, in an operation of its own: every
-        # variable of a DELETE template is bound (Virtuoso drops a whole solution, its
-        # INSERT too, when one is not), and the version moves on last.
-        last = f"{head} {self.commit_p} ?c"
-        ops.append(f"DELETE {{ GRAPH {g} {{ {last} }} }} WHERE {{ {cond} GRAPH {g} {{ {last} }} }}")
-        old = f"DELETE {{ GRAPH {g} {{ {head} {v} {version} }} }} " if version else ""
-        moved = f'{head} {v} {new} . {head} {self.commit_p} "{commit_id}" . '
-        ops.append(
-            f"{old}INSERT {{ GRAPH {g} {{ {moved}" + " . ".join(log) + f" }} }} WHERE {{ {cond} }}"
-        )
-        return " ;\n".join(ops)
 
     def _blank_node_graphs(self, delete: list[Quad]) -> list[NamedNode]:
         """Graphs whose stored blank-node statements the change deletes. A stored blank
@@ -322,9 +266,9 @@ class RemoteWrites:
                 elif any(has_blank_node(q) for q in batch):
                     # A template, not INSERT DATA: the standard allows blank nodes in
                     # both, Virtuoso only in a template (one solution: one node a label).
-                    client.update(f"INSERT {{ {self._block(batch)} }} WHERE {{}}")
+                    client.update(f"INSERT {{ {quad_block(batch)} }} WHERE {{}}")
                 else:
-                    client.update(f"INSERT DATA {{ {self._block(batch)} }}")
+                    client.update(f"INSERT DATA {{ {quad_block(batch)} }}")
                 loaded += len(batch)
                 if progress is not None:
                     progress(loaded)
