@@ -402,11 +402,12 @@ def test_time_limit_partial_answers(virtuoso: VirtuosoProcess, parley: ServerPro
     finally:
         store.close()
     # And an answer that says it is partial (X-SQL-State, here asked for in the URL) is the
-    # query's timeout, never its result.
+    # query's timeout, never its result (on a busy machine Virtuoso may refuse the query
+    # for its estimated time instead: a timeout too, as in (a)).
     url = virtuoso.sparql_url + "?timeout=1000"
     client = SparqlClient(Endpoints(query_url=url, update_url=url))
     try:
-        with pytest.raises(QueryTimeoutError, match="partial answer"):
+        with pytest.raises(QueryTimeoutError, match=r"partial answer|estimated execution time"):
             client.select(count)
     finally:
         client.close()
