@@ -123,13 +123,7 @@ LONGEST_FIRST = (
 #: Backend-suite tests that cannot pass on Virtuoso, with the reason (docs/engines.md, "Test
 #: cases that cannot pass on Virtuoso"): each runs there as a strict expected failure, so it
 #: is never skipped and an XPASS says it was mended.
-VIRTUOSO_CANNOT = {
-    "tests/test_endpoint_guards.py::test_failing_update_changes_nothing": (
-        "Virtuoso 7.2 answers `GRAPH <g> { ... }` with one empty solution when <g> is not "
-        "among the request's named-graph-uri (ASK is true, COUNT(*) is 1; measured), so the "
-        "test's ASK on a graph the refused update never wrote says true; nothing was written"
-    ),
-}
+VIRTUOSO_CANNOT: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

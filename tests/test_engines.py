@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from service.rdf import graphs_outside_renamed
 from service.store._engines import (
     OXIGRAPH,
     STANDARD,
@@ -119,3 +120,22 @@ def test_store_auth_passes_on_a_refusal_without_a_challenge() -> None:
     with httpx.Client(transport=httpx.MockTransport(store), auth=StoreAuth("a", "b")) as http:
         assert http.get("http://store/sparql").status_code == 401
     assert len(calls) == 2  # without credentials, then with basic (no scheme was asked)
+
+
+def test_graphs_outside_renamed_reads_the_text_as_the_store_does() -> None:
+    named = {"http://a/g/in"}
+    text = (
+        "BASE <http://a/>\n"
+        "PREFIX g: <http://a/g/>\n"
+        "SELECT * { GRAPH g:in { ?s ?p 'GRAPH <http://a/g/x>' } # GRAPH <x>\r"
+        "  GRAPH <g/in> {} graph <g/\\u006Fut> {} GRAPH un:known {} GRAPH $v {} }"
+    )
+    # The graph of the dataset, by prefixed name and by relative IRI, stays; the one
+    # outside it (written with a codepoint escape, the keyword in lower case) is renamed;
+    # a string, a comment ended by a carriage return, an undeclared prefix and a variable
+    # are left as written.
+    renamed = graphs_outside_renamed(text, named, "urn:no")
+    assert renamed == text.replace("<g/\\u006Fut>", "<urn:no>")
+    assert renamed != text
+    unchanged = "SELECT * { GRAPH <http://a/g/in> { ?s ?p ?o } }"
+    assert graphs_outside_renamed(unchanged, named, "urn:no") is unchanged

@@ -58,6 +58,7 @@ SEAMS: dict[str, list[str]] = {
         "by_suffix",
         "capped_from_lines",
         "from_rdflib",
+        "graphs_outside_renamed",
         "has_codepoint_escapes",
         "has_dataset_clause",
         "leading_base",

@@ -289,6 +289,50 @@ def test_ask_is_answered_as_a_table(virtuoso: VirtuosoProcess, parley: ServerPro
     )
 
 
+def test_a_graph_outside_the_dataset_matches_once(
+    virtuoso: VirtuosoProcess, parley: ServerProcess
+) -> None:
+    # (a) ``GRAPH <g> { … }`` with <g> not among the request's named graphs has one empty
+    # solution (an ASK says true, COUNT(*) 1), where the standard says none, whether <g>
+    # holds triples or not; listed and empty, it has none.
+    held, elsewhere = "http://ex/out-held", "http://ex/out-listed"
+    data = f"GRAPH <{held}> {{ <http://ex/a> <http://ex/b> 1 }} GRAPH <{elsewhere}> {{ <http://ex/a> <http://ex/b> 2 }}"  # fmt: skip
+    assert raw_update(virtuoso, f"INSERT DATA {{ {data} }}").status_code == 200
+    count = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{}> {{ ?s ?p ?o }} }}"
+    for graph in (held, "http://ex/out-nowhere"):
+        outside = raw_query(
+            virtuoso, count.format(graph), XML, **{"named-graph-uri": elsewhere}
+        ).text
+        assert re.search(r">1</literal>", outside), outside
+    listed = "http://ex/out-nowhere"
+    none = raw_query(virtuoso, count.format(listed), XML, **{"named-graph-uri": listed}).text
+    assert re.search(r">0</literal>", none), none
+    # (b) Parley names a graph no store holds in place of one outside the dataset: nothing
+    # matches, and no graph the dataset leaves out is opened.
+    ask = "ASK {{ GRAPH {} {{ ?s ?p ?o }} }}"
+    with parley.client() as http:
+
+        def asked(graph: str, **params: str) -> bool:
+            got = http.post(
+                "/sparql", data={"query": ask.format(graph), **params}, headers={"Accept": JSON}
+            )
+            assert got.status_code == 200, got.text
+            return bool(got.json()["boolean"])
+
+        assert asked(f"<{held}>") is True  # in Parley's dataset: every graph of the store
+        assert asked("<http://ex/out-nowhere>") is False
+        assert asked("<out-nowhere>", **{"named-graph-uri": "http://ex/x"}) is False
+        # A client's own dataset leaves out a graph that holds triples.
+        assert asked(f"<{held}>", **{"named-graph-uri": elsewhere}) is False
+        assert asked(f"<{elsewhere}>", **{"named-graph-uri": elsewhere}) is True
+        # Parley's hidden graphs (its default graph's home, its state) stay hidden.
+        hidden = f"<{base_for(parley.port)}graph/default>"
+        assert asked(hidden) is False
+        prefixed = "PREFIX o: <http://ex/> SELECT (COUNT(*) AS ?n) { GRAPH o:out-nowhere { ?s ?p ?o } }"  # fmt: skip
+        got = http.post("/sparql", data={"query": prefixed}, headers={"Accept": JSON})
+    assert got.json()["results"]["bindings"][0]["n"]["value"] == "0"
+
+
 def test_blank_nodes_are_written_as_node_ids(
     virtuoso: VirtuosoProcess, parley: ServerProcess
 ) -> None:

@@ -23,6 +23,7 @@ from service.rdf._formats import (
     prefers_html,
     rdf_format_for_content_type,
 )
+from service.rdf._graph_patterns import graphs_outside_renamed
 from service.rdf._io import (
     Capped,
     capped_from_lines,
@@ -124,6 +125,7 @@ __all__ = [
     "by_suffix",
     "capped_from_lines",
     "from_rdflib",
+    "graphs_outside_renamed",
     "has_codepoint_escapes",
     "has_dataset_clause",
     "leading_base",

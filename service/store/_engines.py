@@ -115,6 +115,11 @@ class Engine:
     #: but its queries and deletes then no longer match the plain string, the same
     #: literal in RDF 1.1 (measured), so Parley refuses such a write instead.
     strings_become_iris: bool = False
+    #: Whether ``GRAPH <g> { … }`` matches nothing when ``<g>`` is not among the request's
+    #: named graphs, as the standard says. Virtuoso 7.2 answers it with one empty solution
+    #: (an ASK says true), so Parley names a graph no store holds in its place and lists
+    #: that one (``service.rdf.graphs_outside_renamed``).
+    empty_outside_dataset: bool = True
 
     def rewritten(
         self, chunks: Iterable[bytes], also: tuple[tuple[bytes, bytes], ...] = ()
@@ -230,6 +235,7 @@ VIRTUOSO = Engine(
     local_escapes=False,
     computed_booleans=False,
     strings_become_iris=True,
+    empty_outside_dataset=False,
 )
 
 #: Reads Virtuoso's own limits (the ``bif:`` functions are Virtuoso's SQL built-ins,

@@ -55,11 +55,7 @@ from service.store._remote_cache import ReadCache
 from service.store._remote_commit import RemoteWrites
 from service.store._remote_graphs import StoreGraphs
 from service.store._remote_lease import Lease
-from service.store._sparql_client import Endpoints, SparqlClient
-
-#: A graph no store holds: how an empty dataset is sent (an empty default graph and no
-#: named graphs).
-EMPTY_GRAPH = "urn:parley:no-graph"
+from service.store._sparql_client import EMPTY_GRAPH, Endpoints, SparqlClient
 
 
 def _spelt_out(default: list[str], named: list[str]) -> tuple[list[str], list[str]]:

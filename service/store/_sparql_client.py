@@ -23,7 +23,13 @@ from service.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from service.rdf import Term, parse_boolean, parse_solutions, without_local_escapes
+from service.rdf import (
+    Term,
+    graphs_outside_renamed,
+    parse_boolean,
+    parse_solutions,
+    without_local_escapes,
+)
 from service.store._engines import (
     VIRTUOSO,
     VIRTUOSO_LIMITS_QUERY,
@@ -43,6 +49,10 @@ CREDENTIALS = (
 )
 #: Seconds a request Parley makes for itself (not a client's query) may take.
 INTERNAL_TIMEOUT_S = 120.0
+#: A graph no store holds: how an empty dataset is sent (an empty default graph and no
+#: named graphs), and the graph a query names in place of one outside its dataset on a
+#: store that misreads that (``Engine.empty_outside_dataset``).
+EMPTY_GRAPH = "urn:parley:no-graph"
 
 
 @dataclass(frozen=True)
@@ -225,6 +235,11 @@ class SparqlClient:
         partial = self.engine.partial_header
         if not self.engine.local_escapes:
             text = without_local_escapes(text)
+        if not self.engine.empty_outside_dataset and named_graphs:
+            renamed = graphs_outside_renamed(text, set(named_graphs), EMPTY_GRAPH)
+            if renamed != text and EMPTY_GRAPH not in named_graphs:
+                named_graphs = [*named_graphs, EMPTY_GRAPH]
+            text = renamed
         with self._post_query(
             text,
             accept=accept,
