@@ -52,11 +52,13 @@ def virtuoso(
     try:
         up = time.monotonic()
         if store is not None:
-            from tests.virtuoso import _nquads
+            from service.rdf import Vocab
+            from service.store._remote_graphs import StoreGraphs
+            from tests.virtuoso import write_nquads
 
-            nquads = root / "store.nq"
-            nquads.write_bytes(_nquads(store, base_iri))
-        if nquads is not None:
+            write_nquads(store, root / "store.nq")
+            server.load_nquads(root / "store.nq", StoreGraphs(Vocab(base_iri)).default.value)
+        elif nquads is not None:
             server.load_nquads(nquads)
         yield Started(server, up - started, time.monotonic() - started)
     finally:
