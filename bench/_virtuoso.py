@@ -53,11 +53,11 @@ def virtuoso(
         up = time.monotonic()
         if store is not None:
             from service.rdf import Vocab
-            from service.store._remote_graphs import StoreGraphs
             from tests.virtuoso import write_nquads
 
             write_nquads(store, root / "store.nq")
-            server.load_nquads(root / "store.nq", StoreGraphs(Vocab(base_iri)).default.value)
+            # Where a remote Parley store keeps its default graph (``StoreGraphs.default``).
+            server.load_nquads(root / "store.nq", Vocab(base_iri).graph("default").value)
         elif nquads is not None:
             server.load_nquads(nquads)
         yield Started(server, up - started, time.monotonic() - started)

@@ -333,6 +333,35 @@ def test_a_graph_outside_the_dataset_matches_once(
     assert got.json()["results"]["bindings"][0]["n"]["value"] == "0"
 
 
+#: Literals Virtuoso keeps when told to delete them beside an INSERT or another graph.
+KEPT_LITERALS = (
+    '"Зеленський"@uk',
+    f'"http://ex/a"^^<{XSD}anyURI>',
+    '"<b>x</b>"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#HTML>',
+    '"x"^^<http://ex/datatype>',
+)
+
+
+def test_a_delete_beside_an_insert_keeps_some_literals(virtuoso: VirtuosoProcess) -> None:
+    # (a) A DELETE template that shares its operation with an INSERT template keeps, in
+    # silence, a literal with a language tag and non-ASCII text, or of a datatype Virtuoso
+    # stores boxed; "bar"@en and xsd:date go. The same DELETE alone deletes them all.
+    graph, other = "http://ex/kept", "http://ex/kept-other"
+    done = "SELECT ?o WHERE {{ GRAPH <{}> {{ <http://ex/s> <http://ex/p> ?o }} }}"
+    for literal in (*KEPT_LITERALS, '"bar"@en', f'"2025-11-20"^^<{XSD}date>'):
+        triple = f"<http://ex/s> <http://ex/p> {literal}"
+        assert raw_update(virtuoso, f"INSERT DATA {{ GRAPH <{graph}> {{ {triple} }} }}").status_code == 200  # fmt: skip
+        beside = f"DELETE {{ GRAPH <{graph}> {{ {triple} }} }} INSERT {{ GRAPH <{other}> {{ <http://ex/s> <http://ex/p> 1 }} }} WHERE {{}}"  # fmt: skip
+        assert raw_update(virtuoso, beside).status_code == 200
+        kept = xml_rows(raw_query(virtuoso, done.format(graph), XML).content)
+        assert kept == (1 if literal in KEPT_LITERALS else 0), literal
+        alone = f"DELETE {{ GRAPH <{graph}> {{ {triple} }} }} WHERE {{}}"
+        assert raw_update(virtuoso, alone).status_code == 200
+        assert xml_rows(raw_query(virtuoso, done.format(graph), XML).content) == 0, literal
+    # (b) Parley deletes each graph's statements alone in their operations:
+    # ``tests/test_virtuoso_writes.py::test_deleted_literals_are_gone``.
+
+
 def test_blank_nodes_are_written_as_node_ids(
     virtuoso: VirtuosoProcess, parley: ServerProcess
 ) -> None:

@@ -239,6 +239,28 @@ def test_values_virtuoso_would_collapse_are_refused(store: RemoteStore) -> None:
     assert store.version() == version + 3
 
 
+def test_deleted_literals_are_gone(store: RemoteStore) -> None:
+    """Literals Virtuoso keeps when a DELETE shares its operation with an INSERT or another
+    graph (``tests/test_virtuoso.py::test_a_delete_beside_an_insert_keeps_some_literals``)
+    are gone after a commit that deletes them in two graphs and inserts beside."""
+    literals = [
+        Literal("Зеленський", language="uk"),
+        Literal("http://ex/a", datatype=XSD.anyURI),
+        Literal("<b>x</b>", datatype=NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#HTML")),
+        Literal("x", datatype=NamedNode("http://ex/datatype")),
+    ]
+    written = [
+        Quad(NamedNode(f"{BASE}id/l{n}"), P, literal, graph)
+        for n, literal in enumerate(literals)
+        for graph in (G, OTHER)
+    ]
+    store.commit(ChangeSet(insert=written))
+    assert len(list(store.quads(None, P, None, None))) == len(written)
+    store.commit(ChangeSet(delete=written, insert=[quad(1)]))
+    left = [q.subject.value for q in store.quads(None, P, None, None)]  # type: ignore[union-attr]
+    assert left == [f"{BASE}id/x1"]
+
+
 def test_on_the_wire_true_and_one_collapse(virtuoso: VirtuosoProcess) -> None:
     """What the refusal is for: written together, Virtuoso keeps one of the two."""
     s = "<http://example.org/collapse>"

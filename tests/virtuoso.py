@@ -25,7 +25,6 @@ from pathlib import Path
 import httpx
 
 from service.rdf import NQUADS, Vocab, serialize
-from service.store._remote_graphs import StoreGraphs
 from tests.support import _may_start, free_port
 
 #: Debian's binaries (``virtuoso-opensource-7-bin``).
@@ -322,7 +321,8 @@ def start_virtuoso(
         assert base_iri is not None, "a store's quads need its base IRI"
         dump = root / "store.nq"
         write_nquads(store, dump)
-        server.load_nquads(dump, default_graph=StoreGraphs(Vocab(base_iri)).default.value)
+        # Where a remote Parley store keeps its default graph (``StoreGraphs.default``).
+        server.load_nquads(dump, default_graph=Vocab(base_iri).graph("default").value)
     return server
 
 

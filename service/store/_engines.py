@@ -120,6 +120,13 @@ class Engine:
     #: (an ASK says true), so Parley names a graph no store holds in its place and lists
     #: that one (``service.rdf.graphs_outside_renamed``).
     empty_outside_dataset: bool = True
+    #: Whether a DELETE template deletes every literal it names when the operation also
+    #: has an INSERT template or more than one graph. Virtuoso 7.2 then keeps, silently,
+    #: a literal with a language tag and non-ASCII text ("Зеленський"@uk) or with a
+    #: datatype it stores boxed (xsd:anyURI, rdf:HTML, one of its own), while the same
+    #: DELETE of one graph, alone in its operation, deletes them (measured:
+    #: ``tests/test_virtuoso.py``). Parley then deletes one graph per operation.
+    deletes_beside_inserts: bool = True
 
     def rewritten(
         self, chunks: Iterable[bytes], also: tuple[tuple[bytes, bytes], ...] = ()
@@ -236,6 +243,7 @@ VIRTUOSO = Engine(
     computed_booleans=False,
     strings_become_iris=True,
     empty_outside_dataset=False,
+    deletes_beside_inserts=False,
 )
 
 #: Reads Virtuoso's own limits (the ``bif:`` functions are Virtuoso's SQL built-ins,

@@ -142,6 +142,18 @@ class RemoteWrites:
         old.append(f"GRAPH {g} {{ {head} {steps.pending_p} {steps.node(commit_id)} }}")
         log = self._log(changes, entry, new, emptied)
         limit = self.client.engine.max_update_triples
+        if delete and not self.client.engine.deletes_beside_inserts:
+            # Each graph's deletions alone in their operations (conditioned on the claim,
+            # idempotent while it holds): beside an INSERT or another graph, the store
+            # would keep some literals it was told to delete.
+            before += [
+                f"DELETE {{ {quad_block(batch)} }} WHERE {{ {claimed} }}"
+                for graph in sorted({q.graph_name for q in delete}, key=str)
+                for batch in _chunks(
+                    [q for q in delete if q.graph_name == graph], limit or len(delete)
+                )
+            ]
+            delete = []
         if limit is not None and len(delete) + len(insert) + len(log) > limit:
             # Too much for one operation: the ground statements go before the finish in
             # batches, each conditioned on the claim and idempotent while it holds (a
