@@ -261,6 +261,36 @@ def test_deleted_literals_are_gone(store: RemoteStore) -> None:
     assert left == [f"{BASE}id/x1"]
 
 
+WKT = NamedNode("http://www.opengis.net/ont/geosparql#wktLiteral")
+
+
+def test_a_datatype_virtuoso_converts_is_refused(
+    virtuoso: VirtuosoProcess, store: RemoteStore
+) -> None:
+    """On the wire, a GeoSPARQL ``wktLiteral`` reads back as Virtuoso's own geometry type;
+    through Parley such a write is refused, naming the type, and nothing is written."""
+    s = "<http://example.org/geometry>"
+    text = f'INSERT DATA {{ GRAPH {s} {{ {s} {s} "POINT(1 2)"^^<{WKT.value}> }} }}'
+    assert (
+        httpx.post(virtuoso.sparql_url, content=text, headers=UPDATE, timeout=30).status_code == 200
+    )
+    read = httpx.post(
+        virtuoso.sparql_url,
+        data={"query": f"SELECT ?o WHERE {{ GRAPH {s} {{ ?s ?p ?o }} }}"},
+        headers={"Accept": "application/sparql-results+xml"},
+        timeout=30,
+    ).text
+    assert "virtrdf#Geometry" in read
+    assert WKT.value not in read
+    version = store.version()
+    point = Quad(NamedNode(f"{BASE}id/place"), P, Literal("POINT(1 2)", datatype=WKT), G)
+    with pytest.raises(RemoteStoreLimitError) as refused:
+        store.commit(ChangeSet(insert=[point, quad(1)]))
+    assert refused.value.extras["datatype"] == WKT.value
+    assert store.version() == version
+    assert held(store) == set()
+
+
 def test_on_the_wire_true_and_one_collapse(virtuoso: VirtuosoProcess) -> None:
     """What the refusal is for: written together, Virtuoso keeps one of the two."""
     s = "<http://example.org/collapse>"

@@ -44,7 +44,11 @@ from service.store._base import ChangeSet, Row, has_blank_node, quad_block
 from service.store._remote_graphs import StoreGraphs
 from service.store._remote_lease import Lease, int_of
 from service.store._remote_steps import StepCommits, Steps
-from service.store._remote_values import refuse_collapsing, refuse_strings_of_iris
+from service.store._remote_values import (
+    refuse_collapsing,
+    refuse_converted_datatypes,
+    refuse_strings_of_iris,
+)
 from service.store._sparql_client import SparqlClient
 
 _T = TypeVar("_T")
@@ -103,6 +107,7 @@ class RemoteWrites:
             refuse_collapsing(self.client, inserted, engine.name)
         if engine.strings_become_iris:
             refuse_strings_of_iris(self.client, inserted, engine.name)
+        refuse_converted_datatypes(inserted, engine.converted_datatypes, engine.name)
         self.steps.commit(self.steps_of(changes, version, commit_id), self.applied_query(commit_id))
 
     def applied_query(self, commit_id: str) -> str:

@@ -163,6 +163,25 @@ def refuse_strings_of_iris(client: SparqlClient, insert: Iterable[Quad], engine_
             )
 
 
+def refuse_converted_datatypes(
+    insert: Iterable[Quad], converted: tuple[str, ...], engine_name: str
+) -> None:
+    """Raise ``RemoteStoreLimitError`` when the change writes a literal of a datatype the
+    store keeps as another (``Engine.converted_datatypes``; Virtuoso 7: GeoSPARQL's
+    ``wktLiteral`` reads back as its own ``virtrdf:Geometry``)."""
+    for q in insert:
+        datatype = q.object.datatype if isinstance(q.object, Literal) else None
+        if datatype is not None and datatype.value in converted:
+            raise RemoteStoreLimitError(
+                f"{engine_name} keeps a literal of type <{datatype.value}> as a literal of "
+                "another type, so it would store another value than the one written. Parley "
+                "refuses the write rather than store a value it did not validate",
+                subject=str(q.subject),
+                predicate=str(q.predicate),
+                datatype=datatype.value,
+            )
+
+
 def _plain_string(term: object) -> bool:
     """A string literal without a language tag.
 
