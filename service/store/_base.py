@@ -157,9 +157,10 @@ class GraphStore(Protocol):
         """Held by the writer around computing and committing a change: on a store that
         several Parley processes share, the others wait (embedded: nothing to do)."""
 
-    def reads(self) -> AbstractContextManager[None]:
+    def reads(self, *, nodes: bool = True) -> AbstractContextManager[None]:
         """A block of many small lookups of one state (a write's or a validation's): a
-        remote store answers them from a per-node cache (embedded: nothing to do)."""
+        remote store answers them from a per-node cache (embedded: nothing to do), and
+        lists its graphs once. ``nodes=False``: the graph list alone (a page's queries)."""
 
     def changes_since(self, version: int) -> tuple[int, list[NamedNode] | None]:
         """The store's version, and the IRIs that writes of *other processes* touched

@@ -339,7 +339,7 @@ class OxigraphStore:
     def exclusive(self) -> AbstractContextManager[None]:
         return contextlib.nullcontext()  # one process owns the store: its writer's lock does
 
-    def reads(self) -> AbstractContextManager[None]:
+    def reads(self, *, nodes: bool = True) -> AbstractContextManager[None]:
         return contextlib.nullcontext()  # lookups are in-process already
 
     def changes_since(self, version: int) -> tuple[int, list[NamedNode] | None]:

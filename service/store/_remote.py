@@ -175,12 +175,12 @@ class RemoteStore:
             timeout_s=timeout_s,
         )
 
-    def reads(self) -> AbstractContextManager[None]:
+    def reads(self, *, nodes: bool = True) -> AbstractContextManager[None]:
         """Within the block, this thread's pattern lookups by subject (or by object) are
         answered from one query per node: the gate's reasoning and context lookups are
         hundreds of small ones, each a round trip. The block sees the store as it was
         when first read (a writer holds the lease; a commit clears the cache)."""
-        return self._reads.active()
+        return self._reads.active(nodes=nodes)
 
     def quads(
         self,

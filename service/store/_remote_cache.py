@@ -41,11 +41,16 @@ class ReadCache:
         self._local = threading.local()
 
     @contextmanager
-    def active(self) -> Iterator[None]:
+    def active(self, *, nodes: bool = True) -> Iterator[None]:
+        """A block of one state: the graphs listed once, and with ``nodes`` the lookups by
+        node read once each (a block within a block takes them up)."""
         local = self._local
         depth = getattr(local, "depth", 0)
         if depth == 0:
             local.by_subject, local.by_object, local.graphs = {}, {}, None
+            local.nodes = nodes
+        else:
+            local.nodes = local.nodes or nodes
         local.depth = depth + 1
         try:
             yield
@@ -71,7 +76,7 @@ class ReadCache:
     def lookup(self, subject: object, predicate: object, obj: object) -> list[Quad] | None:
         """Every quad of the pattern's node, from the cache (read once); ``None`` when the
         pattern is not cached (no cache active, or a lookup by class, which can be huge)."""
-        if not getattr(self._local, "depth", 0):
+        if not getattr(self._local, "depth", 0) or not self._local.nodes:
             return None
         fetch: tuple[NamedNode | None, None, NamedNode | None]
         if isinstance(subject, NamedNode):
