@@ -77,6 +77,11 @@ class RemoteStore:
         self.lease = Lease(client, vocab, self.graphs)
         self.writes = RemoteWrites(client, vocab, self.graphs, self.lease)
         self._reads = ReadCache(self._quads)
+        #: The named graphs as a writer holding the lease last listed them, with the store
+        #: version then: every write's queries name them, the listing is a scan of the
+        #: store (Virtuoso at 17M quads: 0.3 s), and while the lease is held the version
+        #: is known without asking; every commit moves it.
+        self._graphs_at: tuple[int, list[NamedNode | BlankNode]] | None = None
 
     @classmethod
     def connect(cls, settings: Settings, vocab: Vocab) -> RemoteStore:
@@ -237,7 +242,18 @@ class RemoteStore:
                 yield Quad(got_s, got_p, got_o, self.graphs.from_store(got_g))
 
     def named_graphs(self) -> list[NamedNode | BlankNode]:
-        return self._reads.graphs(self._named_graphs)
+        return self._reads.graphs(self._listed)
+
+    def _listed(self) -> list[NamedNode | BlankNode]:
+        """The named graphs: as listed at the lease's version, for the writer holding it."""
+        if not self.lease.mine():
+            return self._named_graphs()
+        version, known = self.lease.version, self._graphs_at
+        if known is not None and known[0] == version:
+            return list(known[1])
+        graphs = self._named_graphs()
+        self._graphs_at = (version, graphs)
+        return list(graphs)
 
     def _named_graphs(self) -> list[NamedNode | BlankNode]:
         _names, rows = self.client.select(self.client.engine.graphs_query)
