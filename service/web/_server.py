@@ -46,10 +46,12 @@ def _load_app(settings: Settings, main_pid: int, starts: Any) -> Callable[..., A
         CONFIG_KEY,
         die_with_parent,
         restart_when_room_returns,
+        wake_main_thread_on_signals,
         worker_record,
     )
 
     die_with_parent(main_pid)
+    wake_main_thread_on_signals()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
     app.config[CONFIG_KEY] = worker_record(starts)

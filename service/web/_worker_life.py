@@ -102,3 +102,34 @@ def restart_when_room_returns(store: Any, path: Path) -> None:
                 return
 
     threading.Thread(target=watch, name="room-watch", daemon=True).start()
+
+
+def wake_main_thread_on_signals() -> None:
+    """Make a stop signal wake the worker's main thread, wherever the kernel delivers it.
+
+    Granian's WSGI worker waits for its stop in ``threading.Event.wait`` on the main
+    thread, and Python runs a signal's handler only there. A SIGTERM that lands on
+    another of the worker's threads (Granian's, RocksDB's, a query pool's) only marks the
+    handler due: the main thread sleeps on, and Granian kills the worker after its grace
+    period (measured: 3 of 15 stops right after a start took 10 s, the log saying the
+    worker "refused to gracefully stop"). Here the C-level handler's wake-up byte is read
+    by a thread of its own, which then signals the main thread itself (SIGUSR1, handled
+    by doing nothing): its wait is interrupted and the due handler runs. Call from the
+    main thread; Granian's ASGI loop sets a wake-up descriptor of its own, and wins."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.signal(signal.SIGUSR1, lambda _signum, _frame: None)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    main = threading.main_thread().ident
+    stops = {int(signal.SIGTERM), int(signal.SIGINT)}
+
+    def relay() -> None:
+        while True:
+            got = os.read(read_end, 64)
+            if main is not None and stops.intersection(got):
+                signal.pthread_kill(main, signal.SIGUSR1)
+
+    threading.Thread(target=relay, name="signal-relay", daemon=True).start()
+
