@@ -132,4 +132,3 @@ def wake_main_thread_on_signals() -> None:
                 signal.pthread_kill(main, signal.SIGUSR1)
 
     threading.Thread(target=relay, name="signal-relay", daemon=True).start()
-
