@@ -231,14 +231,7 @@ class CheckpointRunner(ProcessRunner):
             finally:
                 self.checkpoints.release(path)
             if reply is None or isinstance(reply, Abandoned):
-                # Past the limit, or nobody waits for it: stop the work (and whatever
-                # shares its process, which runs again elsewhere).
-                process.stopped_at_limit = True
-                self._stop(process, channel)
-                if reply is not None:
-                    raise self._client_gone()
-                self.on_timeout()
-                raise self._timeout()
+                self._stop_unanswered(process, channel, reply)
             if not isinstance(reply, Gone | Retired):  # retired: only ``kill`` retires it
                 break
             # Nobody stopped it at a time limit: a query on it crashed (another request that

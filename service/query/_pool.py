@@ -190,14 +190,7 @@ class QueryPool(ProcessRunner):
             finally:
                 self._slots.release()  # evaluated (or stopped): the rest is only reading
             if reply is None or isinstance(reply, Abandoned):
-                # Past the limit, or nobody waits for it: stop the work (and whatever
-                # shares its process, which runs again elsewhere).
-                process.stopped_at_limit = True
-                self._stop(process, channel)
-                if reply is not None:
-                    raise self._client_gone()
-                self.on_timeout()
-                raise self._timeout()
+                self._stop_unanswered(process, channel, reply)
             if isinstance(reply, Retired):
                 continue  # a commit came between: the current process takes it
             if not isinstance(reply, Gone):

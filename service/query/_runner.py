@@ -22,6 +22,7 @@ import select
 import threading
 import time
 from collections.abc import Callable
+from typing import NoReturn
 
 from service.errors import ClientGoneError, QueryTimeoutError
 from service.query._channel import Channel
@@ -111,6 +112,22 @@ class ProcessRunner:
 
     def _warm(self) -> None:
         raise NotImplementedError
+
+    def _stop(self, process: QueryProcess, channel: Channel | None) -> None:
+        raise NotImplementedError
+
+    def _stop_unanswered(
+        self, process: QueryProcess, channel: Channel | None, reply: Abandoned | None
+    ) -> NoReturn:
+        """Stop a query that had no answer: past its limit (``reply`` is ``None``) or with
+        nobody waiting for it (``Abandoned``). Its process is killed, and whatever shares
+        it runs again elsewhere."""
+        process.stopped_at_limit = True
+        self._stop(process, channel)
+        if reply is not None:
+            raise self._client_gone()
+        self.on_timeout()
+        raise self._timeout()
 
     def _warm_in_background(self) -> None:
         """Get a query process ready now, not on the first query (once at a time)."""

@@ -393,12 +393,10 @@ def parse_solutions(
 ) -> tuple[list[str], list[dict[str, Term]]]:
     """Variables and rows of a results document (a remote store's answer, TSV unless
     ``media_type`` says otherwise); unbound variables are absent from a row."""
+    parsed = parse_results(body, media_type)
+    names = [v.value for v in parsed.variables]
     rows: list[dict[str, Term]] = []
     try:
-        parsed = pyoxigraph.parse_query_results(body, format=_READ_RESULTS[media_type])
-        if not isinstance(parsed, pyoxigraph.QuerySolutions):
-            raise StoreError("the store answered a SELECT query with a boolean")
-        names = [v.value for v in parsed.variables]
         for solution in parsed:  # an XML or JSON answer is parsed as it is read
             row: dict[str, Term] = {}
             for name in names:
@@ -411,7 +409,7 @@ def parse_solutions(
     return names, rows
 
 
-def parse_results(stream: IO[bytes], media_type: str) -> pyoxigraph.QuerySolutions:
+def parse_results(stream: bytes | IO[bytes], media_type: str) -> pyoxigraph.QuerySolutions:
     """Solutions read from ``stream`` as they are iterated (a remote store's answer in a
     format that is not one row per line), ready for ``serialize_capped``."""
     try:

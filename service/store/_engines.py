@@ -24,7 +24,9 @@ present a wrong answer as a right one if they were not handled here:
   (``service.store._remote_steps``);
 - it stores ``true`` as 1 and numbers by value: ``true`` and ``1`` on one subject and
   predicate collapse into one triple (the gate refuses such a write), and "01" reads
-  back "1".
+  back "1";
+- a DELETE beside an INSERT (or another graph's) in one operation keeps, in silence,
+  some of the literals it names: each graph's deletions go in operations of their own.
 """
 
 from __future__ import annotations

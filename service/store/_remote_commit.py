@@ -35,6 +35,7 @@ from service.errors import RemoteStoreLimitError
 from service.rdf import (
     NTRIPLES,
     RDF,
+    GraphName,
     NamedNode,
     Quad,
     Vocab,
@@ -153,10 +154,8 @@ class RemoteWrites:
             # would keep some literals it was told to delete.
             before += [
                 f"DELETE {{ {quad_block(batch)} }} WHERE {{ {claimed} }}"
-                for graph in sorted({q.graph_name for q in delete}, key=str)
-                for batch in _chunks(
-                    [q for q in delete if q.graph_name == graph], limit or len(delete)
-                )
+                for in_graph in _by_graph(delete).values()
+                for batch in _chunks(in_graph, limit or len(in_graph))
             ]
             delete = []
         if limit is not None and len(delete) + len(insert) + len(log) > limit:
@@ -264,16 +263,12 @@ class RemoteWrites:
         if not engine.drops_all:  # Virtuoso answers 200 and keeps every graph
             rows = self._select(engine.graphs_query)
             for row in rows:
-                graph = row.get("g")
-                if isinstance(graph, NamedNode) and not engine.is_system_graph(graph.value):
-                    client.update(f"DROP SILENT GRAPH {graph}")
-        by_graph: dict[NamedNode, list[Quad]] = {}
-        for q in quads:
-            stored = self.graphs.store_quad(q)
-            assert isinstance(stored.graph_name, NamedNode)
-            by_graph.setdefault(stored.graph_name, []).append(stored)
+                held = row.get("g")
+                if isinstance(held, NamedNode) and not engine.is_system_graph(held.value):
+                    client.update(f"DROP SILENT GRAPH {held}")
         loaded = 0
-        for graph, in_graph in by_graph.items():
+        for graph, in_graph in _by_graph(self.graphs.store_quad(q) for q in quads).items():
+            assert isinstance(graph, NamedNode)
             size = min(LOAD_BATCH, engine.max_update_triples or LOAD_BATCH)
             for batch in _batches(in_graph, LOAD_BATCH if client.endpoints.gsp_url else size):
                 if client.endpoints.gsp_url:
@@ -306,6 +301,14 @@ def _touched(changes: ChangeSet, provenance: NamedNode) -> list[NamedNode]:
             if isinstance(node, NamedNode):
                 found[node] = None
     return list(found)
+
+
+def _by_graph(quads: Iterable[Quad]) -> dict[GraphName, list[Quad]]:
+    """Quads by graph, in the order each graph first comes."""
+    found: dict[GraphName, list[Quad]] = {}
+    for q in quads:
+        found.setdefault(q.graph_name, []).append(q)
+    return found
 
 
 def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
