@@ -44,8 +44,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Tests run in TEST_WORKERS processes (pytest-xdist), a file to each at a time: most of
-# a file's time is spent waiting on servers and time limits, which overlap well.
+# Tests run in TEST_WORKERS processes (pytest-xdist), a unit of work to each at a time: a
+# module's tests on one backend, in the order tests/conftest.py gives them (work_units).
 TEST_WORKERS ?= 2
 # Compiled bytecode is kept under .venv (PYTHONPYCACHEPREFIX), also where the environment
 # says not to write it beside the sources (PYTHONDONTWRITEBYTECODE): without it each xdist
@@ -104,10 +104,10 @@ YASGUI_INTEGRITY := sha512-Zw45KdPoAE1KRaAoxIHdQqeJxvaVG1oQdntw0hy0ktX35Zu8ZccuO
 yasgui:
 	@bash service/web/vendor_yasgui.sh $(YASGUI_VERSION) $(YASGUI_INTEGRITY) service/web/static/vendor/yasgui
 
-# The fast tier: every test that starts no server (2:25-2:33 for 1,724 tests on 2 cores). The longest
-# modules start first (tests/conftest.py, LONGEST_FIRST), not the ones with most tests.
+# The fast tier: every test that starts no server (2:10-2:18 for 1,726 tests on 2 cores). The
+# longest modules start first (tests/work_units.py), not the ones with most tests.
 fast: $(STAMP)
-	$(PYCACHE) $(BIN)/python -m pytest -q -m "not server" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(PYCACHE) $(BIN)/python -m pytest -q -m "not server" -n $(TEST_WORKERS) --dist loadfile
 
 # Benchmarks run apart from the tests; each prints its table and a last summary line.
 # BENCH_SIZES picks the sizes of the SPARQL runs (the issue's targets are at 100k and 1M).

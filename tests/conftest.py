@@ -11,10 +11,11 @@ in-process (``site``: httpx over the WSGI app, no socket); on ``remote``, and fo
 what only a real server shows (real clients, a browser, Granian, process kills),
 they talk to a real `parley serve` (``server``, the one real server of each
 backend). The parameter is session-scoped, so pytest runs all of one backend's
-tests before the other's and sets each session fixture up once per backend.
+tests before the other's and sets each session fixture up once per backend; under
+pytest-xdist, ``tests.work_units`` keeps it so.
 
 Every test that starts a real server is marked ``server`` here
-(``pytest_collection_modifyitems``), so ``-m "not server"`` is the fast tier; a
+(``pytest_itemcollected``), so ``-m "not server"`` is the fast tier; a
 test that starts one without the mark fails (``tests.support.allow_servers``).
 """
 
@@ -34,7 +35,7 @@ from service.rdf import NQUADS, DefaultGraph, Vocab, parse
 from service.settings import Settings
 from service.store import OxigraphStore
 from service.web import create_app
-from tests import support
+from tests import support, work_units
 from tests.support import (
     BACKENDS,
     AppSite,
@@ -71,75 +72,36 @@ def starts_a_server(item: pytest.Item) -> bool:
     return remote or bool(fixtures & SERVER_FIXTURES)
 
 
-#: The modules that take longest, longest first (measured in the fast tier: seconds of each
-#: module's tests under ``make fast``). Under pytest-xdist (``--dist loadfile
-#: --no-loadscope-reorder``) a worker takes a whole module at a time, in collection order,
-#: so these start first and the short ones fill in at the end. The second needs no shared
-#: model (it builds its own small one): it runs while the first worker builds the shared
-#: one (``built_store``), instead of waiting for it; so does the fourth (a model of its own,
-#: whose build would otherwise come last and alone).
-LONGEST_FIRST = (
-    "test_untrusted_work.py",
-    "test_journal.py",
-    "test_gate_http.py",
-    "test_pages_paging.py",
-    "test_openapi.py",
-    "test_w3c_query.py",
-    "test_gate.py",
-    "test_shapes.py",
-    "test_incremental.py",
-    "test_bad_input.py",
-    "test_claim_history.py",
-    "test_endpoint_guards.py",
-    "test_editors.py",
-    "test_sources_write.py",
-    "test_build.py",
-    "test_changes.py",
-    "test_shacl_w3c.py",
-    "test_graph_names.py",
-    "test_load.py",
-    "test_pages_claims.py",
-    "test_pages_record.py",
-    "test_cli_server.py",
-    "test_claims_write.py",
-    "test_outbound.py",
-    "test_pages_entities.py",
-    "test_review_rules.py",
-    "test_shape_form.py",
-    "test_routes.py",
-    "test_middleware.py",
-    "test_hardening.py",
-    "test_pages_home.py",
-    "test_mark_browser.py",
-    "test_browse_http.py",
-    "test_w3c_protocol.py",
-    "test_pages_pictures.py",
-    "test_backup.py",
-    "test_positions.py",
-    "test_resilience.py",
-)
-
-
 #: Backend-suite tests that cannot pass on Virtuoso, with the reason (docs/engines.md, "Test
 #: cases that cannot pass on Virtuoso"): each runs there as a strict expected failure, so it
 #: is never skipped and an XPASS says it was mended.
 VIRTUOSO_CANNOT: dict[str, str] = {}
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Marks go on as each test is collected, before any ``pytest_collection_modifyitems``
+    # (``-m`` selects on them there).
+    if starts_a_server(item):
+        item.add_marker(pytest.mark.server)
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("backend") == "virtuoso":
+        reason = VIRTUOSO_CANNOT.get(item.nodeid.split("[", 1)[0])
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own order (by parametrized fixtures)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if starts_a_server(item):
-            item.add_marker(pytest.mark.server)
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("backend") == "virtuoso":
-            reason = VIRTUOSO_CANNOT.get(item.nodeid.split("[", 1)[0])
-            if reason is not None:
-                item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
     if os.environ.get("PYTEST_XDIST_WORKER") is not None:
         # Only where a worker collects: in one process pytest's own order, which runs one
-        # backend's tests before the other's, is kept (each module's order is kept here).
-        rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
-        items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
+        # backend's tests before the other's, is kept.
+        work_units.order(items)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """pytest-xdist hands out ``work_units`` (a module's tests on one backend)."""
+    return work_units.scheduler(config, log)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -413,13 +413,15 @@ def _check_store(settings: Settings) -> str | None:
 
     Not in this process: the HTTP server forks its worker from it, and RocksDB's background
     threads do not survive a fork (the worker's store would then hang on its first flush).
+    The child is forked, not spawned: this process holds no store and no thread yet, and a
+    spawned child would import Parley again (a second of a start's three).
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from service import errors
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         failed = pool.submit(_open_and_close, settings).result()
     if isinstance(failed, tuple):
         cls = getattr(errors, failed[0], ParleyError)
