@@ -2,8 +2,8 @@
 
 A crawler starts at the home page and follows every internal link (bounded):
 no page answers 4xx or 5xx, no page logs a console error, and no page asks
-for anything outside the server. Screenshots of the main kinds of page are
-saved under ``test-artifacts/`` for people to look at.
+for anything outside the server. Screenshots of the main kinds of page (on the
+embedded store) are saved under ``test-artifacts/`` for people to look at.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.server
 
 #: HTML pages the crawler loads in the browser, and data links it fetches, at most. A
-#: breadth-first crawl of 120 pages reaches every kind of page from the home page; on the
-#: embedded store it goes on to 200, for pages of the same kinds
-#: holding other data. On the remote backends (`oxigraph serve`, Virtuoso) the same
-#: templates render the same data through the other store adapter. Each page costs about
-#: 0.1 s of the server's time and as much of the browser's (more on a remote store).
-MAX_PAGES = {"embedded": 200, "remote": 120, "virtuoso": 120}
+#: breadth-first crawl of 120 pages reaches every kind of page from the home page, on
+#: each backend: on the remote ones (`oxigraph serve`, Virtuoso) the same templates
+#: render the same data through the other store adapter. Each page costs about 0.1 s of
+#: the browser's time, and 0.04 s of the server's on the embedded store, 0.1 s on
+#: `oxigraph serve` and 0.27 s on Virtuoso (26-46 queries a page, each a round trip).
+MAX_PAGES = {"embedded": 120, "remote": 120, "virtuoso": 120}
 MAX_FETCHES = 2500
 #: Links whose answer is data, not a page: fetched and checked, not rendered.
 DATA_SUFFIXES = (".ttl", ".jsonld", ".nt", ".rdf")
@@ -99,7 +99,7 @@ def test_crawl_finds_no_broken_page_and_no_console_error(
     # time (the browser would render nothing of them), and each must answer.
     problems += _broken(data_links[:MAX_FETCHES])
     page.close()
-    assert pages >= min(most, 150), f"the crawl reached only {pages} pages"
+    assert pages == most, f"the crawl reached only {pages} pages"
     assert not problems, "\n".join(problems[:20])
     assert not outside, "\n".join(outside[:20])
 
@@ -154,6 +154,8 @@ def test_screenshots_of_the_main_pages(server: ServerProcess, browser: object) -
                 assert box["y"] + box["height"] <= 900, (
                     f"the verdicts are below the fold at {width}"
                 )
+            if server.backend != "embedded":
+                continue  # the same pages: one set of screenshots is kept, the embedded one's
             target = ARTIFACTS_DIR / f"browse-{name}{suffix}.png"
             page.screenshot(path=str(target), full_page=True)
             assert target.stat().st_size > 10_000
