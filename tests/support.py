@@ -482,19 +482,28 @@ def start_backend(
     log_dir: Path,
     extra_args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
-    oxigraph_args: tuple[str, ...] = (),
+    store_timeout_s: int | None = None,
 ) -> ServerProcess:
     """`parley serve` on the store directory ``store`` through ``backend``: ``embedded``
-    opens it itself; ``remote`` has an `oxigraph serve` (on a free port, with
-    ``oxigraph_args``) serve it (an existing pyoxigraph store as it is, a missing one
-    empty) and reaches it by URL. The returned server stops its `oxigraph serve` with it."""
+    opens it itself; ``remote`` has an `oxigraph serve` (on a free port) serve it (an
+    existing pyoxigraph store as it is, a missing one empty) and reaches it by URL;
+    ``virtuoso`` loads its quads into a Virtuoso. ``store_timeout_s``: the remote store's
+    own time limit for a query. The returned server stops its store with it."""
     if backend == "embedded":
         return start_server(store, port=port, log_dir=log_dir, extra_args=extra_args, env=env)
     if backend == "virtuoso":
-        return _start_on_virtuoso(store, port=port, log_dir=log_dir, extra_args=extra_args, env=env)
+        return _start_on_virtuoso(
+            store,
+            port=port,
+            log_dir=log_dir,
+            extra_args=extra_args,
+            env=env,
+            timeout_s=store_timeout_s or 60,
+        )
     if backend != "remote":
         raise ValueError(f"unknown backend {backend!r}")
-    oxigraph = start_oxigraph(store, port=free_port(), log_dir=log_dir, args=oxigraph_args)
+    args = ("--timeout-s", str(store_timeout_s)) if store_timeout_s is not None else ()
+    oxigraph = start_oxigraph(store, port=free_port(), log_dir=log_dir, args=args)
     try:
         server = start_server(
             None,
@@ -518,13 +527,17 @@ def _start_on_virtuoso(
     log_dir: Path,
     extra_args: tuple[str, ...],
     env: dict[str, str] | None,
+    timeout_s: int,
 ) -> ServerProcess:
     """`parley serve` on a Virtuoso (``tests.virtuoso``) that holds the quads of the store
-    directory ``store`` (none when it is missing), its Graph Store endpoint given."""
+    directory ``store`` (none when it is missing), its Graph Store endpoint given; a query
+    stops there after ``timeout_s`` (``MaxQueryExecutionTime``)."""
     from tests.virtuoso import start_virtuoso
 
     base_iri = base_for(port)
-    virtuoso = start_virtuoso(log_dir / f"virtuoso-{port}", store=store, base_iri=base_iri)
+    virtuoso = start_virtuoso(
+        log_dir / f"virtuoso-{port}", store=store, base_iri=base_iri, timeout_s=timeout_s
+    )
     try:
         server = start_server(
             None,
@@ -614,14 +627,15 @@ def start_site(
     *,
     log_dir: Path,
     port: int | None = None,
-    oxigraph_args: tuple[str, ...] = (),
+    store_timeout_s: int | None = None,
     **fields: object,
 ) -> Site:
     """Parley on the store directory ``store`` through ``backend``, with the ``Settings``
     fields ``fields``: ``embedded`` in this process (``AppSite``, its base IRI the URL of
     ``port``, which nothing listens on); ``remote`` a real `parley serve` on ``port``
-    (given ``fields`` as its ``PARLEY_*`` variables) in front of an `oxigraph serve` (with
-    ``oxigraph_args``) serving ``store``. Stop it with ``stop()``."""
+    (given ``fields`` as its ``PARLEY_*`` variables) in front of an `oxigraph serve` serving
+    ``store``, or of a Virtuoso holding its quads (``virtuoso``), whose own time limit is
+    ``store_timeout_s`` when given. Stop it with ``stop()``."""
     port = port or free_port()
     if backend == "embedded":
         return open_app(store, base_for(port), **fields)
@@ -633,5 +647,5 @@ def start_site(
         port=port,
         log_dir=log_dir,
         env=env_for(fields),
-        oxigraph_args=oxigraph_args,
+        store_timeout_s=store_timeout_s,
     )

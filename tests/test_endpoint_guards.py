@@ -41,7 +41,8 @@ JSON_RESULTS = {"Accept": "application/sparql-results+json"}
 
 #: The remote store's own time limit: Parley stops waiting at its limit (2 s), but only
 #: the store can stop its evaluation (an operator sets this on `oxigraph serve`).
-STORE_TIMEOUT = ("--timeout-s", "3")
+#: The remote store's own time limit (seconds): what stops its evaluation.
+STORE_TIMEOUT_S = 3
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[
         backend,
         root / "store",
         log_dir=root,
-        oxigraph_args=STORE_TIMEOUT,
+        store_timeout_s=STORE_TIMEOUT_S,
         query_timeout_s=2,
         query_workers=2,
         max_concurrent_queries=3,
@@ -139,8 +140,8 @@ def test_timeout_stops_the_query_and_others_are_served(guarded: Site) -> None:
         )
         settle_s = 0.0
     else:
-        # Only the store can stop its evaluation: at its own limit (STORE_TIMEOUT), which
-        # Oxigraph checks every so often; then the store and Parley are both idle.
+        # Only the store can stop its evaluation: at its own limit (STORE_TIMEOUT_S), which
+        # it checks every so often; then the store and Parley are both idle.
         settle_s = 8.0
     burnt, deadline = 0, time.monotonic() + settle_s
     while True:
