@@ -333,15 +333,22 @@ def test_failing_update_changes_nothing(guarded: Site) -> None:
         "CREATE GRAPH <http://ex/atomic>"
     )
     with guarded.client() as http:
-        response = http.post("/sparql", content=update, headers={**UPDATE, **guarded.auth()})
-        inserted = http.get(
-            "/sparql", params={"query": "ASK { GRAPH <http://ex/atomic> { ?s ?p ?o } }"}
-        )
-        kept = http.get("/sparql", params={"query": "ASK { <http://ex/s1> ?p 1 }"})
+        # Within this site's 2 s limit, even a small update may not be computed in time on
+        # a loaded machine (on Virtuoso above all): that 503 writes nothing either, and a
+        # client sends it again.
+        for _attempt in range(3):
+            response = http.post("/sparql", content=update, headers={**UPDATE, **guarded.auth()})
+            inserted = http.get(
+                "/sparql", params={"query": "ASK { GRAPH <http://ex/atomic> { ?s ?p ?o } }"}
+            )
+            kept = http.get("/sparql", params={"query": "ASK { <http://ex/s1> ?p 1 }"})
+            assert json.loads(inserted.content)["boolean"] is False
+            assert json.loads(kept.content)["boolean"] is True
+            if response.status_code != 503:
+                break
+            assert _problem(response, 503)["type"] == f"{guarded.url}problems/query-timeout"
     doc = _problem(response, 400)
     assert doc["type"] == f"{guarded.url}problems/update-failed"
-    assert json.loads(inserted.content)["boolean"] is False
-    assert json.loads(kept.content)["boolean"] is True
 
 
 @pytest.mark.parametrize(
