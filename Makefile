@@ -45,7 +45,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Tests run in TEST_WORKERS processes (pytest-xdist), a unit of work to each at a time: a
-# module's tests on one backend, in the order tests/conftest.py gives them (work_units).
+# module's tests on one backend, in the order tests/work_units.py gives them.
 TEST_WORKERS ?= 2
 # Compiled bytecode is kept under .venv (PYTHONPYCACHEPREFIX), also where the environment
 # says not to write it beside the sources (PYTHONDONTWRITEBYTECODE): without it each xdist

@@ -498,7 +498,7 @@ def start_backend(
             log_dir=log_dir,
             extra_args=extra_args,
             env=env,
-            timeout_s=store_timeout_s or 60,
+            timeout_s=store_timeout_s,
         )
     if backend != "remote":
         raise ValueError(f"unknown backend {backend!r}")
@@ -527,16 +527,19 @@ def _start_on_virtuoso(
     log_dir: Path,
     extra_args: tuple[str, ...],
     env: dict[str, str] | None,
-    timeout_s: int,
+    timeout_s: int | None,
 ) -> ServerProcess:
     """`parley serve` on a Virtuoso (``tests.virtuoso``) that holds the quads of the store
     directory ``store`` (none when it is missing), its Graph Store endpoint given; a query
-    stops there after ``timeout_s`` (``MaxQueryExecutionTime``)."""
-    from tests.virtuoso import start_virtuoso
+    stops there after ``timeout_s`` (``MaxQueryExecutionTime``), when given."""
+    from tests.virtuoso import MAX_QUERY_S, start_virtuoso
 
     base_iri = base_for(port)
     virtuoso = start_virtuoso(
-        log_dir / f"virtuoso-{port}", store=store, base_iri=base_iri, timeout_s=timeout_s
+        log_dir / f"virtuoso-{port}",
+        store=store,
+        base_iri=base_iri,
+        timeout_s=MAX_QUERY_S if timeout_s is None else timeout_s,
     )
     try:
         server = start_server(

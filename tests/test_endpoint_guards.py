@@ -39,9 +39,9 @@ QUERY = {"Content-Type": "application/sparql-query"}
 JSON_RESULTS = {"Accept": "application/sparql-results+json"}
 
 
-#: The remote store's own time limit: Parley stops waiting at its limit (2 s), but only
-#: the store can stop its evaluation (an operator sets this on `oxigraph serve`).
-#: The remote store's own time limit (seconds): what stops its evaluation.
+#: The remote store's own time limit (seconds): Parley stops waiting at its limit (2 s),
+#: but only the store can stop its evaluation (an operator sets it on `oxigraph serve`,
+#: or in Virtuoso's ini file).
 STORE_TIMEOUT_S = 3
 
 

@@ -133,19 +133,13 @@ def test_a_killed_write_is_all_or_nothing(tmp_path: Path, backend: str) -> None:
     port = free_port()
     vocab = Vocab(base_for(port))
     store = build_fixture(tmp_path / "store", vocab.base)
-    # On a remote store Parley keeps its version, lease and change log in a graph of its
-    # own, which a write killed mid-way may leave holding its lease: compared apart there.
-    state = NamedNode(vocab.base + ".well-known/parley/store-state")
-    kept_apart = state if backend in ("remote", "virtuoso") else None
     before = _dump(store, vocab)
     server = start_backend(backend, store, port=port, log_dir=tmp_path)
     if server.virtuoso is not None:  # as Virtuoso holds it (its own blank node ids)
         before = _virtuoso_dump(server, vocab)
     try:
         for round_, delay in enumerate(DELAYS):
-            server, before = _kill_a_write(
-                server, store, vocab, backend, f"k{round_}", delay, before, kept_apart, tmp_path
-            )
+            server, before = _kill_a_write(server, store, vocab, f"k{round_}", delay, before)
     finally:
         server.stop()  # and the store behind it
 
@@ -154,16 +148,18 @@ def _kill_a_write(
     server: ServerProcess,
     store: Path,
     vocab: Vocab,
-    backend: str,
     token: str,
     delay: float,
     before: set[Quad],
-    kept_apart: NamedNode | None,
-    log_dir: Path,
 ) -> tuple[ServerProcess, set[Quad]]:
-    """Kill ``server`` ``delay`` seconds into a write, check that the store holds all of
-    it or none of it, and start the server again: it must serve. The new server, and
-    what the store holds now."""
+    """Kill ``server`` (on the store directory ``store``, or on the Virtuoso it holds)
+    ``delay`` seconds into a write, check that the store holds all of it or none of it,
+    and start the server again: it must serve. The new server, and what the store holds
+    now."""
+    # On a remote store Parley keeps its version, lease and change log in a graph of its
+    # own, which a write killed mid-way may leave holding its lease: compared apart there.
+    state = NamedNode(vocab.base + ".well-known/parley/store-state")
+    kept_apart = state if server.backend in ("remote", "virtuoso") else None
     body = _body(vocab, token)
     answers: list[int] = []
 
@@ -211,12 +207,17 @@ def _kill_a_write(
         assert any(q.graph_name == vocab.inferred_graph for q in added)
         assert any(q.graph_name == vocab.provenance_graph for q in after - before)
     # The store still serves after the crash.
+    log_dir = server.log_path.parent
     if server.virtuoso is not None:
         again = start_server(
             None, port=server.port, log_dir=log_dir, store_url=server.virtuoso.sparql_url
         )
-        again.virtuoso = server.virtuoso
+        again.backend, again.virtuoso = server.backend, server.virtuoso
     else:
-        again = start_backend(backend, store, port=server.port, log_dir=log_dir)
-    assert httpx.get(again.url + "health", timeout=10).status_code == 200
+        again = start_backend(server.backend, store, port=server.port, log_dir=log_dir)
+    try:
+        assert httpx.get(again.url + "health", timeout=10).status_code == 200
+    except BaseException:
+        again.stop()
+        raise
     return again, after

@@ -87,6 +87,10 @@ DefaultQuery = ASK {{}}
 """
 
 
+#: Virtuoso's ``MaxQueryExecutionTime`` (seconds) unless a test asks for another.
+MAX_QUERY_S = 60
+
+
 def installed() -> bool:
     return shutil.which(VIRTUOSO) is not None and shutil.which(ISQL) is not None
 
@@ -283,7 +287,7 @@ def _template() -> Path:
         )
     root = Path(tempfile.mkdtemp(prefix="parley-virtuoso-template-"))
     atexit.register(shutil.rmtree, root, True)
-    server = _start_on(root, max_rows=10000, timeout_s=60)
+    server = _start_on(root, max_rows=10000, timeout_s=MAX_QUERY_S)
     try:
         server.isql('GRANT SPARQL_UPDATE TO "SPARQL";')
     finally:
@@ -310,7 +314,7 @@ def start_virtuoso(
     store: Path | None = None,
     base_iri: str | None = None,
     max_rows: int = 10000,
-    timeout_s: int = 60,
+    timeout_s: int = MAX_QUERY_S,
     buffers: int = BUFFERS,
 ) -> VirtuosoProcess:
     """A Virtuoso on a new database in ``root``, holding the quads of the pyoxigraph
