@@ -94,9 +94,10 @@ class Settings:
     #: holds a server thread of its own (added to ``threads``). Past it: 503 + Retry-After.
     max_change_streams: int = 2
     #: Stop a query whose client has hung up instead of running it on to its time limit:
-    #: ``parley serve`` then serves through Granian's ASGI interface, which says when a
-    #: connection closes, at a cost in CPU per request (``service.web._asgi``).
-    stop_abandoned_queries: bool = False
+    #: ``parley serve`` serves through Granian's ASGI interface, which says when a
+    #: connection closes, at a cost in CPU per request (``service.web._asgi``); off, through
+    #: its WSGI interface, which does not.
+    stop_abandoned_queries: bool = True
     log_level: str = "INFO"
     log_format: LogFormat = "text"
     #: Remote SPARQL store (query endpoint); ``None`` uses the embedded store.

@@ -1,7 +1,7 @@
 """A query whose client hangs up is stopped, not run on to its time limit for nobody.
 
-A real `parley serve --stop-abandoned-queries` (only Granian's ASGI interface tells the
-application that a connection closed: ``service.web._asgi``): a query that would run for minutes is sent on a raw socket, which
+A real `parley serve`, as it starts by default (on Granian's ASGI interface, which tells
+the application that a connection closed: ``service.web._asgi``): a query that would run for minutes is sent on a raw socket, which
 is closed half a second later. The server must stop the evaluation (its query process is
 killed), give the admission slot back (the next query is answered, not refused 503 with
 the server still "full"), and count the request as 499, not as a timeout.
@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -42,7 +43,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         port=free_port(),
         log_dir=root,
         env={
-            "PARLEY_STOP_ABANDONED_QUERIES": "true",
             "PARLEY_QUERY_TIMEOUT": str(TIMEOUT_S),
             "PARLEY_QUERY_WORKERS": "2",
             # One query at a time: while the abandoned one held its slot, any other query
@@ -158,3 +158,39 @@ def test_a_client_that_stays_gets_its_answer(served: ServerProcess) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json()["results"]["bindings"][0]["n"]["value"] == str(60**4)
     assert _gone_requests(served) == before_gone
+
+
+def test_keep_abandoned_queries_runs_a_query_on_to_its_limit(tmp_path: Path) -> None:
+    """``--keep-abandoned-queries`` (here its variable) serves through Granian's WSGI
+    interface, which says nothing of the connection: as the README says, a query whose
+    client hung up runs on, holding a core, until its time limit stops it."""
+    server = start_server(
+        tmp_path / "store",
+        port=free_port(),
+        log_dir=tmp_path,
+        env={"PARLEY_STOP_ABANDONED_QUERIES": "false", "PARLEY_QUERY_TIMEOUT": "3"},
+    )
+    try:
+        insert_test_triples(server)
+        before = descendant_ticks(server.process.pid)
+        _send_and_hang_up(server, CROSS_PRODUCT, after_s=0.5)
+        hung_up = time.monotonic()
+        busy = _busy(server, before, within_s=2)
+        assert busy, "no process was evaluating the query"
+        # Well after the hang-up (and past the ASGI watch's quarter second), it still runs.
+        time.sleep(max(0.0, hung_up + 1.0 - time.monotonic()))
+        first = descendant_ticks(server.process.pid)
+        time.sleep(1.0)
+        second = descendant_ticks(server.process.pid)
+        # A core's second is 100 ticks; a machine busy with other tests gives it less.
+        assert second.get(busy, 0) - first.get(busy, 0) >= 15, "the query stopped early"
+        assert _gone_requests(server) == 0.0
+        # The time limit stops it, as any query.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if _metric(server, r"^parley_query_timeouts_total ") == 1.0:
+                break
+            time.sleep(0.2)
+        assert _metric(server, r"^parley_query_timeouts_total ") == 1.0
+    finally:
+        server.stop()

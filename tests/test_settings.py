@@ -98,6 +98,8 @@ def _sample(field: str) -> tuple[str, object]:
         float: ("7.5", 7.5),
         str: ("sample", "sample"),
     }
+    if plain is bool and getattr(Settings(), field) is True:  # a flag that is on by default
+        return "no", False
     return samples[plain]
 
 

@@ -189,10 +189,10 @@ class Admission:
 
     It can refuse only a request that reaches the application: ``service.web._server``
     gives it a thread beyond everything admission lets in, so an extra request is refused
-    at once instead of waiting for a thread. A query whose client has gone runs on to its
-    answer or its time limit, unless the server watches for it (``parley serve
-    --stop-abandoned-queries``): then it leaves the count when its evaluation is stopped
-    for it (``service.query._runner``).
+    at once instead of waiting for a thread. A query whose client has gone leaves the
+    count when its evaluation is stopped for it (``service.query._runner``), which needs
+    the server to watch for it (Granian's ASGI interface, ``parley serve``'s default):
+    with ``--keep-abandoned-queries`` it runs on to its answer or its time limit.
 
     >>> gate = Admission(1)
     >>> gate.enter(); gate.running()

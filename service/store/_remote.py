@@ -285,7 +285,7 @@ class RemoteStore:
     # -- writing (service.store._remote_commit) ---------------------------------------
 
     def version(self) -> int:
-        return self.writes.read_version()
+        return self._reads.version(self.writes.read_version)
 
     def exclusive(self) -> AbstractContextManager[None]:
         """Hold the store's write lease: other Parley processes wait to write."""

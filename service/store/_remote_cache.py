@@ -34,6 +34,15 @@ class ReadCache:
     ([], [])
     >>> len(calls)
     1
+    >>> versions = []
+    >>> def read_version():
+    ...     versions.append(len(versions) + 7)
+    ...     return versions[-1]
+    >>> with cache.active(nodes=False):
+    ...     cache.version(read_version), cache.version(read_version)
+    (7, 7)
+    >>> cache.version(read_version)  # no block active: read again
+    8
     """
 
     def __init__(self, fetch: Fetch) -> None:
@@ -42,12 +51,14 @@ class ReadCache:
 
     @contextmanager
     def active(self, *, nodes: bool = True) -> Iterator[None]:
-        """A block of one state: the graphs listed once, and with ``nodes`` the lookups by
-        node read once each (a block within a block takes them up)."""
+        """A block of one state: the graphs listed and the version read once, and with
+        ``nodes`` the lookups by node read once each (a block within a block takes them
+        up)."""
         local = self._local
         depth = getattr(local, "depth", 0)
         if depth == 0:
             local.by_subject, local.by_object, local.graphs = {}, {}, None
+            local.version = None
             local.nodes = nodes
         else:
             local.nodes = local.nodes or nodes
@@ -57,12 +68,12 @@ class ReadCache:
         finally:
             local.depth -= 1
             if local.depth == 0:
-                local.by_subject = local.by_object = local.graphs = None
+                local.by_subject = local.by_object = local.graphs = local.version = None
 
     def clear(self) -> None:
         if getattr(self._local, "depth", 0):
             self._local.by_subject, self._local.by_object = {}, {}
-            self._local.graphs = None
+            self._local.graphs = self._local.version = None
 
     def graphs(self, read: Callable[[], list[GraphTerm]]) -> list[GraphTerm]:
         """The named graphs, read once per block (every query's dataset names them)."""
@@ -71,6 +82,16 @@ class ReadCache:
         if self._local.graphs is None:
             self._local.graphs = read()
         found: list[GraphTerm] = self._local.graphs
+        return found
+
+    def version(self, read: Callable[[], int]) -> int:
+        """The store's version, read once per block: a page reads it for each of its
+        kept parts (``service.pages._per_version``), each a round trip to the store."""
+        if not getattr(self._local, "depth", 0):
+            return read()
+        if self._local.version is None:
+            self._local.version = read()
+        found: int = self._local.version
         return found
 
     def lookup(self, subject: object, predicate: object, obj: object) -> list[Quad] | None:

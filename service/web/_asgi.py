@@ -5,8 +5,8 @@ Granian's WSGI interface shows the application neither the client's connection n
 closing: a query whose client had hung up ran on to its time limit, holding its admission
 slot and a core. Granian's ASGI interface does say it: ``receive()``, once the request's
 body has been read, answers ``http.disconnect`` when the connection closes (or when the
-whole answer has been sent). So ``parley serve --stop-abandoned-queries`` serves the same
-WSGI application through this adapter:
+whole answer has been sent). So ``parley serve`` serves the same WSGI application through
+this adapter (unless ``--keep-abandoned-queries``):
 
 - the request's body (within ``--max-body-bytes``, the way ``service.web._body`` reads
   it) is read on the event loop, then the application runs on a pool of threads, one
@@ -22,7 +22,7 @@ WSGI application through this adapter:
 
 The cost, measured (docs/benchmarks.md): about 0.5 ms more CPU in the web process per
 request than Granian's WSGI interface, which runs the application on its own threads
-with no hop through an event loop; hence opt-in (``--stop-abandoned-queries``).
+with no hop through an event loop (``--keep-abandoned-queries`` serves through that one).
 """
 
 from __future__ import annotations

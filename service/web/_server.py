@@ -1,10 +1,10 @@
 """``parley serve``: the application under Granian (an HTTP server written in Rust).
 
 One Granian worker process owns the store (RocksDB allows one writer) and
-runs the WSGI application on a pool of threads (``granian_threads``): Granian's
-WSGI interface, or with ``--stop-abandoned-queries`` its ASGI interface, which
-tells a request when its client has gone (``service.web._asgi``: a query whose
-client hung up is stopped); client
+runs the WSGI application on a pool of threads (``granian_threads``): through
+Granian's ASGI interface, which tells a request when its client has gone
+(``service.web._asgi``: a query whose client hung up is stopped), or with
+``--keep-abandoned-queries`` its WSGI interface, which does not; client
 queries are evaluated in the query process (``service.query._pool``), and
 pyoxigraph releases the GIL while it evaluates, so queries run on every core.
 
@@ -61,8 +61,8 @@ def _load_app(settings: Settings, main_pid: int, starts: Any) -> Callable[..., A
     services_of(app).search.build_in_background()
     if not settings.stop_abandoned_queries:
         return app
-    # On Granian's ASGI interface, which says when a client has gone (``_asgi``): a
-    # measured cost of about 0.5 ms of CPU per request, so only when asked.
+    # On Granian's ASGI interface, which says when a client has gone (``_asgi``), at a
+    # measured cost of about 0.5 ms of CPU per request (docs/benchmarks.md).
     return WsgiOnAsgi(
         app, threads=granian_threads(settings), max_body_bytes=settings.max_body_bytes
     )
