@@ -211,9 +211,11 @@ def visits(server: ServerProcess, browser: Browser) -> list[Visit]:
     seen: list[Visit] = []
     for width, options in SCREENS.items():
         context = browser.new_context(bypass_csp=True, **options)  # type: ignore[arg-type]
+        # axe-core comes with every page the context opens, before the page's own scripts.
+        context.add_init_script(path=axe)
         page = context.new_page()
         for name, url in targets.items():
-            seen.append(look_at(page, name, width, url, axe=str(axe)))
+            seen.append(look_at(page, name, width, url))
             if name == "claim":
                 seen[-1].verdicts_below = below_the_fold(
                     page, [claim["attribution"], claim["accuracy"]]
@@ -222,7 +224,7 @@ def visits(server: ServerProcess, browser: Browser) -> list[Visit]:
     return seen
 
 
-def look_at(page: Page, name: str, width: str, url: str, *, axe: str) -> Visit:
+def look_at(page: Page, name: str, width: str, url: str) -> Visit:
     answer = page.goto(url)
     assert answer is not None, url
     visit = Visit(name, width, url, answer.status)
@@ -231,7 +233,6 @@ def look_at(page: Page, name: str, width: str, url: str, *, axe: str) -> Visit:
     visit.overflow = overflow(page, int(width))
     words = page.evaluate(BROKEN_WORDS_JS, BREAK_AFTER)
     visit.broken_words, visit.cells = words["found"], words["cells"]
-    page.add_script_tag(path=axe)
     visit.violations = page.evaluate(AXE_JS_RUN)
     # The whole page, down to MAX_SHOT pixels: the ontology's 35,000 would take seconds.
     height = min(int(page.evaluate("document.documentElement.scrollHeight")), MAX_SHOT)
