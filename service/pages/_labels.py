@@ -14,11 +14,11 @@ schema.org) link out.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from service.pages._known_labels import KNOWN
 from service.rdf import (
     DCTERMS,
     RDF,
@@ -39,8 +39,6 @@ from service.store import GraphStore
 #: Predicates that name a thing, best first.
 LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, SCHEMA.name, DCTERMS["title"])
 _BATCH = 200
-#: IRIs whose labels ``KnownLabels`` keeps at most (then it starts again).
-_KNOWN_MAX = 50_000
 
 #: Friendly names of the common terms of other vocabularies that carry no label in Parley's
 #: ontology (``Labels.friendly``): a reader sees "source", never ``dcterms:source``.
@@ -145,44 +143,6 @@ def split_speaker(label: str) -> tuple[str, str, str]:
     return found["who"].strip(), found["as"] or "", found["words"]
 
 
-#: An IRI's best label (its rank and text; ``None``: it has none) and its ``rdfs:label``s.
-Found = tuple[tuple[int, str] | None, tuple[Literal, ...]]
-
-
-class KnownLabels:
-    """The labels read at the store's current version, shared by every page that reads
-    that version: a page's terms (its actors, sources, claims) are mostly on the pages
-    read before it, and each batch of them is a query (on a remote store, a round trip).
-    A write moves the version on, and they are read again."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._at: tuple[GraphStore, int] | None = None
-        self._found: dict[str, Found] = {}
-
-    def split(
-        self, store: GraphStore, version: int, iris: list[str]
-    ) -> tuple[dict[str, Found], list[str]]:
-        """What is known of ``iris`` at ``version`` of ``store``, and the IRIs to read."""
-        with self._lock:
-            if self._at is None or self._at[0] is not store or self._at[1] != version:
-                return {}, iris
-            known = {iri: self._found[iri] for iri in iris if iri in self._found}
-        return known, [iri for iri in iris if iri not in known]
-
-    def keep(self, store: GraphStore, version: int, found: dict[str, Found]) -> None:
-        with self._lock:
-            if self._at is None or self._at[0] is not store or self._at[1] != version:
-                self._at, self._found = (store, version), {}
-            if len(self._found) + len(found) > _KNOWN_MAX:
-                self._found = {}
-            self._found.update(found)
-
-
-#: One per process: pages are read by many threads at once.
-KNOWN = KnownLabels()
-
-
 class Labels:
     """Labels of terms for one base IRI, fetched in batches and cached (``KNOWN`` keeps
     them for the store's version)."""
@@ -218,7 +178,7 @@ class Labels:
                 self.rdfs_labels[iri] = list(rdfs_labels)
         for start in range(0, len(missing), _BATCH):
             self._fetch_batch(missing[start : start + _BATCH])
-        if missing and self.store.version() == version:  # no write landed meanwhile
+        if missing:
             KNOWN.keep(
                 self.store,
                 version,

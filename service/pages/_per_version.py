@@ -45,7 +45,12 @@ class PerVersion(Generic[T]):
             if found is not None:
                 return found
             value = self._build(store, labels)
-            if store.version() == version:  # no write landed meanwhile
+            kept = self._kept
+            # No write landed meanwhile (on a remote store a read request reads the version
+            # once, so this cannot tell), and the value kept is not of a newer version: a
+            # request that read the version just before a write never replaces it.
+            newer = kept is not None and kept[0] is store and kept[1] > version
+            if store.version() == version and not newer:
                 self._kept = (store, version, value)
             return value
 

@@ -183,8 +183,11 @@ class RemoteStore:
     def reads(self, *, nodes: bool = True) -> AbstractContextManager[None]:
         """Within the block, this thread's pattern lookups by subject (or by object) are
         answered from one query per node: the gate's reasoning and context lookups are
-        hundreds of small ones, each a round trip. The block sees the store as it was
-        when first read (a writer holds the lease; a commit clears the cache)."""
+        hundreds of small ones, each a round trip. The graph list and the version are
+        read once, when first asked for (a commit clears all three). A writer's block,
+        under the lease, sees the store as it was when first read; a reader's block
+        (a GET request, ``nodes=False``) keeps its first version while its other reads
+        are live, so what it reads is never older than that version."""
         return self._reads.active(nodes=nodes)
 
     def quads(
@@ -305,7 +308,10 @@ class RemoteStore:
     def replace_all(
         self, quads: Iterable[Quad], *, progress: Callable[[int], None] | None = None
     ) -> None:
-        self.writes.replace_all(quads, progress=progress)
+        try:
+            self.writes.replace_all(quads, progress=progress)
+        finally:
+            self._reads.clear()
 
     def fork(self) -> GraphStore:
         """A private in-memory copy of every quad (its cost grows with the store)."""
