@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from service.rdf import RDF, BlankNode, NamedNode, Quad
 
 GraphTerm = NamedNode | BlankNode
+T = TypeVar("T")
 #: Every quad with a subject, or with an object: ``fetch(subject, None, obj)``.
 Fetch = Callable[[NamedNode | None, None, NamedNode | None], Iterable[Quad]]
 
@@ -77,21 +79,24 @@ class ReadCache:
 
     def graphs(self, read: Callable[[], list[GraphTerm]]) -> list[GraphTerm]:
         """The named graphs, read once per block (every query's dataset names them)."""
-        if not getattr(self._local, "depth", 0):
-            return read()
-        if self._local.graphs is None:
-            self._local.graphs = read()
-        found: list[GraphTerm] = self._local.graphs
+        found: list[GraphTerm] = self._once("graphs", read)
         return found
 
     def version(self, read: Callable[[], int]) -> int:
         """The store's version, read once per block: a page reads it for each of its
         kept parts (``service.pages._per_version``), each a round trip to the store."""
-        if not getattr(self._local, "depth", 0):
+        found: int = self._once("version", read)
+        return found
+
+    def _once(self, name: str, read: Callable[[], T]) -> T:
+        """``read()``, kept as ``name`` until the block ends or ``clear``; read each time
+        outside a block."""
+        local = self._local
+        if not getattr(local, "depth", 0):
             return read()
-        if self._local.version is None:
-            self._local.version = read()
-        found: int = self._local.version
+        if getattr(local, name) is None:
+            setattr(local, name, read())
+        found: T = getattr(local, name)
         return found
 
     def lookup(self, subject: object, predicate: object, obj: object) -> list[Quad] | None:
