@@ -36,6 +36,7 @@ from service.settings import Settings
 from service.store import OxigraphStore
 from service.web import create_app
 from tests import support, work_units
+from tests.compiled_templates import one_compile_per_template
 from tests.support import (
     BACKENDS,
     AppSite,
@@ -120,6 +121,14 @@ def _one_gate_model_per_model() -> Iterator[None]:
     requests share one (``tests.support.one_gate_model_per_model``): the tests start
     hundreds of applications and ``parley load`` runs over a few models."""
     with support.one_gate_model_per_model():
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_compile_per_template() -> Iterator[None]:
+    """The applications of a test process share compiled page templates
+    (``tests.compiled_templates``), as a server's requests do."""
+    with one_compile_per_template():
         yield
 
 

@@ -44,6 +44,7 @@ from service.settings import ENV_NAMES, PROJECT_ROOT, Settings
 from service.store import GraphStore, OxigraphStore
 from service.web import create_app
 from service.web._services import EXTENSION, Services
+from tests import clients
 
 if TYPE_CHECKING:
     from tests.virtuoso import VirtuosoProcess
@@ -316,7 +317,9 @@ class OxigraphProcess:
         """Every quad the store holds, as N-Quads lines, read from it directly (its Graph
         Store endpoint; the lines keep the store's own blank node labels, so two dumps of
         one store compare equal)."""
-        response = httpx.get(self.url + "store", headers={"Accept": NQUADS.media_type}, timeout=60)
+        response = clients.get(
+            self.url + "store", headers={"Accept": NQUADS.media_type}, timeout=60
+        )
         assert response.status_code == 200, response.text
         return {line for line in response.text.splitlines() if line.strip()}
 
@@ -349,7 +352,7 @@ def _spawn_oxigraph(
 
 def _wait_oxigraph(server: OxigraphProcess, wait_s: float) -> None:
     def answers() -> bool:
-        response = httpx.get(server.sparql_url, params={"query": "ASK {}"}, timeout=2)
+        response = clients.get(server.sparql_url, params={"query": "ASK {}"}, timeout=2)
         return response.status_code == 200
 
     try:
@@ -396,7 +399,7 @@ class ServerProcess:
         return _log_lines_with(self.log_path, text, timeout)
 
     def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60, **kwargs)  # type: ignore[arg-type]
+        return clients.client(base_url=self.url, timeout=60, **kwargs)
 
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
@@ -451,7 +454,7 @@ def start_server(
     server = ServerProcess(base_for(port), port, token, process, log_path, full_env, backend)
 
     def answers() -> bool:
-        return httpx.get(server.url + "health", timeout=1).status_code == 200
+        return clients.get(server.url + "health", timeout=1).status_code == 200
 
     try:
         _wait_until(answers, process, "parley serve", wait_s, server.log)
@@ -579,11 +582,11 @@ class AppSite:
 
     def client(self, **kwargs: object) -> httpx.Client:
         transport = httpx.WSGITransport(app=self.app)
-        return httpx.Client(
+        return clients.client(
             transport=transport,
             base_url=self.url,
             timeout=60,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
     def auth(self) -> dict[str, str]:

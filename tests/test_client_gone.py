@@ -17,9 +17,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests import clients
 from tests.support import (
     CROSS_PRODUCT,
     ServerProcess,
@@ -60,7 +60,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 def _metric(server: ServerProcess, pattern: str) -> float:
     """The value of the first sample in ``/metrics`` whose line matches ``pattern``."""
-    text = httpx.get(server.url + "metrics", timeout=10).text
+    text = clients.get(server.url + "metrics", timeout=10).text
     for line in text.splitlines():
         if re.search(pattern, line):
             return float(line.rsplit(" ", 1)[1])
@@ -98,7 +98,7 @@ def _send_and_hang_up(server: ServerProcess, query: str, after_s: float) -> None
 
 
 def test_a_query_whose_client_hangs_up_is_stopped(served: ServerProcess) -> None:
-    with httpx.Client(base_url=served.url, timeout=30) as http:  # the query process, started
+    with clients.client(base_url=served.url, timeout=30) as http:  # the query process, started
         for _ in range(3):
             http.get("/sparql", params={"query": "ASK {}"}, headers=JSON_RESULTS)
     time.sleep(0.3)
@@ -136,7 +136,7 @@ def test_a_query_whose_client_hangs_up_is_stopped(served: ServerProcess) -> None
     assert burnt <= 10, f"the server's processes still used {burnt} CPU ticks"
 
     # Its admission slot is free: with one query admitted at a time, the next is answered.
-    with httpx.Client(base_url=served.url, timeout=30) as http:
+    with clients.client(base_url=served.url, timeout=30) as http:
         answer = http.get("/sparql", params={"query": "ASK { ?s ?p 3 }"}, headers=JSON_RESULTS)
     assert answer.status_code == 200, answer.text
     assert answer.json()["boolean"] is True
@@ -150,7 +150,7 @@ def test_a_client_that_stays_gets_its_answer(served: ServerProcess) -> None:
         "?g <http://ex/p> ?i . ?j <http://ex/p> ?l }"
     )
     before_gone = _gone_requests(served)
-    with httpx.Client(base_url=served.url, timeout=60) as http:
+    with clients.client(base_url=served.url, timeout=60) as http:
         answer = http.post(
             "/sparql",
             content=four_way,
@@ -173,7 +173,7 @@ def test_keep_abandoned_queries_runs_a_query_on_to_its_limit(tmp_path: Path) -> 
     )
     try:
         insert_test_triples(server)
-        with httpx.Client(base_url=server.url, timeout=30) as http:  # the query process, started
+        with clients.client(base_url=server.url, timeout=30) as http:  # the query process, started
             for _ in range(3):
                 http.get("/sparql", params={"query": "ASK {}"}, headers=JSON_RESULTS)
         before = descendant_ticks(server.process.pid)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from service.cli import main
+from tests import clients
 from tests.browser import chromium
 from tests.support import ServerProcess, copy_store, free_port, start_server
 
@@ -52,7 +52,7 @@ def _person(base: str, local: str) -> str:
 
 
 def _holds(server: ServerProcess, base: str, local: str) -> bool:
-    answer = httpx.get(
+    answer = clients.get(
         server.url + "sparql",
         params={"query": f"ASK {{ <{base}id/{local}> ?p ?o }}"},
         headers={"Accept": "application/sparql-results+json"},
@@ -122,7 +122,7 @@ def test_an_editor_signs_in_writes_and_signs_out_in_a_browser(
         with page.expect_navigation():
             page.click("header .account button")
         assert "Sign in" in page.locator("header .account").inner_text()
-        replayed = httpx.post(
+        replayed = clients.post(
             f"{url}data?graph={base}graph/reference",
             content=_person(base, "ReplayedPerson"),
             headers={"Content-Type": "text/turtle", "Cookie": f"parley_session={cookie['value']}"},

@@ -17,6 +17,7 @@ from service.store._engines import (
     with_limits,
 )
 from service.store._sparql_client import StoreAuth
+from tests import clients
 
 
 def test_rewritten_across_chunk_boundaries() -> None:
@@ -101,7 +102,7 @@ def test_store_auth_answers_a_basic_challenge() -> None:
         return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="store"'})
 
     auth = StoreAuth("parley", "secret")
-    with httpx.Client(transport=httpx.MockTransport(store), auth=auth) as http:
+    with clients.client(transport=httpx.MockTransport(store), auth=auth) as http:
         assert http.get("http://store/sparql").status_code == 200
         assert auth.scheme == "basic"
         assert seen[0] is None
@@ -117,7 +118,7 @@ def test_store_auth_passes_on_a_refusal_without_a_challenge() -> None:
         calls.append(request)
         return httpx.Response(401)
 
-    with httpx.Client(transport=httpx.MockTransport(store), auth=StoreAuth("a", "b")) as http:
+    with clients.client(transport=httpx.MockTransport(store), auth=StoreAuth("a", "b")) as http:
         assert http.get("http://store/sparql").status_code == 401
     assert len(calls) == 2  # without credentials, then with basic (no scheme was asked)
 

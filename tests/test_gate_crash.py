@@ -34,6 +34,7 @@ from service.rdf import NQUADS, TURTLE, XSD, Literal, NamedNode, Quad, Vocab, pa
 from service.settings import Settings
 from service.store import OxigraphStore, RemoteStore
 from service.store._remote_graphs import StoreGraphs
+from tests import clients
 from tests.gate_examples import PREFIXES, claim
 from tests.gatekit import build_fixture
 from tests.support import ServerProcess, base_for, free_port, start_backend, start_server
@@ -165,7 +166,7 @@ def _kill_a_write(
 
     def write() -> None:
         try:
-            response = httpx.post(
+            response = clients.post(
                 server.url + "data",
                 params={"graph": "graph/claims/article"},
                 content=body,
@@ -216,7 +217,7 @@ def _kill_a_write(
     else:
         again = start_backend(server.backend, store, port=server.port, log_dir=log_dir)
     try:
-        assert httpx.get(again.url + "health", timeout=10).status_code == 200
+        assert clients.get(again.url + "health", timeout=10).status_code == 200
     except BaseException:
         again.stop()
         raise

@@ -31,6 +31,7 @@ from service.rdf import NTRIPLES, TURTLE, Vocab, parse
 from service.settings import Settings
 from service.store import OxigraphStore
 from service.web._server import granian_threads
+from tests import clients
 from tests.gate_examples import PREFIXES, claim
 from tests.gatekit import build_fixture, inferred_difference, model_report, server_data
 from tests.support import (
@@ -69,7 +70,7 @@ class Timed:
 def _post_query(url: str, text: str, outcome: Timed) -> None:
     started = time.monotonic()
     try:
-        outcome.response = httpx.post(url + "sparql", content=text, headers=QUERY, timeout=60)
+        outcome.response = clients.post(url + "sparql", content=text, headers=QUERY, timeout=60)
     except httpx.HTTPError as error:
         outcome.error = repr(error)
     outcome.seconds = time.monotonic() - started
@@ -110,9 +111,9 @@ def test_past_the_admission_limit_a_query_gets_a_fast_503(tmp_path: Path) -> Non
             assert outcome.seconds < QUICK_S, f"a refusal took {outcome.seconds:.1f} s"
         # The server answers meanwhile: its health, and a cheap query (refused at once).
         started = time.monotonic()
-        health = httpx.get(server.url + "health", timeout=30)
+        health = clients.get(server.url + "health", timeout=30)
         assert health.status_code == 200
-        cheap = httpx.get(server.url + "sparql", params={"query": "ASK {}"}, timeout=30)
+        cheap = clients.get(server.url + "sparql", params={"query": "ASK {}"}, timeout=30)
         assert time.monotonic() - started < QUICK_S
         assert cheap.status_code == 503
         assert int(cheap.headers["Retry-After"]) > 0
@@ -124,7 +125,7 @@ def test_past_the_admission_limit_a_query_gets_a_fast_503(tmp_path: Path) -> Non
         assert all(o.seconds > 5 for o in admitted)
         deadline = time.monotonic() + 30
         while True:
-            cheap = httpx.get(server.url + "sparql", params={"query": "ASK {}"}, timeout=30)
+            cheap = clients.get(server.url + "sparql", params={"query": "ASK {}"}, timeout=30)
             if cheap.status_code == 200 or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
@@ -282,7 +283,7 @@ def _writer(url: dict[str, str], writes: Writes) -> None:
         n += 1
         writes.tried.append(token)
         try:
-            response = httpx.post(
+            response = clients.post(
                 url["base"] + "data",
                 params={"graph": "graph/claims/article"},
                 content=_claim_body(token),

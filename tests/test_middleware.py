@@ -27,6 +27,7 @@ from service.errors import OverloadedError, QueryTimeoutError
 from service.settings import Settings
 from service.web import _app
 from service.web.views import sparql as sparql_view
+from tests import clients
 from tests.support import ServerProcess
 
 QUERY = {"Content-Type": "application/sparql-query"}
@@ -160,7 +161,7 @@ def make_app(settings: Settings, store_copy: Path) -> Iterator[Callable[..., Fla
 def _http(app: Flask) -> httpx.Client:
     """A client of ``app`` that, like a server, closes each answer once it has read it."""
     base = app.extensions["parley"].settings.base_iri
-    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url=base)
+    return clients.client(transport=httpx.WSGITransport(app=app), base_url=base)
 
 
 def _counted(app: Flask) -> dict[tuple[str, str, str], float]:

@@ -33,13 +33,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin
 
-import httpx
 import pytest
 
+from tests import clients
 from tests.browser import (
     AXE_JS_RUN,
     BREAK_AFTER,
     BROKEN_WORDS_JS,
+    JPEG,
     OVERFLOWING_JS,
     axe_path,
     chromium,
@@ -171,7 +172,7 @@ def page_types(server: ServerProcess) -> dict[str, str]:
 
 def problem_type(server: ServerProcess) -> str:
     """The page of the problem type a query that does not parse answers with."""
-    answer = httpx.get(
+    answer = clients.get(
         server.url + "sparql", params={"query": "SELEC"}, headers={"Accept": "application/json"}
     )
     assert answer.status_code == 400
@@ -182,14 +183,14 @@ def optional_pages(server: ServerProcess, known: set[str]) -> dict[str, str]:
     """Pages the header links to, and those of ``MAYBE`` the server has, not yet known."""
     from bs4 import BeautifulSoup
 
-    home = BeautifulSoup(httpx.get(server.url).text, "html.parser")
+    home = BeautifulSoup(clients.get(server.url).text, "html.parser")
     links = [urljoin(server.url, str(a["href"])) for a in home.select("header a[href]")]
     links += [server.url + path.lstrip("/") for path in MAYBE]
     found: dict[str, str] = {}
     for url in dict.fromkeys(links):
         if url in known or not url.startswith(server.url) or url == server.url:
             continue
-        answer = httpx.get(url, headers={"Accept": "text/html"})
+        answer = clients.get(url, headers={"Accept": "text/html"})
         if answer.status_code == 200 and answer.headers["content-type"].startswith("text/html"):
             found[url.removeprefix(server.url).split("?")[0].strip("/").replace("/", "-")] = url
     return found
@@ -237,7 +238,9 @@ def look_at(page: Page, name: str, width: str, url: str) -> Visit:
     # The whole page, down to MAX_SHOT pixels: the ontology's 35,000 would take seconds.
     height = min(int(page.evaluate("document.documentElement.scrollHeight")), MAX_SHOT)
     shot: FloatRect = {"x": 0, "y": 0, "width": int(width), "height": height}
-    page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True, clip=shot, scale="css")
+    page.screenshot(
+        path=str(SHOTS / f"{name}-{width}.jpg"), full_page=True, clip=shot, scale="css", **JPEG
+    )
     return visit
 
 
@@ -315,7 +318,7 @@ def test_axe_finds_no_serious_or_critical_violation(visits: list[Visit]) -> None
 
 def test_screenshots_of_every_page_type(visits: list[Visit]) -> None:
     for visit in visits:
-        shot = SHOTS / f"{visit.name}-{visit.width}.png"
+        shot = SHOTS / f"{visit.name}-{visit.width}.jpg"
         assert shot.stat().st_size > 5_000, shot
 
 

@@ -24,6 +24,7 @@ import pytest
 from service.query import QueryJob, QueryPool
 from service.rdf import JSON, BlankNode, Literal, NamedNode, Quad, Vocab
 from service.store import ChangeSet, OxigraphStore
+from tests import clients
 from tests.support import ServerProcess, free_port, start_server
 
 pytestmark = pytest.mark.server
@@ -282,7 +283,7 @@ def test_a_copy_that_cannot_catch_up_is_loaded_afresh(
 def _wait_ready(server: ServerProcess) -> dict[str, object]:
     deadline = time.monotonic() + 30
     while True:
-        health: dict[str, object] = httpx.get(server.url + "health", timeout=5).json()
+        health: dict[str, object] = clients.get(server.url + "health", timeout=5).json()
         if health["ready"] or time.monotonic() > deadline:
             return health
         time.sleep(0.1)

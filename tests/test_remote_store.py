@@ -27,6 +27,7 @@ from bs4 import BeautifulSoup
 
 from service.rdf import NQUADS, TURTLE, Literal, NamedNode, Quad, Triple, Vocab, parse, serialize
 from service.store import OxigraphStore
+from tests import clients
 from tests.gate_examples import PREFIXES, claim
 from tests.gatekit import (
     build_fixture,
@@ -124,7 +125,7 @@ def built(
     store = start_store(request.param, root, None, base_for(port))
     try:
         stale = f"INSERT DATA {{ GRAPH <{STALE}> {{ <{STALE}> <{STALE}> 1 }} }}"
-        assert httpx.post(store.sparql_url, content=stale, headers=UPDATE).is_success
+        assert clients.post(store.sparql_url, content=stale, headers=UPDATE).is_success
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
         args = ["build", "--store-url", store.sparql_url, *gsp_args(store)]
         args += ["--base-iri", base_for(port)]
@@ -168,7 +169,7 @@ def test_build_through_the_protocol_holds_the_model(
     assert claims == {row["id"].value for row in model_store.select(CLAIM_IDS)}
     # The build emptied the store first: what it held before is gone (Virtuoso's DROP ALL
     # keeps every graph: the build drops them one by one).
-    count = httpx.post(
+    count = clients.post(
         built.store.sparql_url,
         data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ <{STALE}> ?p ?o }} }}"},
         headers=JSON_RESULTS,

@@ -22,6 +22,7 @@ import pytest
 from service.errors import PayloadTooLargeError, RdfSyntaxError, StoreError
 from service.rdf import RDFXML, TURTLE, Vocab, parse
 from service.store import OxigraphStore
+from tests import clients
 from tests.support import (
     CROSS_PRODUCT,
     PARLEY,
@@ -225,7 +226,7 @@ def test_a_query_process_killed_at_its_time_limit_is_reaped(
 
 
 def _health(server: ServerProcess) -> dict[str, object]:
-    answer: dict[str, object] = httpx.get(server.url + "health", timeout=5).json()
+    answer: dict[str, object] = clients.get(server.url + "health", timeout=5).json()
     return answer
 
 
@@ -237,7 +238,7 @@ def _health_or_none(server: ServerProcess) -> dict[str, object] | None:
 
 
 def _write(server: ServerProcess, value: str) -> httpx.Response:
-    return httpx.post(
+    return clients.post(
         server.url + "sparql",
         content=f'INSERT DATA {{ GRAPH <{MINE}> {{ <http://ex/w> <http://ex/p> "{value}" }} }}',
         headers={**UPDATE, **server.auth()},
@@ -246,7 +247,7 @@ def _write(server: ServerProcess, value: str) -> httpx.Response:
 
 
 def _values(server: ServerProcess) -> set[str]:
-    response = httpx.get(
+    response = clients.get(
         server.url + "sparql",
         params={"query": f"SELECT ?o WHERE {{ GRAPH <{MINE}> {{ <http://ex/w> ?p ?o }} }}"},
         headers=JSON_RESULTS,
@@ -349,7 +350,7 @@ def test_a_full_disk_degrades_health_and_loses_nothing(tmp_path: Path) -> None:
         assert _fill(filler) == errno.ENOSPC
         # One write larger than what is left (the write-ahead log needs room for it).
         objects = ", ".join(f'"{i}{"y" * 2000}"' for i in range(3000))
-        response = httpx.post(
+        response = clients.post(
             server.url + "sparql",
             content=f"INSERT DATA {{ GRAPH <{MINE}> {{ <http://ex/big> <http://ex/p> {objects} }} }}",
             headers={**UPDATE, **server.auth()},

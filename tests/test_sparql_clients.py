@@ -11,13 +11,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pyoxigraph
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
+from tests import clients
 from tests.support import ServerProcess
 
 EX = rdflib.Namespace("http://example.org/clients/")
@@ -139,7 +139,7 @@ def test_rdflib_update_without_token_is_refused(served: ServerProcess) -> None:
 
 
 def test_service_description(served: ServerProcess) -> None:
-    response = httpx.get(served.url + "sparql", headers={"Accept": "text/turtle"})
+    response = clients.get(served.url + "sparql", headers={"Accept": "text/turtle"})
     assert response.status_code == 200
     graph = rdflib.Graph().parse(data=response.text, format="turtle")
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -147,17 +147,17 @@ def test_service_description(served: ServerProcess) -> None:
     assert (endpoint, sd.feature, sd.UnionDefaultGraph) in graph
     assert (endpoint, sd.supportedLanguage, sd.SPARQL11Update) in graph
     assert rdflib.URIRef(graph_of(served)) in set(graph.objects(None, sd.name))
-    as_jsonld = httpx.get(served.url + "sparql", headers={"Accept": "application/ld+json"})
+    as_jsonld = clients.get(served.url + "sparql", headers={"Accept": "application/ld+json"})
     assert as_jsonld.headers["content-type"].startswith("application/ld+json")
     parsed = pyoxigraph.parse(as_jsonld.content, pyoxigraph.RdfFormat.JSON_LD)
     assert len(list(parsed)) == len(graph)
-    page = httpx.get(served.url + "sparql", headers={"Accept": "text/html,*/*;q=0.8"})
+    page = clients.get(served.url + "sparql", headers={"Accept": "text/html,*/*;q=0.8"})
     assert page.headers["content-type"].startswith("text/html")
     assert "<form" in page.text
 
 
 def test_health_names_the_engine_and_its_limits(served: ServerProcess) -> None:
-    engine = httpx.get(served.url + "health").json()["engine"]
+    engine = clients.get(served.url + "health").json()["engine"]
     if served.backend == "virtuoso":
         assert engine["name"] == "Virtuoso"
         assert served.virtuoso is not None
@@ -179,7 +179,7 @@ def test_void_has_live_statistics(served: ServerProcess) -> None:
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 
     def graph_triples() -> int:
-        response = httpx.get(served.url + ".well-known/void", headers={"Accept": "text/turtle"})
+        response = clients.get(served.url + ".well-known/void", headers={"Accept": "text/turtle"})
         graph = rdflib.Graph().parse(data=response.text, format="turtle")
         subset = next(graph.subjects(sd.name, rdflib.URIRef(graph_of(served))))
         assert (None, void.classPartition, None) in graph or (

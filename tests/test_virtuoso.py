@@ -26,6 +26,7 @@ from service.store._engines import (
     XML,
 )
 from service.store._sparql_client import Endpoints, SparqlClient, StoreAuth
+from tests import clients
 from tests.support import ServerProcess, base_for, free_port, start_server
 from tests.virtuoso import VirtuosoProcess, start_virtuoso
 
@@ -67,11 +68,11 @@ def raw_update(v: VirtuosoProcess, text: str, accept: str | None = None) -> http
     headers = {"Content-Type": "application/sparql-update"}
     if accept is not None:
         headers["Accept"] = accept
-    return httpx.post(v.sparql_url, content=text, headers=headers, timeout=60)
+    return clients.post(v.sparql_url, content=text, headers=headers, timeout=60)
 
 
 def raw_query(v: VirtuosoProcess, text: str, accept: str, **params: str) -> httpx.Response:
-    return httpx.post(
+    return clients.post(
         v.sparql_url, data={"query": text, **params}, headers={"Accept": accept}, timeout=60
     )
 
@@ -494,7 +495,7 @@ def test_time_limit_partial_answers(virtuoso: VirtuosoProcess, parley: ServerPro
 
 def test_graph_store_has_no_default_graph(virtuoso: VirtuosoProcess, parley: ServerProcess) -> None:
     # (a) Virtuoso's Graph Store endpoint refuses ``?default``.
-    raw = httpx.get(virtuoso.gsp_url, params={"default": ""}, timeout=30)
+    raw = clients.get(virtuoso.gsp_url, params={"default": ""}, timeout=30)
     assert raw.status_code == 500
     assert "not configured to have default graph" in raw.text
     # (b) Parley keeps its default graph in a named graph of the store, so its own Graph
@@ -567,10 +568,10 @@ def test_sparql_auth_wants_digest(virtuoso: VirtuosoProcess) -> None:
     # basic credentials with a bare 401, no challenge.
     virtuoso.isql("DB.DBA.USER_CREATE('parley', 'secret'); GRANT SPARQL_UPDATE TO \"parley\";")
     url = virtuoso.url + "sparql-auth"
-    challenge = httpx.post(url, data={"query": "ASK {}"}, timeout=30)
+    challenge = clients.post(url, data={"query": "ASK {}"}, timeout=30)
     assert challenge.status_code == 401
     assert challenge.headers["WWW-Authenticate"].startswith("Digest ")
-    basic = httpx.post(url, data={"query": "ASK {}"}, auth=("parley", "secret"), timeout=30)
+    basic = clients.post(url, data={"query": "ASK {}"}, auth=("parley", "secret"), timeout=30)
     assert basic.status_code == 401
     assert "WWW-Authenticate" not in basic.headers
     # (b) Parley's client answers the challenge it gets: digest here.

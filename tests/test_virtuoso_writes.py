@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from service.errors import (
@@ -29,6 +28,7 @@ from service.rdf import XSD, Literal, NamedNode, Quad, Vocab
 from service.settings import Settings
 from service.store import ChangeSet, RemoteStore
 from service.store._engines import VIRTUOSO
+from tests import clients
 from tests.virtuoso import VirtuosoProcess, start_virtuoso
 
 pytestmark = pytest.mark.server
@@ -71,9 +71,9 @@ def test_an_update_request_is_not_all_or_nothing(virtuoso: VirtuosoProcess) -> N
     """On the wire: the second operation fails (500), the first stays applied."""
     s = "<http://example.org/half>"
     text = f"INSERT DATA {{ GRAPH {s} {{ {s} {s} 1 }} }} ;\nDROP GRAPH <http://example.org/never>"
-    response = httpx.post(virtuoso.sparql_url, content=text, headers=UPDATE, timeout=30)
+    response = clients.post(virtuoso.sparql_url, content=text, headers=UPDATE, timeout=30)
     assert response.status_code >= 400
-    ask = httpx.post(
+    ask = clients.post(
         virtuoso.sparql_url,
         data={"query": f"ASK {{ GRAPH {s} {{ {s} {s} 1 }} }}"},
         headers={"Accept": "application/sparql-results+json"},
@@ -272,9 +272,10 @@ def test_a_datatype_virtuoso_converts_is_refused(
     s = "<http://example.org/geometry>"
     text = f'INSERT DATA {{ GRAPH {s} {{ {s} {s} "POINT(1 2)"^^<{WKT.value}> }} }}'
     assert (
-        httpx.post(virtuoso.sparql_url, content=text, headers=UPDATE, timeout=30).status_code == 200
+        clients.post(virtuoso.sparql_url, content=text, headers=UPDATE, timeout=30).status_code
+        == 200
     )
-    read = httpx.post(
+    read = clients.post(
         virtuoso.sparql_url,
         data={"query": f"SELECT ?o WHERE {{ GRAPH {s} {{ ?s ?p ?o }} }}"},
         headers={"Accept": "application/sparql-results+xml"},
@@ -295,8 +296,8 @@ def test_on_the_wire_true_and_one_collapse(virtuoso: VirtuosoProcess) -> None:
     """What the refusal is for: written together, Virtuoso keeps one of the two."""
     s = "<http://example.org/collapse>"
     text = f"INSERT DATA {{ GRAPH {s} {{ {s} {s} true . {s} {s} 1 }} }}"
-    assert httpx.post(virtuoso.sparql_url, content=text, headers=UPDATE, timeout=30).is_success
-    answer = httpx.post(
+    assert clients.post(virtuoso.sparql_url, content=text, headers=UPDATE, timeout=30).is_success
+    answer = clients.post(
         virtuoso.sparql_url,
         data={"query": f"SELECT ?o WHERE {{ GRAPH {s} {{ {s} {s} ?o }} }}"},
         headers={"Accept": "application/sparql-results+json"},

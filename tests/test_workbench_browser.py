@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from service.cli import main
-from tests.browser import chromium
+from tests import clients
+from tests.browser import JPEG, chromium
 from tests.support import ARTIFACTS_DIR, ServerProcess, copy_store, free_port, start_server
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def _pick(page: Page, field: str, typed: str, label: str) -> None:
 
 
 def _ask(server: ServerProcess, query: str) -> list[dict[str, str]]:
-    answer = httpx.get(
+    answer = clients.get(
         server.url + "sparql",
         params={"query": query},
         headers={"Accept": "application/sparql-results+json"},
@@ -173,7 +173,7 @@ def test_an_editor_adds_a_source_and_marks_a_claim_in_the_browser(
         )
         assert "claimant" in error.inner_text().lower()
         assert page.get_attribute("#f-claimant", "aria-invalid") == "true"
-        page.screenshot(path=str(SHOTS / "claim-form-violation.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "claim-form-violation.jpg"), full_page=True, **JPEG)
 
         # Fill it, and submit: the claim's page, with the quote highlighted in its source.
         _pick(page, "claimant", "Putin", "Vladimir Putin")
@@ -185,13 +185,13 @@ def test_an_editor_adds_a_source_and_marks_a_claim_in_the_browser(
             "Vladimir Putin"
             in page.locator("h1").inner_text() + page.locator("header, main").first.inner_text()
         )
-        page.screenshot(path=str(SHOTS / "claim-page.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "claim-page.jpg"), full_page=True, **JPEG)
 
         # The change arrived on the open changes page, without a reload.
         feed.locator("#changes li.change", has_text=EDITOR).filter(has_text="claim").first.wait_for(
             state="visible", timeout=10_000
         )
-        feed.screenshot(path=str(SHOTS / "changes-live.png"), full_page=True)
+        feed.screenshot(path=str(SHOTS / "changes-live.jpg"), full_page=True, **JPEG)
         context.close()
 
     # What the store holds: the claim, its quote at its offsets, the editor in provenance.

@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from service.rdf import NQUADS, Vocab, serialize
+from tests import clients
 from tests.support import _may_start, free_port
 
 #: Debian's binaries (``virtuoso-opensource-7-bin``).
@@ -165,7 +166,7 @@ class VirtuosoProcess:
         from service.store._engines import XML as XML_RESULTS
 
         query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-        response = httpx.post(
+        response = clients.post(
             self.sparql_url,
             data={"query": query},
             headers={"Accept": XML_RESULTS},
@@ -261,7 +262,7 @@ def _wait(server: VirtuosoProcess, wait_s: float) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"Virtuoso exited with {server.process.returncode}:\n{server.log()}")
         try:
-            response = httpx.get(server.sparql_url, params={"query": "ASK {}"}, timeout=2)
+            response = clients.get(server.sparql_url, params={"query": "ASK {}"}, timeout=2)
             # The SQL port opens last ("Server online at ..."): isql is used right away.
             if response.status_code == 200 and "Server online at" in server.log():
                 return
