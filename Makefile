@@ -104,7 +104,7 @@ YASGUI_INTEGRITY := sha512-Zw45KdPoAE1KRaAoxIHdQqeJxvaVG1oQdntw0hy0ktX35Zu8ZccuO
 yasgui:
 	@bash service/web/vendor_yasgui.sh $(YASGUI_VERSION) $(YASGUI_INTEGRITY) service/web/static/vendor/yasgui
 
-# The fast tier: every test that starts no server (2:04-2:12 for 1,728 tests on 2 cores). The
+# The fast tier: every test that starts no server (2:11 for 1,732 tests on 2 cores). The
 # longest modules start first (tests/work_units.py), not the ones with most tests.
 fast: $(STAMP)
 	$(PYCACHE) $(BIN)/python -m pytest -q -m "not server" -n $(TEST_WORKERS) --dist loadfile
