@@ -62,6 +62,9 @@ PARLEY = str(Path(sys.executable).with_name("parley"))
 OXIGRAPH = str(Path(sys.executable).with_name("oxigraph"))
 #: The store backends every HTTP test runs on (the ids of the parametrised fixtures).
 BACKENDS = ("embedded", "remote", "virtuoso")
+#: For a test of what does not depend on the store (a page's layout, its scripts): on the
+#: embedded backend only (the session's ``backend`` fixture, given one value).
+EMBEDDED_ONLY = pytest.mark.parametrize("backend", ["embedded"], indirect=True, scope="session")
 #: A five-way cross product over the 60 test triples: 778 million solutions to count (on
 #: the test's predicate only, so what else a store holds does not change its size).
 CROSS_PRODUCT = (

@@ -131,7 +131,7 @@ def _door_cases() -> list[object]:
     ("backend", "path_name", "example"), _door_cases(), indirect=["backend"], scope="session"
 )
 def test_each_shape_through_each_server_door(
-    setup: Setup, backend: str, path_name: str, example: Example
+    setup: Setup, path_name: str, example: Example
 ) -> None:
     _check_door(setup.paths[path_name], path_name, example)
 

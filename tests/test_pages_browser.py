@@ -47,14 +47,14 @@ from tests.browser import (
     first_of,
     select,
 )
-from tests.support import ARTIFACTS_DIR, ServerProcess
+from tests.support import ARTIFACTS_DIR, EMBEDDED_ONLY, ServerProcess
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, FloatRect, Page
 
 pytestmark = [
     pytest.mark.server,
-    pytest.mark.parametrize("backend", ["embedded"], indirect=True, scope="session"),
+    EMBEDDED_ONLY,
 ]
 
 SHOTS = ARTIFACTS_DIR / "pages"

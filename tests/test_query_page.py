@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 
 from service.web.views.query_page import YASGUI_DIR, YASGUI_FILES
 from tests.browser import CHROMIUM_FLAGS, JPEG, chromium_path
-from tests.support import ARTIFACTS_DIR, ServerProcess
+from tests.support import ARTIFACTS_DIR, EMBEDDED_ONLY, ServerProcess
 
 HTML = {"Accept": "text/html"}
 STATIC = Path(__file__).resolve().parents[1] / "service" / "web" / "static"
@@ -260,14 +260,10 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS_DIR / f"query-{name}.jpg"), full_page=True, **JPEG)
 
 
-#: For the tests of what the page and its script do alone (the editor's files, its prefix
-#: completion from the server's own settings): the same on every store backend, so in one
-#: browser session, not three (the editor costs Chromium 2 s of CPU to load).
-NO_STORE = pytest.mark.parametrize("backend", ["embedded"], indirect=True, scope="session")
-
-
+# The editor's files and its prefix completion (from the server's own settings) are the
+# same on every store backend: tested on one (the editor costs Chromium 2 s of CPU to load).
 @pytest.mark.server
-@NO_STORE
+@EMBEDDED_ONLY
 def test_the_editor_loads_from_parleys_own_origin(watched: Watched, server: ServerProcess) -> None:
     page = watched.editor(server.url + "sparql")
     assert page.evaluate("typeof window.Yasgui.Yasqe") == "function"
@@ -353,7 +349,7 @@ def test_a_syntax_error_keeps_the_query_in_the_editor_and_says_where(
 
 
 @pytest.mark.server
-@NO_STORE
+@EMBEDDED_ONLY
 def test_prefix_completion_offers_parleys_prefixes(watched: Watched, server: ServerProcess) -> None:
     page = watched.editor(server.url + "sparql")
     watched.set_value("")

@@ -37,19 +37,20 @@ def test_a_second_application_renders_a_page_without_compiling_its_templates(
     tmp_path: Path, built_store: Path, base_iri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     compiled = _compiles(monkeypatch)
-    pages = []
-    for n in range(2):
+
+    def actor_page(n: int) -> str:
         site = open_app(clone_store(built_store, tmp_path / f"store-{n}"), base_iri)
         try:
             assert isinstance(site.app.jinja_env.bytecode_cache, SharedTemplates)
             with site.client() as http:
-                pages.append(http.get("/id/Putin", headers={"Accept": "text/html"}).text)
+                return http.get("/id/Putin", headers={"Accept": "text/html"}).text
         finally:
             site.stop()
-        if n == 0:
-            first = len(compiled)
-    assert pages[0] == pages[1]
-    assert len(compiled) == first  # the second application compiled nothing
+
+    first = actor_page(0)
+    after_the_first = len(compiled)
+    assert actor_page(1) == first
+    assert len(compiled) == after_the_first  # the second application compiled nothing
 
 
 def test_a_changed_template_is_compiled_again() -> None:
