@@ -3,8 +3,9 @@
 A crawler starts at the home page and follows every internal link (bounded):
 no page answers 4xx or 5xx, no page logs a console error, and no page asks
 for anything outside the server (on the remote backends the browser renders one page
-of each kind, ``MIN_KINDS``). Screenshots of the main kinds of page (on the
-embedded store) are saved under ``test-artifacts/`` for people to look at.
+of each kind, ``MIN_KINDS``). The main kinds of page fit a laptop's screen and a phone's,
+the verdicts of a claim in the first screen, on every backend (the screenshots for
+people to look at are the page tour's, test_pages_browser.py).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import httpx
 import pytest
 
 from tests import clients
-from tests.browser import JPEG, chromium, first_of
-from tests.support import ARTIFACTS_DIR, ServerProcess
+from tests.browser import chromium, first_of
+from tests.support import ServerProcess
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -176,12 +177,11 @@ def claim_with_chain(server: ServerProcess) -> str:
     return first_of(server, 'SELECT ?c WHERE { ?c dcterms:identifier "C51" }')
 
 
-def test_screenshots_of_the_main_pages(server: ServerProcess, browser: object) -> None:
+def test_the_main_pages_fit_each_screen(server: ServerProcess, browser: object) -> None:
     from playwright.sync_api import Browser
 
     assert isinstance(browser, Browser)
-    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    shots = {
+    main_pages = {
         "home": server.url,
         "actor": server.url + "id/Putin",
         "claim": claim_with_chain(server),
@@ -194,9 +194,9 @@ def test_screenshots_of_the_main_pages(server: ServerProcess, browser: object) -
             "SELECT ?c WHERE { ?c a parley:ReferenceSource ; parley:affiliatedWith ?a } ORDER BY ?c",
         ),
     }
-    for width, suffix in ((1280, ""), (390, "-phone")):
+    for width in (1280, 390):
         page = browser.new_page(viewport={"width": width, "height": 900})
-        for name, url in shots.items():
+        for name, url in main_pages.items():
             answer = page.goto(url)
             assert answer is not None, url
             assert answer.status == 200, url
@@ -211,11 +211,6 @@ def test_screenshots_of_the_main_pages(server: ServerProcess, browser: object) -
                 assert box["y"] + box["height"] <= 900, (
                     f"the verdicts are below the fold at {width}"
                 )
-            if server.backend != "embedded":
-                continue  # the same pages: one set of screenshots is kept, the embedded one's
-            target = ARTIFACTS_DIR / f"browse-{name}{suffix}.jpg"
-            page.screenshot(path=str(target), full_page=True, **JPEG)
-            assert target.stat().st_size > 10_000
         page.close()
 
 

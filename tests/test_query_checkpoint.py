@@ -36,6 +36,7 @@ from service.web._app import _query_runner
 from tests.support import (
     CROSS_PRODUCT,
     ServerProcess,
+    first_subjects,
     free_port,
     insert_test_triples,
     start_server,
@@ -50,11 +51,13 @@ BULK = NamedNode("http://example.org/bulk")
 P = NamedNode("http://ex/p")
 #: About 1 MiB of N-Triples: an answer that travels in several chunks.
 LARGE = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://example.org/bulk> { ?s ?p ?o } }"
-#: 60^4 solutions to count over the 60 numbered triples: about a second of work.
+#: 30 x 60^3 solutions to count over the 60 numbered triples: about two seconds of work,
+#: long enough to outlast a commit and the queries after it.
 HEAVY = (
-    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?a <http://ex/n> ?b . ?c <http://ex/n> ?d . "
-    "?e <http://ex/n> ?f . ?h <http://ex/n> ?i } }"
+    f"SELECT (COUNT(*) AS ?n) WHERE {{ {first_subjects('a', 30)} GRAPH ?g {{ "
+    "?a <http://ex/n> ?b . ?c <http://ex/n> ?d . ?e <http://ex/n> ?f . ?h <http://ex/n> ?i } }"
 )
+HEAVY_COUNT = 30 * 60**3
 #: 60^5 solutions: far past any limit of these tests.
 ENDLESS = HEAVY.replace("?h <http://ex/n> ?i }", "?h <http://ex/n> ?i . ?j <http://ex/n> ?k }")
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -213,7 +216,7 @@ def test_queries_sharing_a_killed_process_are_answered_on_its_replacement(
         time.sleep(0.2)  # sent, and evaluating
         os.kill(first, signal.SIGKILL)  # what another query's time limit does
         thread.join(60)
-        assert f'"{60**4}"'.encode() in outcome["heavy"]
+        assert f'"{HEAVY_COUNT}"'.encode() in outcome["heavy"]
         assert runner.worker_pids() != [first]
     finally:
         runner.close()
@@ -296,7 +299,7 @@ def test_a_query_running_during_a_commit_is_answered_on_its_checkpoint(
         still_running = thread.is_alive()
         assert runner.checkpoints.count() == 2  # the older one is still being read
         thread.join(60)
-        assert f'"{60**4}"'.encode() in outcome["heavy"]
+        assert f'"{HEAVY_COUNT}"'.encode() in outcome["heavy"]
         assert still_running, "the heavy query should have outlasted the commit"
         assert runner.checkpoints.count() == 1
     finally:

@@ -23,6 +23,7 @@ from service.query import QueryJob, QueryPool, Streamed
 from service.query._worker import CHUNK
 from service.rdf import JSON, NTRIPLES, Literal, NamedNode, Quad, Vocab
 from service.store import ChangeSet, OxigraphStore
+from tests.support import first_subjects
 
 pytestmark = pytest.mark.server
 
@@ -30,11 +31,13 @@ BULK = NamedNode("http://example.org/bulk")
 P = NamedNode("http://ex/p")
 #: About 1 MiB of N-Triples: an answer that travels in several chunks.
 LARGE = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://example.org/bulk> { ?s ?p ?o } }"
-#: 60^4 solutions to count over the 60 numbered triples: about a second of work.
+#: 30 x 60^3 solutions to count over the 60 numbered triples: about two seconds of work,
+#: long enough to outlast a commit and the queries after it.
 HEAVY = (
-    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?a <http://ex/n> ?b . ?c <http://ex/n> ?d . "
-    "?e <http://ex/n> ?f . ?h <http://ex/n> ?i } }"
+    f"SELECT (COUNT(*) AS ?n) WHERE {{ {first_subjects('a', 30)} GRAPH ?g {{ "
+    "?a <http://ex/n> ?b . ?c <http://ex/n> ?d . ?e <http://ex/n> ?f . ?h <http://ex/n> ?i } }"
 )
+HEAVY_COUNT = 30 * 60**3
 
 
 @pytest.fixture
@@ -153,7 +156,7 @@ def test_a_query_on_a_retired_process_is_finished_by_it(store: OxigraphStore) ->
         assert new != old
         still_running = thread.is_alive()
         thread.join(60)
-        assert f'"{60**4}"'.encode() in outcome["heavy"]
+        assert f'"{HEAVY_COUNT}"'.encode() in outcome["heavy"]
         assert still_running, "the heavy query should have outlasted the commit"
         deadline = time.monotonic() + 10
         while _alive(old) and time.monotonic() < deadline:

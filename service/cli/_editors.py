@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from service.editing import Registry, Sessions, editors_file
 from service.errors import ConfigError, ParleyError
 from service.settings import ENV_NAMES, Settings
+
+if TYPE_CHECKING:
+    from service.editing import Registry
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -48,6 +50,8 @@ def editor_group(
         return f
 
     def registry(flags: dict[str, Any]) -> tuple[Registry, Settings]:
+        from service.editing import Registry, editors_file  # the command line imports light
+
         settings = settings_of(**flags)
         path = editors_file(settings)
         if path is None:
@@ -114,6 +118,8 @@ def editor_group(
         """Revoke the editor ID: their token and sessions stop working at once (a running
         server sees it with no restart). They stay listed: their past writes name them."""
         try:
+            from service.editing import Sessions
+
             kept, _settings = registry(flags)
             revoked = kept.revoke(editor_id)
             ended = Sessions(kept).end_all(editor_id)

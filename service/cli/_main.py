@@ -27,7 +27,6 @@ from service.cli._running import (
     write_token,
 )
 from service.errors import ConfigError, ParleyError, ShapeViolationError, StoreInUseError
-from service.gate import ValidationReport
 from service.settings import ENV_NAMES, Settings
 
 
@@ -66,6 +65,8 @@ def _check_model_dirs(settings: Settings) -> None:
 
 
 def _fail(error: ParleyError) -> None:
+    from service.gate import ValidationReport
+
     report = error.extras.get("report")
     click.echo(f"error: {error.detail}", err=True)
     if isinstance(report, ValidationReport):
