@@ -57,9 +57,9 @@ unit: $(STAMP) chromium virtuoso axe yasgui
 	$(PYTEST_ALL)
 
 # The type check runs beside the tests, at the lowest priority: it takes the CPU they
-# leave idle (they wait on servers and the browser about a tenth of the time), and its 17
-# s of CPU add nothing to the run's time. Its report is printed when both have ended; make
-# fails if either failed.
+# leave idle (they wait on servers and the browser about a tenth of the time). A clean
+# clone's make test took 10:17 with mypy (17 s cold) before pytest, 9:54 with it beside.
+# Its report is printed when both have ended; make fails if either failed.
 test: lint $(STAMP) chromium virtuoso axe yasgui
 	@nice -n 19 $(BIN)/mypy > $(VENV)/mypy.out 2>&1 & typecheck=$$!; \
 	echo "$(PYTEST_ALL)  (and mypy, niced, beside it)"; \

@@ -322,3 +322,24 @@ def test_every_subsystem_is_a_package_and_the_top_holds_only_leaves() -> None:
     assert top == ["__init__.py", "errors.py", "logsetup.py", "settings.py"]
     packages = sorted(p.name for p in (ROOT / "service").iterdir() if (p / "__init__.py").is_file())
     assert packages == sorted(SEAMS)
+
+
+def test_the_command_line_imports_only_what_every_command_needs() -> None:
+    """``import service.cli`` brings in no engine and no other subsystem: multiprocessing
+    runs the ``parley`` script again in every process a server forks from its forkserver,
+    so this import is each of theirs too (service/cli/__init__.py)."""
+    import subprocess
+    import sys
+
+    code = "import sys, service.cli; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    loaded = set(done.stdout.split())
+    assert "service.cli._main" in loaded  # the commands are there, as click commands
+    heavy = {"rdflib", "pyshacl", "owlrl", "pyoxigraph", "flask", "granian", "httpx"}
+    subsystems = {m for m in loaded if m.startswith("service.")} - {
+        m for m in loaded if m.startswith(("service.cli", "service.settings", "service.errors"))
+    }
+    assert not loaded & heavy, sorted(loaded & heavy)
+    assert not subsystems, sorted(subsystems)

@@ -50,7 +50,7 @@ def editor_group(
         return f
 
     def registry(flags: dict[str, Any]) -> tuple[Registry, Settings]:
-        from service.editing import Registry, editors_file  # the command line imports light
+        from service.editing import Registry, editors_file  # see service.cli: imports light
 
         settings = settings_of(**flags)
         path = editors_file(settings)
