@@ -56,14 +56,16 @@ TEST_WORKERS ?= 2
 # pytest's plugins from source again (5 s of every worker's start).
 PYCACHE = env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache
 PYTEST_ALL = $(PYCACHE) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
-unit: $(STAMP) chromium virtuoso axe yasgui
+# What the whole suite needs installed first (unit and test).
+SUITE_NEEDS = $(STAMP) chromium virtuoso axe yasgui
+unit: $(SUITE_NEEDS)
 	$(PYTEST_ALL)
 
 # The type check runs beside the tests, at the lowest priority: it takes the CPU they
 # leave idle (they wait on servers and the browser about a tenth of the time). A clean
 # clone's make test took 10:17 with mypy (17 s cold) before pytest, 9:54 with it beside.
 # Its report is printed when both have ended; make fails if either failed.
-test: lint $(STAMP) chromium virtuoso axe yasgui
+test: lint $(SUITE_NEEDS)
 	@nice -n 19 $(BIN)/mypy > $(VENV)/mypy.out 2>&1 & typecheck=$$!; \
 	echo "$(PYTEST_ALL)  (and mypy, niced, beside it)"; \
 	$(PYTEST_ALL); tests=$$?; \

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -328,9 +330,6 @@ def test_the_command_line_imports_only_what_every_command_needs() -> None:
     """``import service.cli`` brings in no engine and no other subsystem: multiprocessing
     runs the ``parley`` script again in every process a server forks from its forkserver,
     so this import is each of theirs too (service/cli/__init__.py)."""
-    import subprocess
-    import sys
-
     code = "import sys, service.cli; print(' '.join(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
